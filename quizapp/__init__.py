@@ -1,0 +1,62 @@
+"""quizapp: spaced-repetition flashcards and auto-graded optimizer drills for ML interviews.
+
+`create_app` is the only place that wires extensions, blueprints, error handlers and CLI commands together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from quizapp.config import Config
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_object(Config(app.instance_path))
+    if config:
+        app.config.update(config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from quizapp import models
+    from quizapp.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> models.User | None:
+        return db.session.get(models.User, int(user_id))
+
+
+def register_blueprints(app: Flask) -> None:
+    from quizapp.pages import bp as pages_bp
+
+    app.register_blueprint(pages_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from quizapp.errors import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from quizapp.cli import register
+
+    register(app)

@@ -1,0 +1,62 @@
+"""Settings, read once from the environment.
+
+One source of truth for configuration: every other module reads `app.config`, never `os.environ`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Defaults suitable for one machine: SQLite in the instance folder and an in-process worker."""
+
+    def __init__(self, instance_path: str | os.PathLike[str]) -> None:
+        env = os.environ
+        instance = Path(instance_path)
+        self.SECRET_KEY = env.get("SECRET_KEY") or _instance_secret(instance)
+        self.SQLALCHEMY_DATABASE_URI = _normalise_db_url(
+            env.get("DATABASE_URL") or f"sqlite:///{instance / 'quizapp.sqlite3'}"
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.QUEUE_URL = env.get("QUEUE_URL") or None
+        self.GRADER_DEVICE = env.get("GRADER_DEVICE", "auto")
+        self.QUESTIONS_DIR = env.get("QUESTIONS_DIR") or str(REPO_ROOT / "questions")
+        self.SEEDS_DIR = env.get("SEEDS_DIR") or str(REPO_ROOT.parent / "shared" / "seeds")
+        self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI") or self.QUEUE_URL or "memory://"
+        self.RATELIMIT_ENABLED = _bool(env.get("RATELIMIT_ENABLED"), True)
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = _bool(env.get("SESSION_COOKIE_SECURE"), False)
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.WTF_CSRF_TIME_LIMIT = None
+        self.MAX_CONTENT_LENGTH = 1024 * 1024
+
+
+def _normalise_db_url(url: str) -> str:
+    """Accept the common `postgres://` and `postgresql://` spellings and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _instance_secret(instance: Path) -> str:
+    """A random key kept in the instance folder, so sessions survive restarts without configuration."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,39 @@
+"""Error pages for people, JSON errors for the API: never a traceback in either."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def error_response(status: int, message: str) -> tuple[Response | str, int]:
+    if wants_json():
+        return jsonify(error={"status": status, "message": message}), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError) -> tuple[Response | str, int]:
+        return error_response(
+            400,
+            f"The form's security token is missing or expired ({exc.description}). "
+            "Reload the page and try again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[Response | str, int]:
+        return error_response(exc.code or 500, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(exc: Exception) -> tuple[Response | str, int]:
+        app.logger.exception("unhandled error on %s", request.path)
+        from quizapp.extensions import db
+
+        db.session.rollback()
+        return error_response(500, InternalServerError.description)

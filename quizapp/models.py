@@ -1,0 +1,186 @@
+"""Database models (SQLAlchemy 2 typed mappings). No request logic lives here.
+
+Cards and drills are keyed by stable slugs, so re-loading the question bank updates their text without
+touching anyone's history. All datetimes are stored as UTC and come back timezone-aware.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from quizapp.extensions import db
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp stored as naive UTC (portable across SQLite and PostgreSQL) and read back aware."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; attach a timezone first")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    desired_retention: Mapped[float] = mapped_column(Float, default=0.9)
+    new_cards_per_day: Mapped[int] = mapped_column(Integer, default=20)
+    interview_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    fsrs_parameters: Mapped[list[float] | None] = mapped_column(JSON, nullable=True)
+
+
+class Topic(db.Model):
+    __tablename__ = "topics"
+
+    slug: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    cards: Mapped[list[Card]] = relationship(back_populates="topic", order_by="Card.position")
+
+
+class Card(db.Model):
+    """One flashcard. `kind` is basic | numeric | symbolic | code; `answer` holds the kind's answer spec."""
+
+    __tablename__ = "cards"
+
+    slug: Mapped[str] = mapped_column(String(100), primary_key=True)
+    topic_slug: Mapped[str] = mapped_column(ForeignKey("topics.slug"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="basic")
+    front: Mapped[str] = mapped_column(Text)
+    back: Mapped[str] = mapped_column(Text)
+    answer: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    drill_slug: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    source_seed: Mapped[str] = mapped_column(String(200))
+    source_section: Mapped[str] = mapped_column(String(200))
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    topic: Mapped[Topic] = relationship(back_populates="cards")
+
+
+class CardState(db.Model):
+    """A user's FSRS memory state for one card. No row means the card is still new for that user.
+
+    `version` is an optimistic lock: two tabs rating the same card cannot both apply a stale state.
+    """
+
+    __tablename__ = "card_states"
+    __table_args__ = (
+        UniqueConstraint("user_id", "card_slug", name="uq_card_state_user_card"),
+        Index("ix_card_states_user_due", "user_id", "due"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    card_slug: Mapped[str] = mapped_column(ForeignKey("cards.slug"))
+    state: Mapped[int] = mapped_column(Integer)  # fsrs.State: 1 learning, 2 review, 3 relearning
+    step: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    stability: Mapped[float | None] = mapped_column(Float, nullable=True)
+    difficulty: Mapped[float | None] = mapped_column(Float, nullable=True)
+    due: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    last_review: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reps: Mapped[int] = mapped_column(Integer, default=0)
+    lapses: Mapped[int] = mapped_column(Integer, default=0)
+    introduced_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    card: Mapped[Card] = relationship()
+
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+
+
+class Review(db.Model):
+    """One rating of one card. `idempotency_key` comes from the client so a repeated POST counts once.
+
+    `previous_state` is the card state before this review (None when the card was new); undo restores it.
+    """
+
+    __tablename__ = "reviews"
+    __table_args__ = (
+        UniqueConstraint("user_id", "idempotency_key", name="uq_review_user_key"),
+        Index("ix_reviews_user_reviewed_at", "user_id", "reviewed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    card_slug: Mapped[str] = mapped_column(ForeignKey("cards.slug"), index=True)
+    rating: Mapped[int] = mapped_column(Integer)  # 1 Again, 2 Hard, 3 Good, 4 Easy
+    reviewed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    state_before: Mapped[int] = mapped_column(Integer, default=0)  # 0 new, else fsrs.State
+    previous_state: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    origin: Mapped[str] = mapped_column(String(16), default="review")  # review | focus | drill
+    answer_given: Mapped[str | None] = mapped_column(Text, nullable=True)
+    answer_correct: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+
+
+class Drill(db.Model):
+    """A coding drill's catalogue row, synced from `questions/drills/` by `quizapp questions load`."""
+
+    __tablename__ = "drills"
+
+    slug: Mapped[str] = mapped_column(String(64), primary_key=True)
+    topic_slug: Mapped[str] = mapped_column(ForeignKey("topics.slug"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Submission(db.Model):
+    __tablename__ = "submissions"
+    __table_args__ = (Index("ix_submissions_user_drill", "user_id", "drill_slug", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    drill_slug: Mapped[str] = mapped_column(ForeignKey("drills.slug"))
+    code: Mapped[str] = mapped_column(Text)
+    framework: Mapped[str] = mapped_column(String(16), default="numpy")
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    verdict: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
