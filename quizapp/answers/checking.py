@@ -1,0 +1,96 @@
+"""check_answer(): the one entry point the review service calls for numeric and symbolic cards.
+
+It never raises for what a person typed: unreadable or hostile input becomes a wrong answer with a reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+
+from quizapp.answers import numeric
+from quizapp.answers.equivalence import CheckerUnavailable, equivalent
+from quizapp.answers.symbolic import AnswerError, parse_expression
+
+
+@dataclass(frozen=True)
+class AnswerCheck:
+    """The outcome of one typed answer: `expected_latex` is shown after checking, `normalized` is how the
+    typed input was read (empty when it could not be read)."""
+
+    correct: bool
+    message: str
+    expected_latex: str
+    normalized: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "correct": self.correct,
+            "message": self.message,
+            "expected_latex": self.expected_latex,
+            "normalized": self.normalized,
+        }
+
+
+def check_answer(kind: str, spec: dict[str, Any], typed: str) -> AnswerCheck:
+    """Check `typed` against a card's answer `spec` (as written in the bank) for `kind` numeric|symbolic."""
+    if not isinstance(typed, str):
+        return AnswerCheck(False, "Send the answer as text, e.g. 0.1 or 1/(1 - beta).", "", "")
+    if not isinstance(spec, dict):
+        return AnswerCheck(False, "This card's answer is misconfigured: the spec is not a mapping.", "", "")
+    if kind == "numeric":
+        return check_numeric(spec, typed)
+    if kind == "symbolic":
+        return check_symbolic(spec, typed)
+    return AnswerCheck(False, f"Cards of kind {kind!r} take no typed answer.", "", "")
+
+
+def check_numeric(spec: dict[str, Any], typed: str) -> AnswerCheck:
+    try:
+        expected = numeric.NumericSpec.from_dict(spec)
+    except AnswerError as error:
+        return AnswerCheck(False, f"This card's answer is misconfigured: {error}", "", "")
+    expected_latex = numeric.number_latex(expected.value, expected.unit)
+    try:
+        value = numeric.parse_number(typed)
+    except AnswerError as error:
+        return AnswerCheck(False, str(error), expected_latex, "")
+    shown = numeric.format_number(value)
+    if numeric.within_tolerance(expected, value):
+        return AnswerCheck(True, f"Correct: {shown}.", expected_latex, shown)
+    margin = numeric.format_number(expected.allowed_error())
+    message = (
+        f"Not quite: {shown} is off; the answer is {numeric.format_number(expected.value)} (± {margin})."
+    )
+    return AnswerCheck(False, message, expected_latex, shown)
+
+
+def check_symbolic(spec: dict[str, Any], typed: str) -> AnswerCheck:
+    symbols = [str(name) for name in spec.get("symbols") or []]
+    try:
+        expected = parse_expression(str(spec.get("expr", "")), symbols)
+    except AnswerError as error:
+        return AnswerCheck(False, f"This card's answer is misconfigured: {error}", "", "")
+    expected_latex = sympy.latex(expected)
+    try:
+        given = parse_expression(typed, symbols)
+    except AnswerError as error:
+        return AnswerCheck(False, str(error), expected_latex, "")
+    normalized = sympy.sstr(given)
+    try:
+        outcome = equivalent(str(spec["expr"]), typed, symbols)
+    except CheckerUnavailable:
+        return AnswerCheck(
+            False,
+            "The expression checker is unavailable right now; rate yourself.",
+            expected_latex,
+            normalized,
+        )
+    if outcome == "equal":
+        return AnswerCheck(True, "Correct: your expression is equivalent.", expected_latex, normalized)
+    if outcome == "timeout":
+        message = "Checking took too long; simplify your expression and try again, or rate yourself."
+        return AnswerCheck(False, message, expected_latex, normalized)
+    return AnswerCheck(False, "Not equivalent to the expected expression.", expected_latex, normalized)

@@ -1,0 +1,136 @@
+"""Typed records of the question bank as written in `questions/`: topics, cards, drills, coverage items.
+
+Every record keeps the file and line it came from so errors can point at them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+CARD_KINDS = ("basic", "numeric", "symbolic", "code")
+TAGS = (
+    "interview-question",
+    "trap",
+    "rapid-fire",
+    "practice",
+    "mistake",
+    "update-rule",
+    "default",
+    "concept",
+)
+
+
+@dataclass(frozen=True)
+class BankError:
+    """One problem in the bank, printed as `file:line: message`. Warnings do not fail the check."""
+
+    file: str
+    line: int
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{self.file}:{self.line}: {prefix}{self.message}"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where something was written: a file (relative to the questions folder) and a 1-based line."""
+
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    seed: str
+    section: str
+    where: Located
+
+
+@dataclass(frozen=True)
+class MathText:
+    """A text field that may hold LaTeX, as written (`where.line`: the line its text starts on)."""
+
+    text: str
+    where: Located
+
+
+@dataclass(frozen=True)
+class CardSpec:
+    slug: str
+    topic: str
+    kind: str
+    front: MathText
+    back: MathText
+    source: SourceRef
+    tags: tuple[str, ...]
+    position: int
+    where: Located
+    answer: dict[str, Any] | None = None
+    answer_where: Located | None = None
+    drill: str | None = None
+
+    def answer_for_storage(self) -> dict[str, Any] | None:
+        """The answer spec as the review service receives it (numeric units travel inside it)."""
+        return dict(self.answer) if self.answer is not None else None
+
+
+@dataclass(frozen=True)
+class Topic:
+    slug: str
+    title: str
+    description: str
+    position: int
+    cards: tuple[CardSpec, ...]
+    where: Located
+
+
+@dataclass(frozen=True)
+class DrillEntry:
+    """What the bank needs of a drill: its catalogue row, the cards it links and its math text."""
+
+    slug: str
+    topic: str
+    title: str
+    position: int
+    cards: tuple[tuple[str, Located], ...]
+    source: SourceRef | None
+    texts: tuple[MathText, ...]
+    where: Located
+
+
+@dataclass(frozen=True)
+class CoverageItem:
+    seed: str
+    item: str
+    kind: str
+    cards: tuple[tuple[str, Located], ...]
+    where: Located
+
+
+@dataclass(frozen=True)
+class Bank:
+    topics: tuple[Topic, ...] = ()
+    drills: tuple[DrillEntry, ...] = ()
+    coverage: tuple[CoverageItem, ...] = ()
+
+    @property
+    def cards(self) -> tuple[CardSpec, ...]:
+        return tuple(card for topic in self.topics for card in topic.cards)
+
+    def counts(self) -> dict[str, int]:
+        by_kind = {kind: sum(card.kind == kind for card in self.cards) for kind in CARD_KINDS}
+        return {
+            "topics": len(self.topics),
+            "cards": len(self.cards),
+            **by_kind,
+            "drills": len(self.drills),
+            "coverage items": len(self.coverage),
+        }
