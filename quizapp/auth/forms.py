@@ -1,0 +1,142 @@
+"""The account forms (Flask-WTF, so each carries a CSRF token). They only parse input; the rules about
+usernames, passwords and settings live in `quizapp.services.accounts` and come back as field errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, FloatField, HiddenField, IntegerField, PasswordField, StringField
+from wtforms.validators import EqualTo, InputRequired, Optional
+
+from quizapp.services import accounts
+
+REQUIRED = "This field is required."
+
+
+class ClearFloatField(FloatField):
+    """A float field whose parse error says what to type."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError("Enter a number such as 0.90.") from exc
+
+
+class ClearIntegerField(IntegerField):
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError("Enter a whole number such as 20.") from exc
+
+
+def _username_attributes() -> dict[str, Any]:
+    return {
+        "autofocus": True,
+        "autocomplete": "username",
+        "autocapitalize": "none",
+        "spellcheck": "false",
+        "maxlength": accounts.USERNAME_MAX,
+    }
+
+
+class RegisterForm(FlaskForm):
+    username = StringField(
+        "Username",
+        validators=[InputRequired(REQUIRED)],
+        description=f"{accounts.USERNAME_MIN}–{accounts.USERNAME_MAX} letters, digits, dots, underscores "
+        "or hyphens. Not case-sensitive.",
+        render_kw=_username_attributes(),
+    )
+    password = PasswordField(
+        "Password",
+        validators=[InputRequired(REQUIRED)],
+        description=f"At least {accounts.PASSWORD_MIN} characters.",
+        render_kw={"autocomplete": "new-password", "maxlength": accounts.PASSWORD_MAX},
+    )
+    confirm = PasswordField(
+        "Repeat the password",
+        validators=[InputRequired(REQUIRED), EqualTo("password", "The two passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+    # Filled in by static/auth.js with the browser's time zone, so days start at the person's midnight.
+    timezone = HiddenField()
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", validators=[InputRequired(REQUIRED)], render_kw=_username_attributes())
+    password = PasswordField(
+        "Password", validators=[InputRequired(REQUIRED)], render_kw={"autocomplete": "current-password"}
+    )
+    remember = BooleanField("Keep me logged in on this device")
+
+
+class SettingsForm(FlaskForm):
+    desired_retention = ClearFloatField(
+        "Desired retention",
+        validators=[InputRequired(REQUIRED)],
+        description=f"The recall probability FSRS schedules for, from {accounts.RETENTION_MIN:.2f} to "
+        f"{accounts.RETENTION_MAX:.2f}. Higher means more reviews; 0.90 suits most people.",
+        render_kw={
+            "autofocus": True,
+            "type": "number",
+            "step": "0.01",
+            "min": accounts.RETENTION_MIN,
+            "max": accounts.RETENTION_MAX,
+        },
+    )
+    new_cards_per_day = ClearIntegerField(
+        "New cards per day",
+        validators=[InputRequired(REQUIRED)],
+        description=f"How many unseen cards a day may introduce, {accounts.NEW_CARDS_MIN} to "
+        f"{accounts.NEW_CARDS_MAX}.",
+        render_kw={"type": "number", "step": 1, "min": accounts.NEW_CARDS_MIN, "max": accounts.NEW_CARDS_MAX},
+    )
+    timezone = StringField(
+        "Time zone",
+        validators=[InputRequired(REQUIRED)],
+        description="An IANA name such as Europe/Paris or America/New_York; your day starts at its midnight.",
+        render_kw={"list": "timezone-names", "autocomplete": "off", "spellcheck": "false"},
+    )
+    interview_date = DateField(
+        "Interview date",
+        validators=[Optional()],
+        description="Optional. Reviews are then ordered by what you would forget by that day. "
+        "Leave empty to clear.",
+        render_kw={"type": "date"},
+    )
+
+    def to_settings(self) -> accounts.Settings:
+        return accounts.Settings(
+            desired_retention=self.desired_retention.data,
+            new_cards_per_day=self.new_cards_per_day.data,
+            timezone=self.timezone.data,
+            interview_date=self.interview_date.data,
+        )
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(
+        "Current password",
+        validators=[InputRequired(REQUIRED)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password = PasswordField(
+        "New password",
+        validators=[InputRequired(REQUIRED)],
+        description=f"At least {accounts.PASSWORD_MIN} characters.",
+        render_kw={"autocomplete": "new-password", "maxlength": accounts.PASSWORD_MAX},
+    )
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[InputRequired(REQUIRED), EqualTo("password", "The two passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def show_errors(form: FlaskForm, error: accounts.AccountError) -> None:
+    """Attach a service's field errors to the form's fields, to be shown next to each field."""
+    for name, message in error.errors.items():
+        form[name].errors = [*form[name].errors, message]

@@ -1,0 +1,191 @@
+"""Accounts as use cases: register, authenticate, change settings and password.
+
+Views and the CLI call these; every rule about usernames, passwords and scheduler settings lives here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from dataclasses import dataclass
+from functools import cache
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from quizapp.extensions import db
+from quizapp.models import User
+
+USERNAME_MIN, USERNAME_MAX = 3, 40
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9._-]+")
+PASSWORD_MIN, PASSWORD_MAX = 8, 256
+# FSRS is tuned for retention targets in this band: below it reviews get too sparse to keep anything,
+# above it the workload grows steeply for little gain.
+RETENTION_MIN, RETENTION_MAX = 0.70, 0.97
+NEW_CARDS_MIN, NEW_CARDS_MAX = 0, 500
+INTERVIEW_MAX_DAYS_AHEAD = 3 * 366
+USERNAME_TAKEN = "That username is taken. Pick another one."
+
+
+class AccountError(Exception):
+    """Input a person must correct: `errors` maps each offending field to a message they can act on."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The scheduler and calendar settings a person controls."""
+
+    desired_retention: float
+    new_cards_per_day: int
+    timezone: str
+    interview_date: dt.date | None
+
+
+def canonical_username(raw: str) -> str:
+    """Usernames are case-insensitive: stored and compared in lower case, so `Ada` and `ada` are one name."""
+    return raw.strip().lower()
+
+
+def username_problem(username: str) -> str | None:
+    if not USERNAME_MIN <= len(username) <= USERNAME_MAX:
+        return f"Use {USERNAME_MIN} to {USERNAME_MAX} characters."
+    if not USERNAME_PATTERN.fullmatch(username):
+        return "Use only letters, digits, dots, underscores and hyphens."
+    return None
+
+
+def password_problem(password: str, username: str = "") -> str | None:
+    if len(password) < PASSWORD_MIN:
+        return f"Use at least {PASSWORD_MIN} characters."
+    if len(password) > PASSWORD_MAX:
+        return f"Use at most {PASSWORD_MAX} characters."
+    if username and password.strip().lower() == username.lower():
+        return "The password must not be the username."
+    return None
+
+
+@cache
+def _timezones_by_lower_name() -> dict[str, str]:
+    return {name.lower(): name for name in zoneinfo.available_timezones()}
+
+
+def timezone_names() -> list[str]:
+    """Every IANA time zone name this machine knows, sorted (offered as suggestions on the settings page)."""
+    return sorted(_timezones_by_lower_name().values())
+
+
+def canonical_timezone(name: str) -> str | None:
+    """The IANA name with its proper capitals (`europe/paris` → `Europe/Paris`), or None if unknown."""
+    return _timezones_by_lower_name().get(name.strip().lower())
+
+
+def find_user(username: str) -> User | None:
+    # lower() on both sides also finds rows written outside this module with capitals in them.
+    query = select(User).where(func.lower(User.username) == canonical_username(username)).order_by(User.id)
+    return db.session.scalars(query).first()
+
+
+def register_user(username: str, password: str, *, timezone: str | None = None) -> User:
+    """Create an account. `timezone` (e.g. detected by the browser) is used when valid, else UTC."""
+    username = canonical_username(username)
+    errors = {}
+    if problem := username_problem(username):
+        errors["username"] = problem
+    if problem := password_problem(password, username):
+        errors["password"] = problem
+    if errors:
+        raise AccountError(errors)
+    if find_user(username) is not None:
+        raise AccountError({"username": USERNAME_TAKEN})
+    user = User(
+        username=username,
+        password_hash=generate_password_hash(password),
+        timezone=canonical_timezone(timezone or "") or "UTC",
+    )
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Someone registered the same name between our check and the insert: the unique index decides.
+        db.session.rollback()
+        raise AccountError({"username": USERNAME_TAKEN}) from None
+    return user
+
+
+@cache
+def _decoy_hash() -> str:
+    return generate_password_hash("decoy password for unknown usernames")
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The user whose name and password match, else None (without saying which of the two was wrong)."""
+    user = find_user(username)
+    if user is None:
+        # Spend the same hashing time as for a real user, so response times do not reveal usernames.
+        check_password_hash(_decoy_hash(), password)
+        return None
+    return user if check_password_hash(user.password_hash, password) else None
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    errors = {}
+    if not check_password_hash(user.password_hash, current):
+        errors["current"] = "That is not your current password."
+    if problem := password_problem(new, user.username):
+        errors["password"] = problem
+    if errors:
+        raise AccountError(errors)
+    user.password_hash = generate_password_hash(new)
+    db.session.commit()
+
+
+def settings_of(user: User) -> Settings:
+    return Settings(user.desired_retention, user.new_cards_per_day, user.timezone, user.interview_date)
+
+
+def update_settings(user: User, settings: Settings, *, today: dt.date | None = None) -> Settings:
+    """Validate every field, then save them all in one transaction; nothing is saved if one is wrong."""
+    errors, timezone = _settings_errors(user, settings, today)
+    if errors:
+        raise AccountError(errors)
+    user.desired_retention = float(settings.desired_retention)
+    user.new_cards_per_day = int(settings.new_cards_per_day)
+    user.timezone = timezone
+    user.interview_date = settings.interview_date
+    db.session.commit()
+    return settings_of(user)
+
+
+def _settings_errors(user: User, settings: Settings, today: dt.date | None) -> tuple[dict[str, str], str]:
+    errors = {}
+    # `not a <= x <= b` also refuses NaN.
+    if not RETENTION_MIN <= settings.desired_retention <= RETENTION_MAX:
+        errors["desired_retention"] = f"Choose a value from {RETENTION_MIN:.2f} to {RETENTION_MAX:.2f}."
+    if not NEW_CARDS_MIN <= settings.new_cards_per_day <= NEW_CARDS_MAX:
+        errors["new_cards_per_day"] = f"Choose a number from {NEW_CARDS_MIN} to {NEW_CARDS_MAX}."
+    timezone = canonical_timezone(settings.timezone)
+    if timezone is None:
+        errors["timezone"] = (
+            f"Unknown time zone {settings.timezone.strip()}. Use a name such as Europe/Paris."
+        )
+    today = today or dt.datetime.now(zoneinfo.ZoneInfo(timezone or user.timezone)).date()
+    if problem := _interview_date_problem(settings.interview_date, user.interview_date, today):
+        errors["interview_date"] = problem
+    return errors, timezone or user.timezone
+
+
+def _interview_date_problem(new: dt.date | None, current: dt.date | None, today: dt.date) -> str | None:
+    # A date already saved may lie in the past by now; keeping it must not block saving other settings.
+    if new is None or new == current:
+        return None
+    if new < today:
+        return "That date is in the past. Leave the field empty to clear it."
+    if (new - today).days > INTERVIEW_MAX_DAYS_AHEAD:
+        return "Choose a date within the next three years."
+    return None

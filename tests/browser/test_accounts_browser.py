@@ -1,0 +1,97 @@
+"""A person signs up with the keyboard: the browser's time zone is picked up, the settings page saves,
+and logging out and back in works, all with CSRF and rate limiting switched on as in production."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from drill_support import LiveServer
+from flask import Flask
+
+from quizapp import create_app
+from quizapp.extensions import db
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def accounts_server(tmp_path: Path) -> Iterator[LiveServer]:
+    from flask_migrate import upgrade
+
+    app: Flask = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'quizapp.sqlite3'}", "SECRET_KEY": "browser"}
+    )
+    with app.app_context():
+        upgrade()
+    server = LiveServer(app)
+    yield server
+    server.stop()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def browser_page(accounts_server: LiveServer):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"]
+        )
+        context = browser.new_context(base_url=accounts_server.url, timezone_id="Asia/Tokyo")
+        context.set_default_timeout(10_000)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def _wait_for_focus(page, element_id: str) -> None:
+    """Autofocus is applied at the browser's next rendering step, which may come just after `load`."""
+    page.wait_for_function(f"document.activeElement && document.activeElement.id === {element_id!r}")
+
+
+def _submit(page, action) -> None:
+    """Do `action` (a key press or click that submits a form) and wait until the next page has loaded."""
+    with page.expect_navigation():
+        action()
+
+
+def test_sign_up_adjust_settings_log_out_and_in(browser_page) -> None:
+    page = browser_page
+    page.goto("/auth/register")
+    _wait_for_focus(page, "username")
+    page.keyboard.type("Ada")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    _submit(page, lambda: page.keyboard.press("Enter"))
+    assert "Welcome, ada! Your account is ready." in page.locator(".flash").inner_text()
+
+    page.goto("/auth/settings")
+    assert page.input_value("#timezone") == "Asia/Tokyo"
+    _wait_for_focus(page, "desired_retention")
+    page.fill("#desired_retention", "0.5")
+    _submit(page, lambda: page.click("text=Save settings"))
+    assert page.locator("#desired_retention-error").inner_text() == "Choose a value from 0.70 to 0.97."
+    page.fill("#desired_retention", "0.85")
+    _submit(page, lambda: page.click("text=Save settings"))
+    assert page.locator(".flash").inner_text() == "Settings saved."
+    assert page.input_value("#desired_retention") == "0.85"
+
+    _submit(page, lambda: page.click("text=Log out"))
+    assert page.locator(".flash").inner_text() == "You are logged out."
+    page.goto("/auth/settings")
+    assert page.url.endswith("/auth/login?next=%2Fauth%2Fsettings")
+    _wait_for_focus(page, "username")
+    page.keyboard.type("ADA")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    _submit(page, lambda: page.keyboard.press("Enter"))
+    assert page.url.endswith("/auth/settings")
+    assert page.input_value("#desired_retention") == "0.85"
