@@ -1,0 +1,204 @@
+"""JSON API for flashcard review: topics with due counts, the next card, rating, undo, typed answers.
+
+Every route needs a logged-in person (401 otherwise) and answers errors as `{"error": {status, message}}`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, url_for
+from flask_login import current_user
+
+from quizapp import srs
+from quizapp.errors import error_response
+from quizapp.models import Card
+from quizapp.services import review as reviews
+from quizapp.services.review import QueuedCard, ReviewError, ReviewResult
+
+bp = Blueprint("review_api", __name__, url_prefix="/api")
+
+REVIEW_EXAMPLE = '{"card": "<slug>", "rating": 3, "idempotency_key": "<uuid>", "duration_ms": 4200}'
+
+
+@bp.before_request
+def _require_login() -> tuple[Response | str, int] | None:
+    if not current_user.is_authenticated:
+        return error_response(401, "Log in to use the review API (POST /auth/login).")
+    return None
+
+
+@bp.errorhandler(ReviewError)
+def _review_error(exc: ReviewError) -> tuple[Response | str, int]:
+    return error_response(exc.status, exc.message)
+
+
+@bp.get("/topics")
+def topics() -> Response:
+    overview = reviews.topic_counts(current_user)
+    return jsonify(topics=[_topic_json(topic, counts) for topic, counts in overview])
+
+
+@bp.get("/review/next")
+def next_card() -> Response:
+    topic = request.args.get("topic") or None
+    queue = reviews.due_queue(current_user, topic)
+    shown = queue.next
+    card_slug = request.args.get("card")
+    if card_slug:
+        shown = reviews.card_for_review(current_user, card_slug, queue.now)
+    return jsonify(
+        topic=topic,
+        counts=_counts_json(queue.counts),
+        card=card_json(shown, queue.now) if shown else None,
+        next_due_at=_iso(queue.next_due_at),
+        now=_iso(queue.now),
+    )
+
+
+@bp.post("/reviews")
+def create_review() -> tuple[Response, int]:
+    payload = _json_object(REVIEW_EXAMPLE)
+    missing = [name for name in ("card", "rating", "idempotency_key") if payload.get(name) in (None, "")]
+    if missing:
+        raise ReviewError(400, f"Missing field(s): {', '.join(missing)}.")
+    version = payload.get("version")
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 0):
+        raise ReviewError(422, "version must be the version GET /api/review/next gave (0 or more).")
+    answer = payload.get("answer")
+    result = reviews.review_card(
+        current_user,
+        str(payload["card"]),
+        payload["rating"],
+        payload["idempotency_key"],
+        payload.get("duration_ms"),
+        answer_given=answer if isinstance(answer, str) else None,
+        answer_correct=_checked_answer(str(payload["card"]), answer),
+        expected_version=version,
+    )
+    return jsonify(review_json(result)), 200 if result.replayed else 201
+
+
+@bp.post("/reviews/undo")
+def undo_review() -> Response:
+    payload = request.get_json(silent=True) or {}
+    review_id = payload.get("review_id") if isinstance(payload, dict) else None
+    if review_id is not None and (isinstance(review_id, bool) or not isinstance(review_id, int)):
+        raise ReviewError(422, "review_id must be the id returned by POST /api/reviews.")
+    undone = reviews.undo_last_review(current_user, review_id)
+    return jsonify(
+        card=undone.card_slug,
+        rating=undone.rating.name.lower(),
+        state=_state_json(undone.restored) if undone.restored else None,
+    )
+
+
+@bp.post("/cards/<slug>/check")
+def check_answer(slug: str) -> Response:
+    payload = _json_object('{"answer": "0.1"}')
+    answer = payload.get("answer")
+    if not isinstance(answer, str) or not answer.strip():
+        raise ReviewError(400, 'Type an answer first: send {"answer": "..."}.')
+    check = reviews.check_typed_answer(slug, answer)
+    return jsonify(
+        card=slug,
+        correct=check.correct,
+        message=check.message,
+        expected_latex=check.expected_latex,
+        normalized=check.normalized,
+        suggested_rating="good" if check.correct else "again",
+    )
+
+
+# ------------------------------------------------------------------------------------------------ shapes
+
+
+def card_json(shown: QueuedCard, now: dt.datetime) -> dict[str, Any]:
+    """A card as the review page needs it: texts, kind, the answer buttons' intervals, the lock version."""
+    card: Card = shown.card
+    previews = srs.preview_intervals(shown.state, now, reviews.user_scheduler(current_user))
+    return {
+        "slug": card.slug,
+        "topic": card.topic_slug,
+        "kind": card.kind,
+        "typed": reviews.typed_answers_enabled(card),
+        "front": card.front,
+        "back": card.back,
+        "source": {"seed": card.source_seed, "section": card.source_section},
+        "drill_url": f"/drills/{card.drill_slug}" if card.kind == "code" and card.drill_slug else None,
+        "queue": shown.queue,
+        "version": shown.version,
+        "state": _state_json(shown.state) if shown.state else None,
+        "previews": {
+            rating.name.lower(): {
+                "rating": int(rating),
+                "seconds": int(interval.total_seconds()),
+                "label": srs.interval_label(interval),
+            }
+            for rating, interval in previews.items()
+        },
+    }
+
+
+def review_json(result: ReviewResult) -> dict[str, Any]:
+    interval = result.interval
+    return {
+        "id": result.review_id,
+        "card": result.card_slug,
+        "rating": result.rating.name.lower(),
+        "reviewed_at": _iso(result.reviewed_at),
+        "replayed": result.replayed,
+        "version": result.version,
+        "state": _state_json(result.state) if result.state else None,
+        "interval": srs.interval_label(interval) if interval is not None else None,
+        "next_url": url_for("review_api.next_card"),
+    }
+
+
+def _state_json(state: srs.MemoryState) -> dict[str, Any]:
+    return {
+        "state": {1: "learning", 2: "review", 3: "relearning"}.get(state.state, "learning"),
+        "step": state.step,
+        "stability": state.stability,
+        "difficulty": state.difficulty,
+        "due": _iso(state.due),
+        "last_review": _iso(state.last_review),
+        "reps": state.reps,
+        "lapses": state.lapses,
+    }
+
+
+def _topic_json(topic: Any, counts: reviews.Counts) -> dict[str, Any]:
+    return {
+        "slug": topic.slug,
+        "title": topic.title,
+        "due": _counts_json(counts),
+        "url": url_for("review.session", topic=topic.slug),
+    }
+
+
+def _counts_json(counts: reviews.Counts) -> dict[str, int]:
+    return {"new": counts.new, "learning": counts.learning, "review": counts.review, "total": counts.total}
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _json_object(example: str) -> dict[str, Any]:
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        raise ReviewError(400, f"Send a JSON object (Content-Type: application/json) like {example}.")
+    return payload
+
+
+def _checked_answer(card_slug: str, answer: object) -> bool | None:
+    """A typed answer sent along with the rating is checked again here (the client's verdict is not
+    trusted for the record)."""
+    if not isinstance(answer, str) or not answer.strip():
+        return None
+    card = reviews.live_card(card_slug)
+    if not reviews.typed_answers_enabled(card):
+        return None
+    return reviews.check_typed_answer(card_slug, answer).correct

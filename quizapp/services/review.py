@@ -1,0 +1,571 @@
+"""Flashcard review use cases: the due queue, rating a card (idempotent, version-locked), undo.
+
+Each use case is one transaction. `quizapp.srs` computes a rating's outcome; this module applies it to the
+person's CardState, always filtered by the person's id so nobody can touch another's schedule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fsrs import Scheduler
+from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from quizapp import srs
+from quizapp.extensions import db
+from quizapp.models import Card, CardState, Review, Topic, User, utcnow
+from quizapp.srs import MemoryState, Rating, stats
+
+LEARNING_STATES = (1, 3)  # fsrs.State.Learning, fsrs.State.Relearning
+REVIEW_STATE = 2
+MAX_STORED_DURATION_MS = 3_600_000  # like Anki's maximum answer time: an idle tab is not study time
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{8,64}")
+UNDOABLE_ORIGINS = ("review", "focus")
+
+
+class ReviewError(Exception):
+    """A request the person must change: `status` is the HTTP status that fits, `message` says what to do."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Counts:
+    new: int
+    learning: int
+    review: int
+
+    @property
+    def total(self) -> int:
+        return self.new + self.learning + self.review
+
+
+@dataclass(frozen=True)
+class QueuedCard:
+    """A card to show: its memory state (None if new), the queue it came from, the state's lock version."""
+
+    card: Card
+    state: MemoryState | None
+    queue: str  # new | learning | review
+    version: int  # 0 for a new card (no state row yet)
+
+
+@dataclass(frozen=True)
+class Queue:
+    counts: Counts
+    next: QueuedCard | None
+    next_due_at: dt.datetime | None  # when nothing is left: when the next card becomes due
+    now: dt.datetime
+
+
+@dataclass(frozen=True)
+class ReviewResult:
+    review_id: int
+    card_slug: str
+    rating: Rating
+    reviewed_at: dt.datetime
+    state: MemoryState | None  # the card's state now
+    version: int
+    replayed: bool  # True when this idempotency key had already been recorded
+
+    @property
+    def interval(self) -> dt.timedelta | None:
+        return self.state.due - self.reviewed_at if self.state else None
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    card_slug: str
+    rating: Rating
+    restored: MemoryState | None  # None: the card is new again
+
+
+# ------------------------------------------------------------------------------------------------ queue
+
+
+def due_queue(user: User, topic: str | None = None, now: dt.datetime | None = None) -> Queue:
+    """What is left to study now: counts per queue and the next card.
+
+    Order as in Anki: learning cards that are due, then review cards due today (the person's local day),
+    then new cards up to the daily limit, then learning cards due within the learn-ahead window.
+    """
+    now = now or utcnow()
+    if topic is not None:
+        require_topic(topic)
+    day_start, day_end = srs.local_day_window(now, user.timezone)
+    learn_cutoff = now + srs.LEARN_AHEAD
+    learning_where = _state_filter(user, topic, CardState.state.in_(LEARNING_STATES))
+    review_where = _state_filter(user, topic, CardState.state == REVIEW_STATE, CardState.due < day_end)
+    new_allowed = new_cards_left_today(user, day_start, day_end)
+    counts = Counts(
+        new=min(new_allowed, _count_new(user, topic)) if new_allowed else 0,
+        learning=_count_states(and_(learning_where, CardState.due <= learn_cutoff)),
+        review=_count_states(review_where),
+    )
+    upcoming = (
+        _first_state(and_(learning_where, CardState.due <= now), "learning")
+        or _first_review(user, review_where, now, day_end)
+        or (_first_new(user, topic) if counts.new else None)
+        or _first_state(and_(learning_where, CardState.due <= learn_cutoff), "learning")
+    )
+    next_due = None if upcoming else _next_due_at(user, topic, learn_cutoff, day_end, counts.new, new_allowed)
+    return Queue(counts=counts, next=upcoming, next_due_at=next_due, now=now)
+
+
+def require_topic(topic: str) -> Topic:
+    found = db.session.get(Topic, topic)
+    if found is None:
+        raise ReviewError(404, f"There is no topic named {topic!r}; GET /api/topics lists them.")
+    return found
+
+
+def new_cards_left_today(user: User, day_start: dt.datetime, day_end: dt.datetime) -> int:
+    """The daily new-card limit minus the cards first reviewed today (the person's local day)."""
+    introduced = db.session.scalar(
+        select(func.count(Review.id)).where(
+            Review.user_id == user.id,
+            Review.state_before == 0,
+            Review.origin == "review",
+            Review.reviewed_at >= day_start,
+            Review.reviewed_at < day_end,
+        )
+    )
+    return max(0, user.new_cards_per_day - int(introduced or 0))
+
+
+def card_for_review(user: User, card_slug: str, now: dt.datetime | None = None) -> QueuedCard:
+    """One named card, due or not (a person asked to study it, e.g. from a drill's diagnosis)."""
+    card = live_card(card_slug)
+    row = _state_row(user.id, card_slug)
+    state = to_memory_state(row) if row else None
+    queue = "new" if row is None else ("review" if row.state == REVIEW_STATE else "learning")
+    return QueuedCard(card=card, state=state, queue=queue, version=row.version if row else 0)
+
+
+def _state_filter(user: User, topic: str | None, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    where = [CardState.user_id == user.id, Card.retired.is_(False), *conditions]
+    if topic is not None:
+        where.append(Card.topic_slug == topic)
+    return and_(*where)
+
+
+def _count_states(where: ColumnElement[bool]) -> int:
+    query = select(func.count(CardState.id)).join(Card, Card.slug == CardState.card_slug).where(where)
+    return int(db.session.scalar(query) or 0)
+
+
+def _first_state(where: ColumnElement[bool], queue: str) -> QueuedCard | None:
+    query = (
+        select(CardState, Card)
+        .join(Card, Card.slug == CardState.card_slug)
+        .where(where)
+        .order_by(CardState.due, CardState.id)
+        .limit(1)
+    )
+    row = db.session.execute(query).first()
+    if row is None:
+        return None
+    state, card = row
+    return QueuedCard(card=card, state=to_memory_state(state), queue=queue, version=state.version)
+
+
+def _first_review(
+    user: User, where: ColumnElement[bool], now: dt.datetime, day_end: dt.datetime
+) -> QueuedCard | None:
+    """The next review card: the earliest due; with an interview date ahead, the one least likely to be
+    recalled on the interview day (quizapp.srs.stats.order_for_interview)."""
+    interview_at = _interview_moment(user, now)
+    if interview_at is None:
+        return _first_state(where, "review")
+    rows = {
+        state.card_slug: (state, card)
+        for state, card in db.session.execute(
+            select(CardState, Card).join(Card, Card.slug == CardState.card_slug).where(where)
+        )
+    }
+    snapshots = [_snapshot(state, card) for state, card in rows.values()]
+    # `now=day_end`: every card in `where` is due today, which is what the ordering's due test asks.
+    ordered = stats.order_for_interview(
+        snapshots,
+        interview_at,
+        user.desired_retention or 0.9,
+        include_not_due=False,
+        now=max(day_end, now),
+        parameters=user.fsrs_parameters,
+    )
+    if not ordered:
+        return None
+    state, card = rows[ordered[0].slug]
+    return QueuedCard(card=card, state=to_memory_state(state), queue="review", version=state.version)
+
+
+def _interview_moment(user: User, now: dt.datetime) -> dt.datetime | None:
+    if user.interview_date is None:
+        return None
+    try:
+        zone = ZoneInfo(user.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    moment = stats.interview_moment(user.interview_date, zone)
+    return moment if moment >= now else None  # a past interview changes nothing
+
+
+def _snapshot(state: CardState, card: Card) -> stats.CardSnapshot:
+    return stats.CardSnapshot(
+        slug=card.slug,
+        topic=card.topic_slug,
+        state=state.state,
+        step=state.step,
+        stability=state.stability,
+        difficulty=state.difficulty,
+        due=state.due,
+        last_review=state.last_review,
+        reps=state.reps or 0,
+        lapses=state.lapses or 0,
+    )
+
+
+def _new_cards_where(user: User, topic: str | None) -> ColumnElement[bool]:
+    has_state = exists().where(CardState.user_id == user.id, CardState.card_slug == Card.slug)
+    where = [Card.retired.is_(False), ~has_state]
+    if topic is not None:
+        where.append(Card.topic_slug == topic)
+    return and_(*where)
+
+
+def _count_new(user: User, topic: str | None) -> int:
+    return int(db.session.scalar(select(func.count(Card.slug)).where(_new_cards_where(user, topic))) or 0)
+
+
+def _first_new(user: User, topic: str | None) -> QueuedCard | None:
+    # New cards come in bank order: topics in their listed order, cards in their order within a topic.
+    query = (
+        select(Card)
+        .join(Topic, Topic.slug == Card.topic_slug)
+        .where(_new_cards_where(user, topic))
+        .order_by(Topic.position, Topic.slug, Card.position, Card.slug)
+        .limit(1)
+    )
+    card = db.session.scalar(query)
+    return QueuedCard(card=card, state=None, queue="new", version=0) if card else None
+
+
+def _next_due_at(
+    user: User, topic: str | None, after: dt.datetime, day_end: dt.datetime, new_shown: int, new_allowed: int
+) -> dt.datetime | None:
+    """When the next card becomes due; tomorrow's start when only the new-card limit holds cards back."""
+    query = select(func.min(CardState.due)).join(Card, Card.slug == CardState.card_slug)
+    soonest = db.session.scalar(query.where(_state_filter(user, topic, CardState.due > after)))
+    candidates = [soonest] if soonest else []
+    if not new_shown and not new_allowed and _count_new(user, topic):
+        candidates.append(day_end)
+    return min(candidates) if candidates else None
+
+
+# ----------------------------------------------------------------------------------------------- rating
+
+
+def review_card(
+    user: User,
+    card_slug: str,
+    rating: object,
+    idempotency_key: object,
+    duration_ms: object,
+    now: dt.datetime | None = None,
+    origin: str = "review",
+    answer_given: str | None = None,
+    answer_correct: bool | None = None,
+    expected_version: int | None = None,
+) -> ReviewResult:
+    """Record one rating in one transaction; the same idempotency key again returns the stored result.
+
+    `expected_version` is the state version the client saw (0 for a new card): if the card was rated
+    since (another tab), the rating is refused with 409 and nothing is written.
+    """
+    chosen, key, duration = _validated(rating, idempotency_key, duration_ms)
+    user_id = user.id  # read once: a rollback below expires the object
+    card, row = _card_and_state(user_id, card_slug)
+    if expected_version is not None and (row.version if row else 0) != expected_version:
+        return _replay_or_conflict(user_id, key, card.slug)  # a retry of a rating that already went in?
+    previous = to_memory_state(row) if row else None
+    outcome = srs.compute_review(previous, chosen, now or utcnow(), user_scheduler(user))
+    review = Review(
+        user_id=user_id,
+        card_slug=card.slug,
+        rating=int(chosen),
+        reviewed_at=outcome.reviewed_at,
+        duration_ms=duration,
+        idempotency_key=key,
+        state_before=previous.state if previous else 0,
+        previous_state=previous.to_dict() if previous else None,
+        origin=origin,
+        answer_given=answer_given,
+        answer_correct=answer_correct,
+    )
+    db.session.add(review)
+    try:
+        # One flush: the review insert fails on a repeated key; the state write fails on a stale version
+        # (UPDATE ... WHERE version = seen) or a concurrent first rating (unique user+card).
+        row = apply_state(user_id, card.slug, row, outcome.state)
+        review_id, version = review.id, row.version
+        db.session.commit()
+    except (IntegrityError, StaleDataError):
+        db.session.rollback()
+        return _replay_or_conflict(user_id, key, card.slug)
+    return ReviewResult(review_id, card.slug, chosen, outcome.reviewed_at, outcome.state, version, False)
+
+
+_STALE_MESSAGE = (
+    "This card was rated meanwhile (another tab or device), so this rating was not recorded. "
+    "Load the next card and continue."
+)
+
+
+def apply_state(user_id: int, card_slug: str, row: CardState | None, state: MemoryState) -> CardState:
+    """Write a computed state onto the person's CardState (created for a new card); flushes."""
+    if row is None:
+        row = CardState(user_id=user_id, card_slug=card_slug, introduced_at=state.last_review or utcnow())
+        db.session.add(row)
+    row.state = state.state
+    row.step = state.step
+    row.stability = state.stability
+    row.difficulty = state.difficulty
+    row.due = state.due
+    row.last_review = state.last_review
+    row.reps = state.reps
+    row.lapses = state.lapses
+    db.session.flush()
+    return row
+
+
+def user_scheduler(user: User, fuzz: bool = True) -> Scheduler:
+    return srs.scheduler_for(user.desired_retention or 0.9, user.fsrs_parameters, fuzz=fuzz)
+
+
+def _card_and_state(user_id: int, card_slug: str) -> tuple[Card, CardState | None]:
+    """The live card and the person's state for it (None if new), in one query; 404 for unknown cards."""
+    mine = and_(CardState.card_slug == Card.slug, CardState.user_id == user_id)
+    found = db.session.execute(
+        select(Card, CardState).outerjoin(CardState, mine).where(Card.slug == card_slug)
+    ).first()
+    if found is None or found[0].retired:
+        raise ReviewError(404, f"There is no card named {card_slug!r}.")
+    return found[0], found[1]
+
+
+def live_card(card_slug: str) -> Card:
+    card = db.session.get(Card, card_slug) if isinstance(card_slug, str) else None
+    if card is None or card.retired:
+        raise ReviewError(404, f"There is no card named {card_slug!r}.")
+    return card
+
+
+def to_memory_state(row: CardState) -> MemoryState:
+    return MemoryState(
+        state=row.state,
+        step=row.step,
+        stability=row.stability,
+        difficulty=row.difficulty,
+        due=row.due,
+        last_review=row.last_review,
+        reps=row.reps or 0,
+        lapses=row.lapses or 0,
+    )
+
+
+def _validated(rating: object, key: object, duration_ms: object) -> tuple[Rating, str, int | None]:
+    try:
+        chosen = srs.parse_rating(rating)
+    except ValueError as exc:
+        raise ReviewError(422, f"Unknown rating {rating!r}. {exc}") from None
+    if not isinstance(key, str) or not IDEMPOTENCY_KEY.fullmatch(key):
+        raise ReviewError(
+            422, "idempotency_key must be 8–64 characters of letters, digits, '-', '_', '.', ':' (a UUID)."
+        )
+    if duration_ms is None:
+        return chosen, key, None
+    if isinstance(duration_ms, bool) or not isinstance(duration_ms, int) or duration_ms < 0:
+        raise ReviewError(422, "duration_ms must be a whole number of milliseconds, 0 or more.")
+    return chosen, key, min(duration_ms, MAX_STORED_DURATION_MS)
+
+
+def _state_row(user_id: int, card_slug: str) -> CardState | None:
+    return db.session.scalar(
+        select(CardState).where(CardState.user_id == user_id, CardState.card_slug == card_slug)
+    )
+
+
+def _stored_review(user_id: int, key: str, card_slug: str) -> ReviewResult | None:
+    review = db.session.scalar(select(Review).where(Review.user_id == user_id, Review.idempotency_key == key))
+    if review is None:
+        return None
+    if review.card_slug != card_slug:
+        raise ReviewError(
+            409, f"This idempotency key was already used for card {review.card_slug!r}; send a new key."
+        )
+    row = _state_row(user_id, review.card_slug)
+    return ReviewResult(
+        review_id=review.id,
+        card_slug=review.card_slug,
+        rating=Rating(review.rating),
+        reviewed_at=review.reviewed_at,
+        state=to_memory_state(row) if row else None,
+        version=row.version if row else 0,
+        replayed=True,
+    )
+
+
+def _replay_or_conflict(user_id: int, key: str, card_slug: str) -> ReviewResult:
+    """When a rating cannot go in as computed: if this key was recorded already (a retry, or a concurrent
+    double submit that won), that stored result is the answer; otherwise the card changed meanwhile."""
+    stored = _stored_review(user_id, key, card_slug)
+    if stored is not None:
+        return stored
+    raise ReviewError(409, _STALE_MESSAGE)
+
+
+# ------------------------------------------------------------------------------------------------- undo
+
+
+def undo_last_review(user: User, review_id: int | None = None) -> UndoResult:
+    """Take back the person's last rating: restore the card's previous state (or make it new again) and
+    delete the review. With `review_id`, only if that review is still the last one (a repeated undo
+    request does not take back a second rating)."""
+    last = db.session.scalar(
+        select(Review)
+        .where(Review.user_id == user.id, Review.origin.in_(UNDOABLE_ORIGINS))
+        .order_by(Review.reviewed_at.desc(), Review.id.desc())
+        .limit(1)
+    )
+    if review_id is not None and _own_review(user, review_id) is None:
+        raise ReviewError(404, f"You have no rating with id {review_id} (undone already?).")
+    if last is None:
+        raise ReviewError(409, "There is no rating to undo.")
+    if review_id is not None and last.id != review_id:
+        raise ReviewError(409, "That rating is no longer your last one (it was undone already); reload.")
+    _require_last_of_card(user, last)
+    row = _state_row(user.id, last.card_slug)
+    restored = MemoryState.from_dict(last.previous_state) if last.previous_state else None
+    if restored is None and row is not None:
+        db.session.delete(row)
+    elif restored is not None:
+        apply_state(user.id, last.card_slug, row, restored)
+    db.session.delete(last)
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise ReviewError(409, "The card changed while undoing; reload and try again.") from None
+    return UndoResult(card_slug=last.card_slug, rating=Rating(last.rating), restored=restored)
+
+
+def _own_review(user: User, review_id: int) -> Review | None:
+    return db.session.scalar(select(Review).where(Review.id == review_id, Review.user_id == user.id))
+
+
+def _require_last_of_card(user: User, review: Review) -> None:
+    later = db.session.scalar(
+        select(func.count(Review.id)).where(
+            Review.user_id == user.id,
+            Review.card_slug == review.card_slug,
+            Review.id != review.id,
+            Review.reviewed_at >= review.reviewed_at,
+        )
+    )
+    if later:
+        raise ReviewError(409, "This card was reviewed again since (e.g. by a drill); it cannot be undone.")
+
+
+# ------------------------------------------------------------------------------------------ from drills
+
+
+def make_card_due_now(user_id: int, card_slug: str, now: dt.datetime | None = None) -> None:
+    """A drill diagnosed the mistake this card covers: put it in front of the queue now.
+
+    A card the person has never seen enters learning (first step, due now) without counting against the
+    daily new-card limit.
+    """
+    now = now or utcnow()
+    card = live_card(card_slug)
+    row = _state_row(user_id, card.slug)
+    if row is None:
+        row = CardState(user_id=user_id, card_slug=card.slug, state=1, step=0, reps=0, lapses=0)
+        row.introduced_at = now
+        db.session.add(row)
+    row.due = now
+    try:
+        db.session.commit()
+    except (IntegrityError, StaleDataError):
+        db.session.rollback()  # a review landed meanwhile; try once more against the fresh row
+        fresh = _state_row(user_id, card.slug)
+        if fresh is not None:
+            fresh.due = now
+            db.session.commit()
+
+
+def record_drill_pass(user_id: int, card_slug: str, now: dt.datetime | None = None) -> ReviewResult:
+    """A passed drill counts as a Good review of its code card (origin "drill", not undoable)."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise ReviewError(404, f"There is no user with id {user_id}.")
+    key = f"drill:{uuid.uuid4().hex}"
+    try:
+        return review_card(user, card_slug, Rating.Good, key, None, now=now, origin="drill")
+    except ReviewError as exc:
+        if exc.status != 409:
+            raise
+        return review_card(user, card_slug, Rating.Good, key, None, now=now, origin="drill")
+
+
+# -------------------------------------------------------------------------------------------- overview
+
+
+def topic_counts(user: User, now: dt.datetime | None = None) -> list[tuple[Topic, Counts]]:
+    """Every topic (in bank order) with what is left to study in it now."""
+    now = now or utcnow()
+    ordered = db.session.scalars(select(Topic).order_by(Topic.position, Topic.slug))
+    return [(topic, due_queue(user, topic.slug, now).counts) for topic in ordered]
+
+
+# ---------------------------------------------------------------------------------------- typed answers
+
+TYPED_KINDS = ("numeric", "symbolic")
+
+
+def typed_answers_enabled(card: Card) -> bool:
+    """Numeric and symbolic cards take a typed answer when the answer checker is installed."""
+    return card.kind in TYPED_KINDS and bool(card.answer) and _answer_checker() is not None
+
+
+def check_typed_answer(card_slug: str, typed: str) -> Any:
+    """Check a typed answer against the card's answer spec: a quizapp.answers.AnswerCheck. Never raises
+    for what the person typed (the checker turns bad input into a wrong answer with a reason)."""
+    card = live_card(card_slug)
+    checker = _answer_checker()
+    if checker is None or not typed_answers_enabled(card):
+        raise ReviewError(422, f"Card {card_slug!r} takes no typed answer; reveal it and rate yourself.")
+    if len(typed) > MAX_TYPED_ANSWER:
+        raise ReviewError(422, f"Keep the answer under {MAX_TYPED_ANSWER} characters.")
+    return checker(card.kind, card.answer or {}, typed)
+
+
+MAX_TYPED_ANSWER = 500
+
+
+def _answer_checker() -> Callable[[str, dict[str, Any], str], Any] | None:
+    try:
+        from quizapp.answers import check_answer
+    except ImportError:
+        return None
+    return check_answer

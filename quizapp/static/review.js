@@ -1,0 +1,282 @@
+// The review page: fetch the next card, reveal (Space/Enter), rate (1-4), undo (U), typed answers.
+// Talks to /api/review/next, /api/reviews, /api/reviews/undo and /api/cards/<slug>/check with the CSRF header.
+(function () {
+  "use strict";
+
+  var root = document.getElementById("review-session");
+  if (!root) return;
+
+  var RATING_NAMES = { 1: "again", 2: "hard", 3: "good", 4: "easy" };
+  var els = {
+    counts: root.querySelector("[data-testid=counts]"),
+    error: root.querySelector(".rv-error"),
+    status: root.querySelector(".rv-status"),
+    card: root.querySelector(".rv-card"),
+    topic: root.querySelector(".rv-topic"),
+    queue: root.querySelector(".rv-queue"),
+    front: root.querySelector(".rv-front"),
+    typed: root.querySelector(".rv-typed"),
+    answer: root.querySelector(".rv-answer-input"),
+    check: root.querySelector(".rv-check"),
+    drill: root.querySelector(".rv-drill"),
+    drillLink: root.querySelector(".rv-drill-link"),
+    reveal: root.querySelector(".rv-reveal"),
+    back: root.querySelector(".rv-back"),
+    backText: root.querySelector(".rv-back-text"),
+    source: root.querySelector(".rv-source"),
+    rateButtons: root.querySelectorAll(".rv-rate button"),
+    done: root.querySelector(".rv-done"),
+    nextDue: root.querySelector(".rv-next-due"),
+  };
+
+  var session = {
+    card: null,          // the card being shown (API shape)
+    key: null,           // idempotency key for rating this showing of the card; reused on retry
+    shownAt: 0,          // performance.now() when the card appeared
+    revealed: false,
+    suggested: 3,        // rating that Space/Enter picks on the answer side (Good, or from a typed answer)
+    answer: null,        // the typed answer, sent with the rating
+    queue: Promise.resolve(),  // actions run one after another: a key pressed while loading waits its turn
+    lastReviewId: null,  // what U takes back
+    focusCard: root.dataset.focusCard || null,
+  };
+
+  function csrfToken() {
+    var meta = document.querySelector("meta[name=csrf-token]");
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  function newKey() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") return window.crypto.randomUUID();
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return b.toString(16).padStart(2, "0"); }).join("");
+  }
+
+  function api(method, url, body) {
+    var options = { method: method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.headers["X-CSRFToken"] = csrfToken();
+      options.body = JSON.stringify(body);
+    }
+    return fetch(url, options).then(
+      function (response) {
+        return response.json().catch(function () { return {}; }).then(function (data) {
+          if (!response.ok) {
+            var message = (data.error && data.error.message) || ("The server answered " + response.status + ".");
+            var failure = new Error(message);
+            failure.status = response.status;
+            throw failure;
+          }
+          return data;
+        });
+      },
+      function () {
+        var failure = new Error("Could not reach the server. Check your connection, then press the key again.");
+        failure.status = 0;
+        throw failure;
+      }
+    );
+  }
+
+  function showError(message) {
+    els.error.textContent = message;
+    els.error.hidden = !message;
+  }
+
+  function setText(el, text) {
+    el.textContent = text || "";
+    if (window.renderMath) window.renderMath(el);
+  }
+
+  function renderCounts(counts) {
+    ["new", "learning", "review"].forEach(function (name) {
+      els.counts.querySelector("[data-count=" + name + "]").textContent = counts[name];
+    });
+  }
+
+  function nextUrl() {
+    var params = new URLSearchParams();
+    if (root.dataset.topic) params.set("topic", root.dataset.topic);
+    if (session.focusCard) params.set("card", session.focusCard);
+    var query = params.toString();
+    return root.dataset.nextUrl + (query ? "?" + query : "");
+  }
+
+  function enqueue(action) {
+    session.queue = session.queue.then(action).catch(function (failure) { showError(failure.message); });
+    return session.queue;
+  }
+
+  function loadNext() {
+    return api("GET", nextUrl())
+      .then(function (data) {
+        session.focusCard = null;
+        renderCounts(data.counts);
+        if (data.card) showCard(data.card); else showDone(data.next_due_at);
+      })
+      .catch(function (failure) { showError(failure.message); });
+  }
+
+  function showCard(card) {
+    session.card = card;
+    session.key = newKey();
+    session.shownAt = performance.now();
+    session.revealed = false;
+    session.suggested = 3;
+    session.answer = null;
+    els.done.hidden = true;
+    els.card.hidden = false;
+    els.card.dataset.card = card.slug;
+    els.topic.textContent = card.topic;
+    els.queue.textContent = card.queue;
+    setText(els.front, card.front);
+    els.back.hidden = true;
+    els.reveal.hidden = false;
+    els.check.hidden = true;
+    els.check.textContent = "";
+    els.typed.hidden = !card.typed;
+    els.answer.value = "";
+    els.drill.hidden = !card.drill_url;
+    if (card.drill_url) els.drillLink.href = card.drill_url;
+    els.rateButtons.forEach(function (button) {
+      var preview = card.previews[RATING_NAMES[button.dataset.rating]];
+      button.querySelector(".rv-interval").textContent = preview ? preview.label : "";
+      button.classList.remove("rv-suggested");
+    });
+    if (card.typed) els.answer.focus();
+  }
+
+  function showDone(nextDueAt) {
+    session.card = null;
+    els.card.hidden = true;
+    els.done.hidden = false;
+    if (nextDueAt) {
+      var when = new Date(nextDueAt);
+      els.nextDue.textContent = "The next card is due " + formatWhen(when) + ".";
+    } else {
+      els.nextDue.textContent = "Nothing is scheduled here yet.";
+    }
+  }
+
+  function formatWhen(when) {
+    var sameDay = when.toDateString() === new Date().toDateString();
+    var time = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    return sameDay ? "today at " + time : "on " + when.toLocaleDateString() + " at " + time;
+  }
+
+  function reveal() {
+    if (!session.card || session.revealed) return;
+    session.revealed = true;
+    els.reveal.hidden = true;
+    els.back.hidden = false;
+    els.answer.blur();
+    setText(els.backText, session.card.back);
+    setText(els.source, "Source: " + session.card.source.seed + " — " + session.card.source.section);
+    markSuggested(session.suggested);
+  }
+
+  function markSuggested(rating) {
+    session.suggested = rating;
+    els.rateButtons.forEach(function (button) {
+      button.classList.toggle("rv-suggested", Number(button.dataset.rating) === rating);
+    });
+  }
+
+  function checkAnswer() {
+    if (!session.card || session.revealed) return;
+    var typed = els.answer.value;
+    if (!typed.trim()) { showError("Type an answer first, or press Escape and then Space to just reveal."); return; }
+    var url = root.dataset.checkUrlTemplate.replace("__slug__", encodeURIComponent(session.card.slug));
+    showError("");
+    return api("POST", url, { answer: typed })
+      .then(function (result) {
+        session.answer = typed;
+        els.check.hidden = false;
+        els.check.className = "rv-check " + (result.correct ? "rv-correct" : "rv-wrong");
+        var verdict = result.message || (result.correct ? "Correct." : "Not quite.");
+        setText(els.check, verdict + " Expected: $" + result.expected_latex + "$");
+        session.suggested = result.correct ? 3 : 1;
+        reveal();
+        markSuggested(session.suggested);
+      })
+      .catch(function (failure) { showError(failure.message); });
+  }
+
+  function rate(rating) {
+    if (!session.card || !session.revealed) return;
+    var card = session.card;
+    var body = {
+      card: card.slug,
+      rating: rating,
+      idempotency_key: session.key,
+      duration_ms: Math.max(0, Math.round(performance.now() - session.shownAt)),
+      version: card.version,
+    };
+    if (session.answer !== null) body.answer = session.answer;
+    showError("");
+    return api("POST", root.dataset.reviewsUrl, body)
+      .then(function (result) {
+        session.lastReviewId = result.id;
+        session.card = null;  // rated: further keys wait for the next card
+        return loadNext().then(function () {
+          els.status.textContent = "Rated " + result.rating + (result.interval ? "; next in " + result.interval : "") + ".";
+        });
+      })
+      .catch(function (failure) {
+        showError(failure.message);
+        // A stale card (rated in another tab) or one that vanished: move on; otherwise keep the key for a retry.
+        if (failure.status === 409 || failure.status === 404) return loadNext();
+      });
+  }
+
+  function undo() {
+    showError("");
+    var body = session.lastReviewId ? { review_id: session.lastReviewId } : {};
+    return api("POST", root.dataset.undoUrl, body)
+      .then(function (result) {
+        session.lastReviewId = null;
+        session.focusCard = result.card;
+        return loadNext().then(function () {
+          els.status.textContent = "Undid the " + result.rating + " rating of this card.";
+        });
+      })
+      .catch(function (failure) { showError(failure.message); });
+  }
+
+  function onKey(event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    var target = event.target;
+    var typing = target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.isContentEditable);
+    if (typing) {
+      if (event.key === "Escape") target.blur();
+      return;  // the answer box takes its own keys; Enter submits the check form
+    }
+    var key = event.key;
+    if (key === " " || key === "Enter") {
+      if (target && (target.tagName === "BUTTON" || target.tagName === "A") && key === "Enter") return;
+      event.preventDefault();
+      enqueue(function () { return session.revealed ? rate(session.suggested) : reveal(); });
+    } else if (key >= "1" && key <= "4") {
+      event.preventDefault();
+      enqueue(function () { return rate(Number(key)); });
+    } else if (key === "u" || key === "U") {
+      event.preventDefault();
+      enqueue(undo);
+    }
+  }
+
+  els.reveal.addEventListener("click", function () { enqueue(reveal); });
+  els.typed.addEventListener("submit", function (event) {
+    event.preventDefault();
+    enqueue(checkAnswer);
+  });
+  els.rateButtons.forEach(function (button) {
+    button.addEventListener("click", function () {
+      enqueue(function () { return rate(Number(button.dataset.rating)); });
+    });
+  });
+  document.addEventListener("keydown", onKey);
+  enqueue(loadNext);
+})();

@@ -1,0 +1,405 @@
+"""Benchmark (not a timed test): rating throughput against a hello-world route, and due-queue latency as
+the reviews table grows from 10k to 1M rows. Prints figures and ratios; asserts nothing about speed.
+
+Starts the app under gunicorn (gthread workers) on a throwaway PostgreSQL database on 127.0.0.1:5432, signs
+clients up through the real pages (CSRF on), then for a fixed time each: GET /bench/hello (a plain Flask
+route added to the same app) and POST /api/reviews. Goals: ratings/s ÷ hello/s ≥ 0.5; due-queue latency
+at 1M review rows ÷ at 10k rows ≤ 1.5. Runs in well under three minutes.
+
+    .venv/bin/python tests/bench/bench_review.py [--seconds 8] [--clients 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask
+
+REPO = Path(__file__).resolve().parents[2]
+PG_ADMIN_URL = os.environ.get("QUIZAPP_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+BENCH_CARDS = 200
+QUEUE_CALLS = 60
+PASSWORD = "bench password 123"
+
+
+# ------------------------------------------------------------------------------------ the app under test
+
+
+def bench_app() -> Flask:
+    """What gunicorn serves: the real app plus a hello-world route, the baseline for the same server."""
+    from quizapp import create_app
+
+    app = create_app()
+
+    @app.get("/bench/hello")
+    def hello() -> str:
+        return "hello"
+
+    return app
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_gunicorn(database_url: str, workers: int, threads: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = os.environ | {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "bench-secret",
+        "RATELIMIT_ENABLED": "0",
+        "PYTHONPATH": str(REPO),
+    }
+    command = [
+        str(Path(sys.executable).with_name("gunicorn")),
+        "--chdir",
+        str(Path(__file__).resolve().parent),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--worker-class",
+        "gthread",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--log-level",
+        "warning",
+        "bench_review:bench_app()",
+    ]
+    process = subprocess.Popen(command, env=env, cwd=REPO)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return process, f"127.0.0.1:{port}"
+        except OSError:
+            if process.poll() is not None:
+                raise SystemExit("gunicorn exited while starting") from None
+            time.sleep(0.1)  # polling the port with a bounded deadline
+    process.kill()
+    raise SystemExit("gunicorn did not start within 30 s")
+
+
+# ----------------------------------------------------------------------------------------------- clients
+
+
+class Client:
+    """A keep-alive HTTP client with a session cookie and the page's CSRF token, like the review page."""
+
+    def __init__(self, host: str) -> None:
+        self.connection = http.client.HTTPConnection(host, timeout=30)
+        self.cookies: dict[str, str] = {}
+        self.token = ""
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ):
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        try:
+            response = self._send(method, path, body, headers)
+        except (http.client.RemoteDisconnected, ConnectionError):
+            # The server closed an idle keep-alive connection; a browser reconnects and resends, so do we.
+            self.connection.close()
+            response = self._send(method, path, body, headers)
+        data = response.read()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return response.status, data
+
+    def _send(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
+    ) -> http.client.HTTPResponse:
+        self.connection.request(method, path, body=body, headers=headers)
+        return self.connection.getresponse()
+
+    def sign_up(self, username: str) -> None:
+        _, page = self.request("GET", "/auth/register")
+        self.token = _csrf_token(page)
+        form = {"username": username, "password": PASSWORD, "confirm": PASSWORD, "csrf_token": self.token}
+        status, _ = self.request(
+            "POST",
+            "/auth/register",
+            urllib.parse.urlencode(form).encode(),
+            {"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        if status not in (302, 303):
+            raise SystemExit(f"could not register {username}: HTTP {status}")
+        _, page = self.request("GET", "/review")
+        self.token = _csrf_token(page)
+
+    def rate(self, card: str) -> int:
+        body = {"card": card, "rating": 3, "idempotency_key": str(uuid.uuid4()), "duration_ms": 3000}
+        status, _ = self.request(
+            "POST",
+            "/api/reviews",
+            json.dumps(body).encode(),
+            {"Content-Type": "application/json", "X-CSRFToken": self.token},
+        )
+        return status
+
+
+def _csrf_token(page: bytes) -> str:
+    match = re.search(rb'<meta name="csrf-token" content="([^"]+)"', page)
+    if not match:
+        raise SystemExit("no CSRF token on the page")
+    return match.group(1).decode()
+
+
+def _throughput(clients: list[Client], seconds: float, call: Callable[[Client, int], int], ok: int) -> float:
+    """Requests per second with every client calling in a loop for `seconds`; non-`ok` answers abort."""
+    counts = [0] * len(clients)
+    failures: list[int] = []
+    stop = time.monotonic() + seconds
+
+    def loop(index: int, client: Client) -> None:
+        n = 0
+        while time.monotonic() < stop:
+            status = call(client, n)
+            if status != ok:
+                failures.append(status)
+                return
+            n += 1
+        counts[index] = n
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=loop, args=(i, c)) for i, c in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise SystemExit(f"unexpected HTTP status during the run: {failures[:5]}")
+    return sum(counts) / (time.monotonic() - started)
+
+
+# ------------------------------------------------------------------------------------------------- data
+
+
+def _create_database() -> tuple[str, str]:
+    name = f"quizapp_bench_{uuid.uuid4().hex[:10]}"
+    engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return name, PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def _drop_database(name: str) -> None:
+    engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def _prepare_schema(url: str) -> Flask:
+    from flask_migrate import upgrade
+
+    from quizapp import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret"})
+    with app.app_context():
+        upgrade()
+        _insert_bank()
+    return app
+
+
+def _insert_bank() -> None:
+    from quizapp.extensions import db
+
+    db.session.execute(sa.text(INSERT_TOPIC))
+    db.session.execute(sa.text(INSERT_CARDS), {"n": BENCH_CARDS})
+    db.session.commit()
+
+
+INSERT_TOPIC = "INSERT INTO topics (slug, title, description, position) VALUES ('t', 'T', '', 0)"
+INSERT_CARDS = """
+    INSERT INTO cards (slug, topic_slug, kind, front, back, source_seed, source_section, tags, position,
+                       retired, updated_at)
+    SELECT 'card-' || i, 't', 'basic', 'Front $x_' || i || '$', 'Back', 's.txt', 'S', '[]', i, false, now()
+    FROM generate_series(1, CAST(:n AS integer)) AS i
+"""
+FILLER_USERS = """
+    INSERT INTO users (id, username, password_hash, created_at, timezone, desired_retention,
+                       new_cards_per_day)
+    SELECT u, 'filler-' || u, 'x', now(), 'UTC', 0.9, 20
+    FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS u
+"""
+EVERY_USER_AND_CARD = """
+    FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS u,
+         generate_series(1, CAST(:cards AS integer)) AS c
+"""
+FILLER_REVIEWS = (
+    """
+    INSERT INTO reviews (user_id, card_slug, rating, reviewed_at, duration_ms, idempotency_key, state_before,
+                         origin)
+    SELECT u, 'card-' || c, 1 + (u + c) % 4, now() - ((u * 7 + c * 13) % 525600) * interval '1 minute', 3000,
+           'k-' || u || '-' || c, 2, 'review'
+    """
+    + EVERY_USER_AND_CARD
+)
+FILLER_STATES = (
+    """
+    INSERT INTO card_states (user_id, card_slug, state, step, stability, difficulty, due, last_review, reps,
+                             lapses, introduced_at, version)
+    SELECT u, 'card-' || c, 2, NULL, 5.0 + c % 30, 5.0, now() + ((u + c) % 60 - 20) * interval '1 day',
+           now() - interval '3 days', 3, 0, now() - interval '30 days', 1
+    """
+    + EVERY_USER_AND_CARD
+)
+HALF_OVERDUE = "UPDATE card_states SET due = now() - interval '1 hour' WHERE user_id = :u AND id % 2 = 0"
+
+
+def _grow_history(total_reviews: int) -> None:
+    """Other people's history up to `total_reviews` review rows (and as many card states), bulk-inserted
+    with generate_series: one user per BENCH_CARDS rows, each with every card reviewed once, spread over
+    the past year."""
+    from quizapp.extensions import db
+
+    have = db.session.scalar(sa.text("SELECT count(*) FROM reviews")) or 0
+    users_needed = (total_reviews - have) // BENCH_CARDS
+    if users_needed <= 0:
+        _vacuum_analyze()
+        return
+    first = (db.session.scalar(sa.text("SELECT coalesce(max(id), 0) FROM users")) or 0) + 1
+    params = {"first": first, "last": first + users_needed - 1, "cards": BENCH_CARDS}
+    db.session.execute(sa.text(FILLER_USERS), params)
+    db.session.execute(sa.text("SELECT setval('users_id_seq', (SELECT max(id) FROM users))"))
+    db.session.execute(sa.text(FILLER_REVIEWS), params)
+    db.session.execute(sa.text(FILLER_STATES), params)
+    db.session.commit()
+    _vacuum_analyze()
+
+
+def _vacuum_analyze() -> None:
+    """Fresh planner statistics and no dead rows left by the rating run, so both sizes are measured alike."""
+    from quizapp.extensions import db
+
+    with db.engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("VACUUM ANALYZE"))
+
+
+def _queue_latency_ms(app: Flask, username: str) -> float:
+    """Median wall time of one due_queue() call for a person with a full history of their own."""
+    from quizapp.extensions import db
+    from quizapp.models import User
+    from quizapp.services.review import due_queue
+
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.username == username))
+        # Half the person's cards overdue, so the queue has learning and review work to find.
+        db.session.execute(
+            sa.text(
+                "UPDATE card_states SET due = now() - interval '1 hour' WHERE user_id = :u AND id % 2 = 0"
+            ),
+            {"u": user.id},
+        )
+        db.session.commit()
+        for _ in range(5):  # warm the connection pool, statement cache and PostgreSQL's buffers
+            due_queue(user)
+        timings = []
+        for _ in range(QUEUE_CALLS):
+            started = time.perf_counter()
+            queue = due_queue(user)
+            timings.append((time.perf_counter() - started) * 1000)
+            db.session.expire_all()
+        assert queue.counts.total > 0
+        return statistics.median(timings)
+
+
+def _reviews_in_table(app: Flask) -> int:
+    from quizapp.extensions import db
+
+    with app.app_context():
+        return int(db.session.scalar(sa.text("SELECT count(*) FROM reviews")) or 0)
+
+
+# ------------------------------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=8.0, help="length of each throughput run")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1), help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
+    args = parser.parse_args(argv)
+    workers = args.workers
+    name, url = _create_database()
+    server = None
+    try:
+        app = _prepare_schema(url)
+        server, host = _start_gunicorn(url, workers=workers, threads=args.threads)
+        figures = _measure(app, host, args.seconds, args.clients)
+        figures["workers"], figures["threads"] = workers, args.threads
+        _report(figures)
+        return figures
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+        _drop_database(name)
+
+
+def _measure(app: Flask, host: str, seconds: float, client_count: int) -> dict[str, float]:
+    clients = [Client(host) for _ in range(client_count)]
+    for index, client in enumerate(clients):
+        client.sign_up(f"bench-{index}")
+    hello = _throughput(clients, seconds, lambda c, n: c.request("GET", "/bench/hello")[0], 200)
+    ratings = _throughput(clients, seconds, lambda c, n: c.rate(f"card-{1 + n % BENCH_CARDS}"), 201)
+    with app.app_context():
+        _grow_history(10_000)
+    small = _reviews_in_table(app)
+    latency_small = _queue_latency_ms(app, "bench-0")
+    with app.app_context():
+        _grow_history(1_000_000)
+    large = _reviews_in_table(app)
+    latency_large = _queue_latency_ms(app, "bench-0")
+    return {
+        "hello_per_s": hello,
+        "ratings_per_s": ratings,
+        "throughput_ratio": ratings / hello,
+        "reviews_small": small,
+        "reviews_large": large,
+        "queue_ms_small": latency_small,
+        "queue_ms_large": latency_large,
+        "latency_ratio": latency_large / latency_small,
+        "clients": client_count,
+    }
+
+
+def _report(f: dict[str, float]) -> None:
+    print(
+        f"gunicorn gthread: {f['workers']:.0f} workers × {f['threads']:.0f} threads; "
+        f"{f['clients']:.0f} keep-alive clients"
+    )
+    print(f"hello-world GET            {f['hello_per_s']:8.1f} req/s")
+    print(f"rating POST /api/reviews   {f['ratings_per_s']:8.1f} req/s")
+    print(f"ratio ratings/hello        {f['throughput_ratio']:8.2f}   (goal ≥ 0.5)")
+    print(f"due_queue() with {f['reviews_small']:>9,.0f} review rows: {f['queue_ms_small']:7.2f} ms (median)")
+    print(f"due_queue() with {f['reviews_large']:>9,.0f} review rows: {f['queue_ms_large']:7.2f} ms (median)")
+    print(f"ratio 1M/10k               {f['latency_ratio']:8.2f}   (goal ≤ 1.5)")
+
+
+if __name__ == "__main__":
+    main()
