@@ -1,0 +1,174 @@
+"""`quizapp grade DRILL FILE` and `quizapp drills list`: the grader from a terminal, no database needed.
+
+Exit status of `grade`: 0 passed, 1 failed/error/timeout/rejected, 2 the command itself could not run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import click
+
+FRAMEWORK_IMPORT = re.compile(r"^\s*(import|from)\s+torch\b", re.MULTILINE)
+SHOWN_OUTPUT_LINES = 20
+
+
+@click.command("grade")
+@click.argument("drill")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print exactly the verdict JSON.")
+@click.option("--seed", type=int, default=None, help="Seed of the random problem instances.")
+@click.option(
+    "--device",
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    default="auto",
+    show_default=True,
+    help="Where torch submissions run; auto picks cuda when a GPU is present.",
+)
+@click.option(
+    "--framework",
+    type=click.Choice(["numpy", "torch"]),
+    default=None,
+    help="numpy or torch (default: torch when the file imports torch, else numpy).",
+)
+@click.option(
+    "--unsafe-no-sandbox",
+    is_flag=True,
+    help="Run WITHOUT bubblewrap, as a plain subprocess with limits. Only for your own code.",
+)
+def grade_command(
+    drill: str,
+    file: Path,
+    as_json: bool,
+    seed: int | None,
+    device: str,
+    framework: str | None,
+    unsafe_no_sandbox: bool,
+) -> None:
+    """Grade the optimizer in FILE against DRILL (see `quizapp drills list`)."""
+    from quizapp.grader import UnknownDrill, grade
+    from quizapp.grader.sandbox import Sandbox, SandboxUnavailable
+
+    code = _read_source(file)
+    chosen_framework = framework or ("torch" if FRAMEWORK_IMPORT.search(code) else "numpy")
+    try:
+        sandbox = Sandbox(device=device, unsafe_no_sandbox=True) if unsafe_no_sandbox else None
+        verdict = grade(drill, code, framework=chosen_framework, seed=seed, device=device, sandbox=sandbox)
+    except UnknownDrill as error:
+        raise click.UsageError(f"{error} Run `quizapp drills list` to see the drills.") from error
+    except SandboxUnavailable as error:
+        raise click.UsageError(str(error)) from error
+    except ValueError as error:  # e.g. a framework the drill does not offer
+        raise click.UsageError(str(error)) from error
+    result = verdict.to_dict()
+    click.echo(json.dumps(result, indent=2) if as_json else render_verdict(result))
+    raise SystemExit(0 if result["verdict"] == "passed" else 1)
+
+
+@click.group("drills")
+def drills_group() -> None:
+    """Browse the optimizer drills."""
+
+
+@drills_group.command("list")
+def list_drills_command() -> None:
+    """List every drill: slug, topic, title and the frameworks it accepts."""
+    from quizapp.grader import load_drills
+
+    rows = [(s.slug, s.topic, s.title, ", ".join(s.frameworks)) for s in load_drills().values()]
+    click.echo(_table(("slug", "topic", "title", "frameworks"), rows))
+
+
+def _read_source(file: Path) -> str:
+    try:
+        return file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise click.BadParameter(f"{file} is not UTF-8 text", param_hint="FILE") from error
+    except OSError as error:
+        raise click.BadParameter(f"cannot read {file}: {error.strerror}", param_hint="FILE") from error
+
+
+def render_verdict(result: dict[str, Any]) -> str:
+    """The verdict for a person: headline, per-case table, diagnosis with its card, output."""
+    lines = [_headline(result)]
+    if result.get("message"):
+        lines.append(f"message: {result['message']}")
+    if result.get("five_lines") is not None:
+        lines.append(f"five lines: {'yes' if result['five_lines'] else 'no'}")
+    cases = result.get("cases") or []
+    if cases:
+        lines += ["", _table(("case", "steps", "max rel err", "result"), [_case_row(c) for c in cases])]
+        lines += [_divergence(case) for case in cases if case.get("first_divergence")]
+    lines += _diagnosis(result.get("diagnosis"))
+    for stream in ("stdout", "stderr"):
+        lines += _output(stream, result.get(stream) or "")
+    return "\n".join(lines)
+
+
+def _headline(result: dict[str, Any]) -> str:
+    verdict = str(result.get("verdict", "error")).upper()
+    details = [f"convention: {result['convention']}"] if result.get("convention") else []
+    details += [f"{result.get('framework')} on {result.get('device')}", f"seed {result.get('seed')}"]
+    details.append(f"{result.get('elapsed_ms', 0) / 1000:.2f} s")
+    return f"{result.get('drill')}: {verdict}  ({', '.join(details)})"
+
+
+def _case_row(case: dict[str, Any]) -> tuple[str, ...]:
+    error = case.get("max_rel_err")
+    shown_error = "-" if error is None else f"{error:.2e}"
+    outcome = "ok" if case.get("passed") else "FAIL"
+    return (str(case.get("problem")), str(case.get("steps")), shown_error, outcome)
+
+
+def _divergence(case: dict[str, Any]) -> str:
+    point = case["first_divergence"]
+    return (
+        f"{case.get('problem')}: first divergence at step {point.get('step')}: "
+        f"expected {_short(point.get('expected'))}, got {_short(point.get('got'))}"
+    )
+
+
+def _diagnosis(diagnosis: dict[str, Any] | None) -> list[str]:
+    if not diagnosis:
+        return []
+    lines = ["", f"diagnosis: {diagnosis.get('title')} [{diagnosis.get('id')}]"]
+    explanation = str(diagnosis.get("explanation", ""))
+    lines += textwrap.wrap(explanation, width=100, initial_indent="  ", subsequent_indent="  ")
+    if diagnosis.get("card"):
+        lines.append(f"  review card: {diagnosis['card']}")
+    return lines
+
+
+def _output(stream: str, text: str) -> list[str]:
+    if not text.strip():
+        return []
+    shown = text.rstrip("\n").splitlines()
+    more = len(shown) - SHOWN_OUTPUT_LINES
+    body = [f"  {line}" for line in shown[:SHOWN_OUTPUT_LINES]]
+    return ["", f"{stream}:", *body, *([f"  … {more} more lines"] if more > 0 else [])]
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = _number_text(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _number_text(value: Any) -> str:
+    """Numbers to 6 significant digits, nested lists kept: enough to see where two trajectories part."""
+    if isinstance(value, list):
+        return "[" + ", ".join(_number_text(item) for item in value) + "]"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return json.dumps(value)
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=False)]
+    return "\n".join(
+        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in (header, *rows)
+    )

@@ -1,0 +1,363 @@
+"""`grade()`: check a submission statically, run it in the sandbox on seeded problems, compare every case
+with the trusted reference, recognise the convention or the mistake, and return a `Verdict`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from quizapp.grader.compare import tolerance_for
+from quizapp.grader.diagnosis import ConventionMatch, closest_convention, diagnose
+from quizapp.grader.drills import DrillSpec, UnknownDrill, load_drills
+from quizapp.grader.plots import case_plots
+from quizapp.grader.problems import LANDSCAPES, ProblemInstance, gradient_source, make_instance
+from quizapp.grader.source_checks import check_source, update_line_count
+from quizapp.grader.verdict import CaseResult, Verdict
+
+if TYPE_CHECKING:
+    from quizapp.grader.sandbox import Sandbox, SandboxResult
+
+HARNESS_PATH = Path(__file__).with_name("harness.py")
+DTYPES = {"numpy": "float64", "torch": "float32"}
+FIVE_LINES_DRILLS = frozenset({"adam"})
+FIVE_LINES_LIMIT = 5
+
+# Canonical hyper-parameter name → the names a submission may use for it, in order of preference.
+ALIASES: dict[str, list[str]] = {
+    "lr": ["lr", "learning_rate", "eta", "step_size", "alpha", "lr_"],
+    "momentum": ["momentum", "mu", "beta", "gamma", "rho", "beta1", "b1"],
+    "beta1": ["beta1", "b1", "beta_1", "beta1_"],
+    "beta2": ["beta2", "b2", "beta_2", "beta2_"],
+    "eps": ["eps", "epsilon", "eps_", "epsilon_"],
+    "rho": ["rho", "alpha", "beta", "decay", "decay_rate", "gamma", "beta2", "b2"],
+    "weight_decay": ["weight_decay", "wd", "lambda_", "lam", "lmbda", "weight_decay_rate", "decay", "l2"],
+    "ns_steps": ["ns_steps", "newton_schulz_steps", "ns_iters", "num_ns_steps", "backend_steps"],
+    "nesterov": ["nesterov", "use_nesterov"],
+    "steps": [
+        "steps",
+        "num_steps",
+        "num_iterations",
+        "n_steps",
+        "iterations",
+        "iters",
+        "n_iter",
+        "max_iter",
+        "num_iters",
+        "n_iters",
+        "epochs",
+        "T",
+        "n",
+    ],
+    "max_lr": ["max_lr", "lr_max", "peak_lr", "base_lr", "target_lr", "eta_max", "lr", "max_learning_rate"],
+    "min_lr": ["min_lr", "lr_min", "eta_min", "final_lr", "end_lr", "min_learning_rate"],
+    "warmup_steps": ["warmup_steps", "warmup", "n_warmup", "warmup_iters", "num_warmup_steps", "W"],
+    "total_steps": [
+        "total_steps",
+        "total",
+        "max_steps",
+        "num_steps",
+        "T",
+        "T_max",
+        "total_iters",
+        "num_training_steps",
+        "steps",
+    ],
+    "max_norm": [
+        "max_norm",
+        "max_grad_norm",
+        "clip",
+        "clip_norm",
+        "threshold",
+        "max_norm_value",
+        "c",
+        "norm",
+    ],
+}
+ENTRY_HINTS: dict[str, list[str]] = {
+    "sgd": ["sgd", "gd", "gradientdescent", "sgdstep"],
+    "momentum": ["momentum", "sgdmomentum", "sgdmomentumstep", "heavyball", "sgd"],
+    "nesterov": ["nesterov", "nag", "sgdnesterov", "sgd"],
+    "warmup-cosine": ["lrat", "warmupcosine", "getlr", "lrschedule", "schedule", "cosine"],
+    "clip-grad-norm": ["clipgradnorm", "clipgradnorm_", "clipgradients", "clipbyglobalnorm", "clip"],
+}
+MISSING_ENTRY = {
+    "optimizer": "No entry point found. Define one of: a class with step(self, x, grad) returning the new "
+    "parameters; a class constructed with params whose step() updates them in place; a loop function like "
+    "adam(grad_fn, theta, lr, ..., steps); or a step function like sgd_momentum_step(p, grad, v, lr, beta).",
+    "schedule": "No entry point found. Define lr_at(step, max_lr, min_lr, warmup_steps, total_steps).",
+    "clip": "No entry point found. Define clip_grad_norm(grads, max_norm) (NumPy) or "
+    "clip_grad_norm_(parameters, max_norm) (PyTorch).",
+}
+
+
+def grade(
+    drill: str,
+    code: str,
+    *,
+    framework: str = "numpy",
+    seed: int | None = None,
+    device: str = "auto",
+    sandbox: Sandbox | None = None,
+    drills_dir: Path | None = None,
+) -> Verdict:
+    """Grade `code` for `drill`; never raises for anything the submitted code does.
+
+    Raises UnknownDrill for a bad slug and SandboxUnavailable when no sandbox can be started.
+    """
+    from quizapp.grader.sandbox import Sandbox, resolve_device
+
+    spec = _spec(drill, drills_dir)
+    seed = seed if seed is not None else secrets.randbelow(2**31)
+    resolved = _device_for(framework, device, sandbox, resolve_device)
+    verdict = Verdict(drill=drill, verdict="error", framework=framework, device=resolved, seed=seed)
+    if framework not in spec.frameworks:
+        return _refuse(
+            verdict,
+            "rejected",
+            f"framework {framework!r} is not offered for this drill; use {' or '.join(spec.frameworks)}",
+        )
+    tree, problem = check_source(code, forbidden=spec.grading.forbidden, max_lines=spec.grading.max_lines)
+    if problem is not None:
+        return _refuse(verdict, problem.outcome, problem.message)
+    instances = [make_instance(name, seed, spec.grading.steps) for name in spec.grading.problems]
+    job = build_job(spec, instances, framework, resolved)
+    runner = sandbox if sandbox is not None else Sandbox(device=resolved)
+    result = runner.run(_files(job, code), entry="harness.py", framework=framework)
+    verdict.stdout, verdict.stderr, verdict.elapsed_ms = result.stdout, result.stderr, result.elapsed_ms
+    _judge(verdict, spec, instances, result, DTYPES[framework])
+    if verdict.passed and drill in FIVE_LINES_DRILLS and tree is not None:
+        count = update_line_count(tree)
+        verdict.five_lines = count is not None and count <= FIVE_LINES_LIMIT
+    elif drill in FIVE_LINES_DRILLS:
+        verdict.five_lines = False
+    return verdict
+
+
+def _device_for(framework: str, device: str, sandbox: Sandbox | None, resolve: Any) -> str:
+    """NumPy runs on the CPU; torch follows `device`, and "auto" follows a given sandbox's device."""
+    if framework != "torch":
+        return "cpu"
+    if device == "auto" and sandbox is not None:
+        return sandbox.device
+    return resolve(device)
+
+
+def _spec(drill: str, drills_dir: Path | None) -> DrillSpec:
+    specs = _cached_drills(str(drills_dir) if drills_dir else None)
+    if drill not in specs:
+        raise UnknownDrill(drill)
+    return specs[drill]
+
+
+@lru_cache(maxsize=4)
+def _cached_drills(drills_dir: str | None) -> dict[str, DrillSpec]:
+    return load_drills(Path(drills_dir) if drills_dir else None)
+
+
+def _refuse(verdict: Verdict, outcome: str, message: str) -> Verdict:
+    verdict.verdict = outcome  # type: ignore[assignment]
+    verdict.message = message
+    if verdict.drill in FIVE_LINES_DRILLS:
+        verdict.five_lines = False
+    return verdict
+
+
+def kind_of(spec: DrillSpec) -> str:
+    first = spec.grading.problems[0]
+    if first.startswith("schedule-"):
+        return "schedule"
+    return "clip" if first == "gradient-bursts" else "optimizer"
+
+
+def build_job(
+    spec: DrillSpec, instances: list[ProblemInstance], framework: str, device: str
+) -> dict[str, Any]:
+    """Everything the sandboxed harness needs, as JSON: cases, generated gradient source, names."""
+    kind = kind_of(spec)
+    names = {*spec.grading.values, "steps", "max_norm", "warmup_steps", "total_steps"}
+    return {
+        "drill": spec.slug,
+        "kind": kind,
+        "framework": framework,
+        "dtype": DTYPES[framework],
+        "device": device,
+        "steps": spec.grading.steps,
+        "hyperparameters": _ordered_values(spec.grading.values),
+        "aliases": {name: ALIASES.get(name, [name]) for name in names},
+        "entry_hints": ENTRY_HINTS.get(spec.slug, [spec.slug.replace("-", "")]),
+        "missing_entry_message": MISSING_ENTRY[kind],
+        "forbidden": list(spec.grading.forbidden),
+        "sources": {i.name: gradient_source(i.name, framework) for i in instances if i.name in LANDSCAPES},
+        "cases": [i.to_job() for i in instances],
+    }
+
+
+def _ordered_values(values: dict[str, Any]) -> dict[str, Any]:
+    # lr claims its aliases first, so that in RMSprop(lr, alpha) `alpha` is left for the decay rate.
+    order = ["lr", "max_lr", "min_lr", "beta1", "beta2", "momentum", "rho", "eps", "weight_decay"]
+    return {k: values[k] for k in order if k in values} | {k: v for k, v in values.items() if k not in order}
+
+
+def _files(job: dict[str, Any], code: str) -> dict[str, bytes]:
+    return {
+        "harness.py": _harness_bytes(),
+        "job.json": json.dumps(job).encode(),
+        "submission.py": code.encode(),
+    }
+
+
+@lru_cache(maxsize=1)
+def _harness_bytes() -> bytes:
+    return HARNESS_PATH.read_bytes()
+
+
+# --------------------------------------------------------------------------------------- judging
+def _judge(
+    verdict: Verdict, spec: DrillSpec, instances: list[ProblemInstance], result: SandboxResult, dtype: str
+) -> None:
+    if result.status == "timeout":
+        _refuse(verdict, "timeout", result.message or "the submission ran past the time limit")
+        return
+    if result.status in ("memory", "killed"):
+        _refuse(verdict, "error", result.message or f"the submission was stopped ({result.status})")
+        return
+    payload = read_result(result.result)
+    if payload is None:
+        reason = result.message or "it ended before writing any results"
+        _refuse(
+            verdict, "error", f"The submission produced no results: {reason}. {_last_line(result.stderr)}"
+        )
+        return
+    arrays, meta = payload
+    got = [arrays.get(f"case_{i}") for i in range(len(instances))]
+    _compare_cases(verdict, spec, instances, got, dtype)
+    error = meta.get("error")
+    if error:
+        _apply_error(verdict, error)
+    elif verdict.verdict == "failed" and meta.get("unused"):
+        unused = ", ".join(
+            f"{n}={spec.grading.values.get(n)}" for n in meta["unused"] if n in spec.grading.values
+        )
+        if unused:
+            verdict.message = _join(
+                verdict.message,
+                f"Your code does not take these hyper-parameters, which the "
+                f"grader set to non-default values: {unused}.",
+            )
+
+
+def read_result(blob: bytes | None) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
+    """Arrays and metadata from the sandbox's npz (never unpickled); None if absent or unreadable."""
+    if not blob:
+        return None
+    try:
+        with np.load(io.BytesIO(blob), allow_pickle=False) as data:
+            arrays = {
+                name: np.asarray(data[name], dtype=np.float64)
+                for name in data.files
+                if name.startswith("case_")
+            }
+            meta = (
+                json.loads(bytes(data["meta"].astype(np.uint8)).decode("utf-8"))
+                if "meta" in data.files
+                else {}
+            )
+    except (ValueError, OSError, KeyError, json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    if not isinstance(meta, dict):
+        return None
+    arrays = {k: v for k, v in arrays.items() if v.ndim == 2}
+    return arrays, meta
+
+
+def _compare_cases(
+    verdict: Verdict,
+    spec: DrillSpec,
+    instances: list[ProblemInstance],
+    got: list[np.ndarray | None],
+    dtype: str,
+) -> None:
+    tolerance = tolerance_for(dtype)
+    accepted = list(spec.conventions)
+    hp, steps = spec.grading.values, spec.grading.steps
+    match = closest_convention(spec.slug, accepted, got, instances, hp, steps, tolerance)
+    verdict.cases = _case_results(match, instances, got)
+    if match.passed:
+        verdict.verdict, verdict.convention = "passed", match.convention
+        return
+    verdict.verdict = "failed"
+    pairs = zip(instances, match.comparisons, strict=True)
+    notes = [f"{i.name}: {c.message}." for i, c in pairs if c.message]
+    if notes:
+        verdict.message = " ".join(notes)
+    verdict.diagnosis = diagnose(spec.slug, accepted, got, instances, hp, steps, tolerance)
+    if verdict.diagnosis is None:
+        _flag_non_finite(verdict, instances, got)
+
+
+def _case_results(
+    match: ConventionMatch, instances: list[ProblemInstance], got: list[np.ndarray | None]
+) -> list[CaseResult]:
+    results = []
+    for instance, comparison, reference, trajectory in zip(
+        instances, match.comparisons, match.references, got, strict=True
+    ):
+        results.append(
+            CaseResult(
+                problem=instance.name,
+                steps=comparison.steps,
+                max_rel_err=comparison.max_rel_err,
+                first_divergence=comparison.first_divergence,
+                passed=comparison.passed,
+                trajectory=case_plots(instance, trajectory, reference),
+            )
+        )
+    return results
+
+
+def _flag_non_finite(
+    verdict: Verdict, instances: list[ProblemInstance], got: list[np.ndarray | None]
+) -> None:
+    """NaN or inf that no known mistake explains is an error, reported with the step where it appeared."""
+    for instance, trajectory in zip(instances, got, strict=True):
+        if trajectory is None:
+            continue
+        bad = np.flatnonzero(~np.all(np.isfinite(trajectory), axis=1))
+        if len(bad):
+            verdict.verdict = "error"
+            verdict.message = (
+                f"The parameters became NaN or infinite at step {int(bad[0])} of {instance.name}; "
+                "look for a division by zero, a square root of a negative number or an overflow."
+            )
+            return
+
+
+def _apply_error(verdict: Verdict, error: dict[str, Any]) -> None:
+    kind = error.get("kind")
+    line = error.get("line")
+    where = f" (line {line})" if line else ""
+    case = f" while running {error['case']}" if error.get("case") else ""
+    if kind in ("no-entry", "forbidden"):
+        verdict.verdict, verdict.message = "rejected", f"{error.get('message')}{where}"
+        return
+    verdict.verdict = "error"
+    prefix = "" if error.get("type") == "SubmissionError" else f"{error.get('type')}: "
+    verdict.message = f"{prefix}{error.get('message')}{where}{case}"
+    verdict.diagnosis = None
+    verdict.convention = None
+
+
+def _join(first: str | None, second: str) -> str:
+    return f"{first} {second}" if first else second
+
+
+def _last_line(stderr: str) -> str:
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""

@@ -1,0 +1,642 @@
+"""Runs untrusted Python in a fresh bubblewrap sandbox per call, with resource limits and bounded output.
+
+`Sandbox` starts one sandbox per run; `SandboxPool` keeps pre-started, single-use sandboxes waiting.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import glob
+import itertools
+import json
+import os
+import random
+import re
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+from typing import IO, Literal
+
+from quizapp.grader import sandbox_bootstrap
+from quizapp.grader.seccomp import seccomp_program
+
+Status = Literal["ok", "error", "timeout", "memory", "killed"]
+
+MiB = 1 << 20
+SANDBOX_ROOT = "/tmp"  # inside the sandbox: /tmp/in (files), /tmp/work (cwd), /tmp/out (result)
+SANDBOX_UID = 65534  # "nobody" as seen from inside the sandbox
+FRAMEWORK_PACKAGES = {
+    "numpy": ("numpy",),
+    "torch": ("numpy", "torch", "torchgen", "typing_extensions", "sympy", "mpmath"),
+}
+CUDA_PACKAGES = ("nvidia", "triton")  # shipped only with CUDA builds of torch
+ROOT_LINK_CANDIDATES = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+TRUNCATED = "…[truncated]"
+WARM_UP_SECONDS = 120.0  # a pooled sandbox that takes longer to import its framework is discarded
+MEMORY_MARKERS = ("MemoryError", "can't allocate memory", "std::bad_alloc", "Cannot allocate memory")
+FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+_BOOTSTRAP_SOURCE = Path(sandbox_bootstrap.__file__).read_text(encoding="utf-8")
+# Each sandbox runs as its own host uid when we are root, so process limits are never shared between runs.
+_HOST_UIDS = itertools.count(1_700_000_000 + random.randrange(50_000_000))
+_HOST_UID_LOCK = threading.Lock()
+
+
+class SandboxUnavailable(RuntimeError):
+    """Raised when untrusted code cannot be isolated (bubblewrap is missing or unusable)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one sandboxed run (memory counts the framework's own ~300 MiB for torch)."""
+
+    cpu_seconds: int = 10
+    wall_seconds: float = 20.0
+    memory_bytes: int = 1024 * MiB
+    address_space_bytes: int = 2048 * MiB  # every mapping, shared memory too (data counts only private)
+    max_processes: int = 32
+    file_bytes: int = 16 * MiB
+    output_bytes: int = 64 * 1024
+    result_bytes: int = 32 * MiB
+    open_files: int = 64  # with file_bytes, bounds what memfd files can hold
+    tmp_bytes: int = 64 * MiB
+
+
+@dataclass
+class SandboxResult:
+    """What came back from one run: outcome, captured (truncated) output and the result file's bytes."""
+
+    status: Status
+    returncode: int | None
+    stdout: str
+    stderr: str
+    result: bytes | None
+    elapsed_ms: int
+    message: str
+
+
+@dataclass(frozen=True)
+class _Mount:
+    source: str  # path on the host
+    dest: str  # path inside the sandbox
+    device: bool = False
+
+
+class _BoundedReader(threading.Thread):
+    """Drains a pipe to its end, keeping only the first `limit` bytes so output cannot exhaust memory."""
+
+    def __init__(self, stream: IO[bytes] | int, limit: int, skip: int = 0) -> None:
+        super().__init__(daemon=True)
+        self._fd = stream if isinstance(stream, int) else stream.fileno()
+        self._limit = limit
+        self._skip = skip
+        self._chunks: list[bytes] = []
+        self.kept = 0
+        self.total = 0
+        self.start()
+
+    def run(self) -> None:
+        try:
+            while chunk := os.read(self._fd, 1 << 16):
+                if self._skip:
+                    chunk, self._skip = chunk[self._skip :], max(0, self._skip - len(chunk))
+                self.total += len(chunk)
+                if self.kept < self._limit:
+                    piece = chunk[: self._limit - self.kept]
+                    self._chunks.append(piece)
+                    self.kept += len(piece)
+        except OSError:
+            return
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > self._limit
+
+    def data(self) -> bytes:
+        return b"".join(self._chunks)
+
+    def text(self) -> str:
+        text = self.data().decode("utf-8", errors="replace")
+        return text + TRUNCATED if self.truncated else text
+
+
+class _SandboxProcess:
+    """One started sandbox: the bootstrap inside waits for its job frame on stdin."""
+
+    def __init__(self, popen: subprocess.Popen[bytes], result_fd: int, workdir: str | None) -> None:
+        self.popen = popen
+        self.result_fd = result_fd
+        self.workdir = workdir  # host folder of an unsafe run, removed afterwards
+        self.warm = False  # the bootstrap's ready byte has been read
+        self.killed = False
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def wait_until_warm(self, timeout: float) -> bool:
+        """Wait for the bootstrap's ready byte: the framework is imported and the job can come."""
+        readable, _, _ = select.select([self.result_fd], [], [], timeout)
+        self.warm = bool(readable) and os.read(self.result_fd, 1) == sandbox_bootstrap.READY
+        return self.warm
+
+    def kill(self) -> None:
+        """Kill the whole process group (bwrap's pid namespace takes every process inside with it)."""
+        self.killed = True
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        self.popen.wait()
+
+    def close(self) -> None:
+        """Release our ends of the pipes (only once nothing reads them: fd numbers get reused)."""
+        for stream in (self.popen.stdin, self.popen.stdout, self.popen.stderr):
+            if stream is not None:
+                stream.close()
+        if self.result_fd >= 0:
+            os.close(self.result_fd)
+            self.result_fd = -1
+        if self.workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
+
+
+class Sandbox:
+    """Runs one payload per call in a fresh bubblewrap sandbox (or, explicitly unsafe, a plain subprocess)."""
+
+    def __init__(
+        self, limits: Limits | None = None, device: str = "cpu", unsafe_no_sandbox: bool = False
+    ) -> None:
+        self.limits = limits or Limits()
+        self.device = resolve_device(device)
+        self.unsafe_no_sandbox = unsafe_no_sandbox
+        self._bwrap = None if unsafe_no_sandbox else _find_bwrap()
+
+    def run(
+        self, files: Mapping[str, bytes], *, entry: str = "harness.py", framework: str = "numpy"
+    ) -> SandboxResult:
+        """Run `/tmp/in/<entry>` with `files` beside it; never raises for anything the payload does."""
+        frame = encode_frame(files, entry)
+        return self._execute(self._start(framework, warm=False), frame)
+
+    # -- starting -------------------------------------------------------------------------------------
+    def _start(self, framework: str, *, warm: bool) -> _SandboxProcess:
+        if framework not in FRAMEWORK_PACKAGES:
+            raise ValueError(f"unknown framework {framework!r}; expected one of {sorted(FRAMEWORK_PACKAGES)}")
+        read_fd, write_fd = os.pipe()
+        workdir = tempfile.mkdtemp(prefix="quizapp-unsafe-") if self.unsafe_no_sandbox else None
+        filter_fd = None if self.unsafe_no_sandbox else _seccomp_fd()
+        command = self._command(framework, write_fd, workdir, warm, filter_fd)
+        try:
+            popen = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                pass_fds=(write_fd,) if filter_fd is None else (write_fd, filter_fd),
+                start_new_session=True,
+                env={"PATH": "/usr/local/bin:/usr/bin:/bin"},
+                cwd=os.path.join(workdir, "work") if workdir else "/",
+            )
+        except OSError as error:
+            os.close(read_fd)
+            raise SandboxUnavailable(f"could not start the sandbox: {error}") from error
+        finally:
+            os.close(write_fd)
+            if filter_fd is not None:
+                os.close(filter_fd)
+        return _SandboxProcess(popen, read_fd, workdir)
+
+    def _command(
+        self, framework: str, result_fd: int, workdir: str | None, warm: bool, filter_fd: int | None
+    ) -> list[str]:
+        limits = _limits_prefix(self.limits, self.device)
+        arguments = [framework, str(result_fd), workdir or SANDBOX_ROOT, "warm" if warm else "cold"]
+        if workdir is not None:
+            for name in ("in", "work", "out"):
+                os.mkdir(os.path.join(workdir, name))
+            return [*limits, sys.executable, "-I", "-c", _BOOTSTRAP_SOURCE, *arguments]
+        payload = [_interpreter(), "-I", "-S", "-c", _BOOTSTRAP_SOURCE, *arguments]
+        mounts = _runtime_mounts(framework, self.device)
+        as_root = os.geteuid() == 0
+        inner = _inner_bwrap(self._bwrap, mounts, self.limits, from_dest=as_root)
+        if filter_fd is not None:
+            inner += ["--seccomp", str(filter_fd)]
+        # As root, an outer bwrap builds the file view (root may read /root/...), then drops to a fresh uid.
+        outer = _outer_bwrap(self._bwrap, mounts) if as_root else []
+        return [*limits, *outer, *inner, *payload]
+
+    # -- running --------------------------------------------------------------------------------------
+    def _execute(self, process: _SandboxProcess, frame: bytes) -> SandboxResult:
+        limits = self.limits
+        started = time.monotonic()
+        stdout = _BoundedReader(process.popen.stdout, limits.output_bytes)
+        stderr = _BoundedReader(process.popen.stderr, limits.output_bytes)
+        ready_byte = 0 if process.warm else len(sandbox_bootstrap.READY)
+        result = _BoundedReader(process.result_fd, limits.result_bytes, skip=ready_byte)
+        threading.Thread(target=_write_frame, args=(process.popen.stdin, frame), daemon=True).start()
+        # A timer rather than wait(timeout): Popen polls with sleeps then, adding up to 50 ms per run.
+        timer = threading.Timer(limits.wall_seconds, process.kill)
+        timer.start()
+        returncode = process.popen.wait()
+        timer.cancel()
+        timed_out = process.killed
+        elapsed_ms = int((time.monotonic() - started) * 1000)
+        for reader in (stdout, stderr, result):
+            reader.join(timeout=5)
+        if not any(reader.is_alive() for reader in (stdout, stderr, result)):
+            process.close()
+        status, message = classify(returncode, timed_out, stderr.text(), limits)
+        if result.truncated:
+            message = _join(message, f"the result file is over {limits.result_bytes} bytes and was ignored")
+        payload = result.data() if result.kept and not result.truncated else None
+        return SandboxResult(status, returncode, stdout.text(), stderr.text(), payload, elapsed_ms, message)
+
+
+class SandboxPool(Sandbox):
+    """A Sandbox that keeps `size` pre-started sandboxes per framework; each is used once, then refilled."""
+
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        device: str = "cpu",
+        unsafe_no_sandbox: bool = False,
+        *,
+        size: int = 2,
+        frameworks: tuple[str, ...] = ("numpy", "torch"),
+    ) -> None:
+        super().__init__(limits, device, unsafe_no_sandbox)
+        unknown = set(frameworks) - set(FRAMEWORK_PACKAGES)
+        if unknown or size < 1:
+            raise ValueError(f"a pool needs size ≥ 1 and frameworks among {sorted(FRAMEWORK_PACKAGES)}")
+        self.size = size
+        self._idle: dict[str, deque[_SandboxProcess]] = {framework: deque() for framework in frameworks}
+        self._changed = threading.Condition()
+        self._closed = False
+        self._refiller = threading.Thread(target=self._refill, daemon=True, name="sandbox-pool-refill")
+        self._refiller.start()
+        atexit.register(self.close)
+
+    def run(
+        self, files: Mapping[str, bytes], *, entry: str = "harness.py", framework: str = "numpy"
+    ) -> SandboxResult:
+        frame = encode_frame(files, entry)
+        process = self._take(framework) or self._start(framework, warm=False)
+        return self._execute(process, frame)
+
+    def ready(self, framework: str) -> int:
+        """How many started sandboxes wait for `framework` jobs right now."""
+        with self._changed:
+            return len(self._idle.get(framework, ()))
+
+    def wait_until_full(self, timeout: float = 60.0) -> bool:
+        """Block until every framework has `size` sandboxes waiting (benchmarks and tests use this)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self._missing() is not None and not self._closed:
+                if not self._changed.wait(timeout=max(0.0, deadline - time.monotonic())):
+                    return False
+            return not self._closed
+
+    def close(self) -> None:
+        """Kill every idle sandbox and stop refilling (also runs at interpreter exit)."""
+        with self._changed:
+            self._closed = True
+            idle = [process for queue in self._idle.values() for process in queue]
+            for queue in self._idle.values():
+                queue.clear()
+            self._changed.notify_all()
+        for process in idle:
+            process.kill()
+            process.close()
+        if self._refiller is not threading.current_thread():
+            self._refiller.join(timeout=10)
+        atexit.unregister(self.close)
+
+    def __enter__(self) -> SandboxPool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _take(self, framework: str) -> _SandboxProcess | None:
+        with self._changed:
+            queue = self._idle.get(framework, deque())
+            while queue:
+                process = queue.popleft()
+                self._changed.notify_all()
+                if process.alive():
+                    return process
+                process.close()
+        return None
+
+    def _start_warm(self, framework: str) -> _SandboxProcess | None:
+        try:
+            process = self._start(framework, warm=True)
+        except (SandboxUnavailable, OSError):
+            return None
+        if process.wait_until_warm(timeout=WARM_UP_SECONDS):
+            return process
+        process.kill()
+        process.close()
+        return None
+
+    def _missing(self) -> str | None:
+        for framework, queue in self._idle.items():
+            if len(queue) < self.size:
+                return framework
+        return None
+
+    def _refill(self) -> None:
+        while True:
+            with self._changed:
+                while not self._closed and self._missing() is None:
+                    self._changed.wait()
+                if self._closed:
+                    return
+                framework = self._missing()
+            process = self._start_warm(framework)
+            if process is None:
+                with self._changed:
+                    self._changed.wait(timeout=1.0)  # keep trying, without spinning, while starts fail
+                continue
+            with self._changed:
+                if self._closed:
+                    process.kill()
+                    process.close()
+                    return
+                self._idle[framework].append(process)
+                self._changed.notify_all()
+
+
+def encode_frame(files: Mapping[str, bytes], entry: str) -> bytes:
+    """The bootstrap's input: 4-byte length, a JSON manifest [(name, size)], then the files' bytes."""
+    for name in files:
+        if not FILE_NAME.fullmatch(name) or name in (".", ".."):
+            raise ValueError(f"file name {name!r} must be a plain name of letters, digits, '_', '.' or '-'")
+    if entry not in files:
+        raise ValueError(f"entry {entry!r} is not among the files {sorted(files)}")
+    manifest = json.dumps({"entry": entry, "files": [[name, len(data)] for name, data in files.items()]})
+    header = manifest.encode("utf-8")
+    return struct.pack(">I", len(header)) + header + b"".join(bytes(data) for data in files.values())
+
+
+def classify(returncode: int | None, timed_out: bool, stderr: str, limits: Limits) -> tuple[Status, str]:
+    """Map how the sandbox ended to a status and a sentence a person can act on."""
+    if timed_out:
+        return "timeout", f"stopped after the wall-clock limit of {limits.wall_seconds:g} s"
+    if returncode == 0:
+        return "ok", ""
+    memory_limit = f"ran out of memory (limit {limits.memory_bytes // MiB} MiB)"
+    out_of_memory = any(mark in stderr[-2000:] for mark in MEMORY_MARKERS)
+    if returncode == sandbox_bootstrap.MEMORY_EXIT_CODE or out_of_memory:
+        return "memory", memory_limit
+    signal_number = _signal_of(returncode)
+    if signal_number == signal.SIGXCPU:
+        return "timeout", f"used more than the CPU-time limit of {limits.cpu_seconds} s"
+    if signal_number == signal.SIGXFSZ:
+        return "error", f"wrote a file larger than the limit of {limits.file_bytes} bytes"
+    if signal_number is not None:
+        return "killed", f"killed by {signal.Signals(signal_number).name} (a resource limit or a crash)"
+    last_line = next((line for line in reversed(stderr.splitlines()) if line.strip()), "")
+    return "error", _join(f"exited with status {returncode}", last_line)
+
+
+def resolve_device(device: str) -> str:
+    """Turn "auto" into "cuda" where NVIDIA device nodes exist, else "cpu"."""
+    if device not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"device must be auto, cpu or cuda, not {device!r}")
+    if device == "auto":
+        return "cuda" if _gpu_present() else "cpu"
+    if device == "cuda" and not _gpu_present():
+        raise ValueError("device cuda was asked for, but this machine has no NVIDIA GPU (/dev/nvidiactl)")
+    return device
+
+
+def bubblewrap_available() -> bool:
+    """True when untrusted code can be isolated on this machine."""
+    try:
+        _find_bwrap()
+    except SandboxUnavailable:
+        return False
+    return True
+
+
+def _signal_of(returncode: int | None) -> int | None:
+    """bwrap reports a child killed by signal N as exit status 128+N; Popen reports -N for bwrap itself."""
+    if returncode is None:
+        return None
+    number = -returncode if returncode < 0 else returncode - 128 if returncode > 128 else None
+    if number is None:
+        return None
+    try:
+        return signal.Signals(number)
+    except ValueError:
+        return None
+
+
+def _join(first: str, second: str) -> str:
+    return f"{first}: {second}" if first and second else first or second
+
+
+def _write_frame(stdin: IO[bytes] | None, frame: bytes) -> None:
+    if stdin is None:
+        return
+    try:
+        stdin.write(frame)
+        stdin.close()
+    except (BrokenPipeError, ValueError, OSError):
+        pass  # the sandbox died before reading its job; the exit status says why
+
+
+def _find_bwrap() -> str:
+    path = shutil.which("bwrap") or ("/usr/bin/bwrap" if os.access("/usr/bin/bwrap", os.X_OK) else None)
+    if path is None:
+        raise SandboxUnavailable(
+            "bubblewrap (bwrap) is not installed, so submitted code cannot be isolated; install the Debian "
+            "package 'bubblewrap' (apt-get install bubblewrap), or pass --unsafe-no-sandbox for a local "
+            "experiment with your own code"
+        )
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        raise SandboxUnavailable("running as root needs setpriv (util-linux) to drop to an unprivileged uid")
+    if shutil.which("prlimit") is None:
+        raise SandboxUnavailable("prlimit (util-linux) is needed to set the sandbox's resource limits")
+    return path
+
+
+def _seccomp_fd() -> int | None:
+    """A pipe holding the seccomp program, one per sandbox (bwrap reads it to the end)."""
+    program = seccomp_program()
+    if program is None:
+        return None
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, program)  # a few hundred bytes: far below the pipe's buffer
+    os.close(write_fd)
+    return read_fd
+
+
+def _limits_prefix(limits: Limits, device: str) -> list[str]:
+    """prlimit sets the limits before exec, so they hold for bwrap and every process inside it."""
+    # Address space must leave room above the data limit for the libraries' code and thread stacks.
+    address_space = max(limits.address_space_bytes, limits.memory_bytes + 1024 * MiB)
+    memory = [f"--data={limits.memory_bytes}", f"--as={address_space}"]
+    if device == "cuda":
+        # The CUDA context reserves tens of GiB of address space; only runaway private memory is capped.
+        memory = [f"--data={max(limits.memory_bytes, 32 * 1024 * MiB)}"]
+    processes = limits.max_processes
+    if os.geteuid() != 0:
+        # Unprivileged, the sandbox keeps our uid, and the kernel also checks the uid's host-wide task count
+        # against the limit, so the sandbox's budget comes on top of the tasks we already have.
+        processes += _tasks_of_current_user()
+    return [
+        shutil.which("prlimit") or "prlimit",
+        f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 1}",
+        *memory,
+        f"--nproc={processes}",
+        f"--fsize={limits.file_bytes}",
+        f"--nofile={limits.open_files}",
+        "--core=0",
+        "--",
+    ]
+
+
+def _tasks_of_current_user() -> int:
+    uid, tasks = os.getuid(), 0
+    for status in glob.glob("/proc/[0-9]*/status"):
+        with contextlib.suppress(OSError, StopIteration, ValueError):
+            fields = dict(line.split(":", 1) for line in Path(status).read_text().splitlines() if ":" in line)
+            if int(fields["Uid"].split()[0]) == uid:
+                tasks += int(fields["Threads"])
+    return tasks
+
+
+def _interpreter() -> str:
+    """The real interpreter binary (a venv's python is a link into the base installation)."""
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    for candidate in (Path(sys.base_prefix) / "bin" / version, Path(sys.base_prefix) / "bin" / "python3"):
+        if candidate.exists():
+            return os.path.realpath(candidate)
+    return os.path.realpath(sys.executable)
+
+
+def _package_path(name: str) -> str | None:
+    spec = find_spec(name)
+    if spec is None:
+        return None
+    if spec.submodule_search_locations:
+        return os.path.realpath(next(iter(spec.submodule_search_locations)))
+    return os.path.realpath(spec.origin) if spec.origin else None
+
+
+def _runtime_mounts(framework: str, device: str) -> list[_Mount]:
+    """Read-only binds of the interpreter, /usr (shared libraries) and only the packages the job needs."""
+    prefix = os.path.realpath(sys.base_prefix)
+    mounts = [_Mount("/usr", "/usr")]
+    if not prefix.startswith("/usr/"):
+        mounts.append(_Mount(prefix, prefix))
+    mounts += [_Mount(path, path) for path in ROOT_LINK_CANDIDATES if _is_real_dir(path)]
+    names = FRAMEWORK_PACKAGES[framework] + (CUDA_PACKAGES if device == "cuda" else ())
+    for name in names:
+        path = _package_path(name)
+        if path is None:
+            continue
+        site = sandbox_bootstrap.SITE_DIR
+        mounts.append(_Mount(path, f"{site}/{os.path.basename(path)}"))
+        libs = f"{path}.libs"  # auditwheel's vendored shared libraries (numpy.libs)
+        if os.path.isdir(libs):
+            mounts.append(_Mount(libs, f"{site}/{os.path.basename(libs)}"))
+    if device == "cuda":
+        mounts += _gpu_mounts()
+    return mounts
+
+
+def _gpu_mounts() -> list[_Mount]:
+    """Just the NVIDIA device nodes, plus the loader cache so the driver's libcuda is found."""
+    nodes = sorted(glob.glob("/dev/nvidia*")) + sorted(glob.glob("/dev/nvidia-caps/*"))
+    mounts = [_Mount(node, node, device=True) for node in nodes if not os.path.isdir(node)]
+    if os.path.exists("/etc/ld.so.cache"):
+        mounts.append(_Mount("/etc/ld.so.cache", "/etc/ld.so.cache"))
+    return mounts
+
+
+def _gpu_present() -> bool:
+    return os.path.exists("/dev/nvidiactl")
+
+
+def _is_real_dir(path: str) -> bool:
+    return os.path.isdir(path) and not os.path.islink(path)
+
+
+def _root_links() -> list[str]:
+    """Recreate merged-/usr links such as /lib -> usr/lib."""
+    args: list[str] = []
+    for path in ROOT_LINK_CANDIDATES:
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+    return args
+
+
+def _parent_dirs(mounts: list[_Mount]) -> list[str]:
+    """Directories bwrap must create for the mount points, world-searchable (it would make them 0700)."""
+    parents: set[str] = set()
+    for mount in mounts:
+        parent = os.path.dirname(mount.dest)
+        while parent not in ("/", "/dev", "") and not any(parent.startswith(m.dest + "/") for m in mounts):
+            parents.add(parent)
+            parent = os.path.dirname(parent)
+    args: list[str] = []
+    for parent in sorted(parents, key=lambda path: (path.count("/"), path)):
+        args += ["--perms", "0755", "--dir", parent]
+    return args
+
+
+def _mount_args(mounts: list[_Mount], *, from_dest: bool) -> list[str]:
+    args = _parent_dirs(mounts)
+    for mount in sorted(mounts, key=lambda mount: mount.dest.count("/")):
+        source = mount.dest if from_dest else mount.source
+        args += ["--dev-bind" if mount.device else "--ro-bind", source, mount.dest]
+    return args + _root_links()
+
+
+def _outer_bwrap(bwrap: str, mounts: list[_Mount]) -> list[str]:
+    """Stage 1 (root only): the minimal file view, then setpriv to a fresh, unprivileged host uid."""
+    with _HOST_UID_LOCK:
+        host_uid = next(_HOST_UIDS)
+    return [
+        bwrap,
+        "--die-with-parent",
+        "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+        "--dev", "/dev",
+        "--bind", "/proc", "/proc",  # the inner bwrap may only mount a new /proc over a fully visible one
+        "--tmpfs", "/tmp",
+        *_mount_args(mounts, from_dest=False),
+        shutil.which("setpriv") or "setpriv",
+        f"--reuid={host_uid}", f"--regid={host_uid}", "--clear-groups", "--",
+    ]  # fmt: skip
+
+
+def _inner_bwrap(bwrap: str, mounts: list[_Mount], limits: Limits, *, from_dest: bool) -> list[str]:
+    """Stage 2: every namespace new, no capabilities, no environment, an empty size-limited /tmp."""
+    return [
+        bwrap,
+        "--unshare-all", "--unshare-user", "--disable-userns",
+        "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
+        "--hostname", "sandbox",
+        "--die-with-parent", "--new-session", "--clearenv", "--cap-drop", "ALL",
+        "--proc", "/proc", "--dev", "/dev",
+        *_mount_args(mounts, from_dest=from_dest),
+        "--size", str(limits.tmp_bytes), "--tmpfs", SANDBOX_ROOT,
+        "--dir", f"{SANDBOX_ROOT}/in", "--dir", f"{SANDBOX_ROOT}/work", "--dir", f"{SANDBOX_ROOT}/out",
+        # Only the size-limited /tmp stays writable: files elsewhere would be unbounded host memory.
+        "--remount-ro", "/dev", "--remount-ro", "/",
+        "--chdir", f"{SANDBOX_ROOT}/work",
+    ]  # fmt: skip

@@ -1,0 +1,136 @@
+"""Every known mistake is recognised from a realistic buggy submission run through the full grade() path;
+unknown mistakes get no id but still the first divergence; accepted conventions are named."""
+
+from __future__ import annotations
+
+import pytest
+
+from quizapp.grader.mistakes import MISTAKE_VARIANTS, MISTAKES
+
+from .submissions import (
+    ADAM_LOOP,
+    BUGS,
+    MOMENTUM_CLASS,
+    NESTEROV_LOOKAHEAD,
+    RMSPROP_CLASS,
+)
+
+REQUIRED_IDS = {
+    "no-bias-correction",
+    "bias-correction-off-by-one",
+    "eps-inside-sqrt",
+    "betas-swapped",
+    "missing-square",
+    "missing-sqrt",
+    "wrong-sign",
+    "ema-missing-one-minus-beta",
+    "l2-instead-of-decoupled",
+    "decay-not-scaled-by-lr",
+    "accumulator-not-ema",
+    "nesterov-as-momentum",
+    "lion-sign-missing",
+    "clip-per-tensor",
+}
+CONTRACT_CARDS = {
+    "no-bias-correction": "adam-bias-correction-why",
+    "bias-correction-off-by-one": "adam-bias-correction-first-step",
+    "eps-inside-sqrt": "adam-epsilon-placement",
+    "betas-swapped": "adam-beta-roles",
+    "missing-square": "adam-second-moment-squared-gradient",
+    "missing-sqrt": "adaptive-denominator-sqrt",
+    "wrong-sign": "gd-update-direction",
+    "ema-missing-one-minus-beta": "ema-one-minus-beta-weighting",
+    "l2-instead-of-decoupled": "adamw-vs-l2",
+    "decay-not-scaled-by-lr": "adamw-decay-scaled-by-lr",
+    "accumulator-not-ema": "rmsprop-vs-adagrad-accumulator",
+    "nesterov-as-momentum": "nesterov-lookahead",
+    "lion-sign-missing": "lion-sign-update",
+    "clip-per-tensor": "clip-global-norm-vs-per-tensor",
+}
+
+
+def test_catalogue_links_each_mistake_to_its_contract_card() -> None:
+    assert set(MISTAKES) >= REQUIRED_IDS
+    for mistake_id, card in CONTRACT_CARDS.items():
+        assert MISTAKES[mistake_id].card == card
+        assert len(MISTAKES[mistake_id].explanation.split()) >= 25  # a paragraph, not a label
+
+
+def test_every_variant_names_a_catalogued_mistake() -> None:
+    for variants in MISTAKE_VARIANTS.values():
+        for mistake_id, _ in variants:
+            assert mistake_id in MISTAKES
+
+
+@pytest.mark.parametrize("mistake_id", sorted(BUGS))
+def test_mistake_is_recognised_from_a_buggy_submission(grade_with, mistake_id: str) -> None:
+    drill, code = BUGS[mistake_id]
+    verdict = grade_with(drill, code).to_dict()
+    assert verdict["verdict"] == "failed", verdict["message"]
+    assert verdict["diagnosis"]["id"] == mistake_id
+    assert verdict["diagnosis"]["card"] == CONTRACT_CARDS[mistake_id]
+    assert any(case["first_divergence"] for case in verdict["cases"])
+
+
+def test_bug_list_covers_every_required_mistake() -> None:
+    assert set(BUGS) == REQUIRED_IDS
+
+
+def test_counting_steps_from_zero_is_an_off_by_one_even_though_it_produces_nan(grade_with) -> None:
+    code = ADAM_LOOP.replace("range(1, steps + 1)", "range(steps)")
+    verdict = grade_with("adam", code).to_dict()
+    assert verdict["verdict"] == "failed"
+    assert verdict["diagnosis"]["id"] == "bias-correction-off-by-one"
+
+
+def test_unknown_mistake_has_no_id_but_shows_the_first_divergence(grade_with) -> None:
+    code = ADAM_LOOP.replace("theta = theta - lr * m_hat", "theta = theta - 0.5 * lr * m_hat")
+    verdict = grade_with("adam", code).to_dict()
+    assert verdict["verdict"] == "failed"
+    assert verdict["diagnosis"] is None
+    divergence = verdict["cases"][0]["first_divergence"]
+    assert divergence["step"] == 1
+    assert divergence["expected"] != divergence["got"]
+
+
+def test_ignored_hyper_parameter_fails_and_says_which(grade_with) -> None:
+    code = RMSPROP_CLASS.replace(
+        "def __init__(self, lr=0.001, beta=0.9, eps=1e-8):", "def __init__(self, lr=0.001):"
+    )
+    code = code.replace("self.beta = beta", "self.beta = 0.9").replace("self.eps = eps", "self.eps = 1e-8")
+    verdict = grade_with("rmsprop", code).to_dict()
+    assert verdict["verdict"] == "failed"
+    assert "rho=0.93" in verdict["message"]
+
+
+@pytest.mark.parametrize(
+    ("drill", "code", "convention"),
+    [
+        ("momentum", MOMENTUM_CLASS, "pytorch"),
+        (
+            "momentum",
+            MOMENTUM_CLASS.replace(
+                "self.momentum * self.v + grad", "self.momentum * self.v + (1 - self.momentum) * grad"
+            ),
+            "ema",
+        ),
+        (
+            "momentum",
+            MOMENTUM_CLASS.replace(
+                "self.momentum * self.v + grad", "self.momentum * self.v - self.lr * grad"
+            ).replace("return x - self.lr * self.v", "return x + self.v"),
+            "pytorch",
+        ),
+        ("rmsprop", RMSPROP_CLASS, "eps-outside-sqrt"),
+        (
+            "rmsprop",
+            RMSPROP_CLASS.replace("(np.sqrt(self.v) + self.eps)", "np.sqrt(self.v + self.eps)"),
+            "eps-inside-sqrt",
+        ),
+        ("nesterov", NESTEROV_LOOKAHEAD, "lookahead"),
+    ],
+)
+def test_accepted_conventions_pass_and_are_named(grade_with, drill: str, code: str, convention: str) -> None:
+    verdict = grade_with(drill, code).to_dict()
+    assert verdict["verdict"] == "passed", verdict
+    assert verdict["convention"] == convention

@@ -1,0 +1,121 @@
+"""`quizapp grade DRILL FILE` and `quizapp drills list`: exit codes, the JSON and the human report.
+
+These run the real grader in the real sandbox; no database or app configuration is involved.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from quizapp.grader import sandbox as sandbox_module
+from quizapp.grader.cli import drills_group, grade_command
+
+SUBMISSIONS = Path(__file__).resolve().parents[1] / "bench" / "submissions"
+needs_bwrap = pytest.mark.skipif(
+    not sandbox_module.bubblewrap_available(), reason="bubblewrap is not installed"
+)
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(grade_command, list(args), catch_exceptions=False)
+
+
+@needs_bwrap
+def test_passing_submission_exits_0_and_json_is_the_verdict() -> None:
+    result = invoke("adam", str(SUBMISSIONS / "adam_numpy.py"), "--json", "--seed", "5")
+    assert result.exit_code == 0, result.output
+    verdict = json.loads(result.output)
+    assert (verdict["drill"], verdict["verdict"], verdict["seed"]) == ("adam", "passed", 5)
+    assert verdict["framework"] == "numpy"
+    assert all(case["passed"] for case in verdict["cases"])
+
+
+@needs_bwrap
+def test_failing_submission_exits_1_and_shows_diagnosis_card_and_divergence() -> None:
+    result = invoke("adam", str(SUBMISSIONS / "adam_numpy_no_bias_correction.py"), "--seed", "5")
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("adam: FAILED")
+    assert "first divergence at step" in result.output
+    assert "[no-bias-correction]" in result.output
+    assert "review card: adam-bias-correction-why" in result.output
+    assert "max rel err" in result.output
+
+
+@needs_bwrap
+def test_torch_file_is_graded_as_torch_on_cpu() -> None:
+    result = invoke("adam", str(SUBMISSIONS / "adam_torch.py"), "--json", "--device", "cpu")
+    verdict = json.loads(result.output)
+    assert (verdict["verdict"], verdict["framework"], verdict["device"]) == ("passed", "torch", "cpu")
+    assert result.exit_code == 0
+
+
+def test_unknown_drill_is_a_usage_error() -> None:
+    result = invoke("adamax", str(SUBMISSIONS / "adam_numpy.py"))
+    assert result.exit_code == 2
+    assert "There is no drill named 'adamax'" in result.output
+    assert "quizapp drills list" in result.output
+
+
+def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
+    result = invoke("adam", str(tmp_path / "nope.py"))
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+
+
+def test_binary_file_is_a_usage_error(tmp_path: Path) -> None:
+    binary = tmp_path / "adam.pyc"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    result = invoke("adam", str(binary))
+    assert result.exit_code == 2
+    assert "not UTF-8 text" in result.output
+
+
+def test_bad_option_is_a_usage_error() -> None:
+    result = invoke("adam", str(SUBMISSIONS / "adam_numpy.py"), "--device", "tpu")
+    assert result.exit_code == 2
+    assert "'tpu' is not one of" in result.output
+
+
+@pytest.mark.skipif(sandbox_module._gpu_present(), reason="this machine has a GPU")
+def test_cuda_without_a_gpu_is_a_usage_error() -> None:
+    result = invoke("adam", str(SUBMISSIONS / "adam_torch.py"), "--device", "cuda")
+    assert result.exit_code == 2
+    assert "no NVIDIA GPU" in result.output
+
+
+def test_missing_bubblewrap_is_reported_not_graded(monkeypatch: pytest.MonkeyPatch) -> None:
+    def unavailable() -> str:
+        raise sandbox_module.SandboxUnavailable("bubblewrap (bwrap) is not installed")
+
+    monkeypatch.setattr(sandbox_module, "_find_bwrap", unavailable)
+    result = invoke("adam", str(SUBMISSIONS / "adam_numpy.py"))
+    assert result.exit_code == 2
+    assert "bubblewrap (bwrap) is not installed" in result.output
+
+
+def test_unsafe_flag_grades_without_bubblewrap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox_module, "_find_bwrap", lambda: pytest.fail("bwrap must not be needed"))
+    result = invoke("adam", str(SUBMISSIONS / "adam_numpy.py"), "--unsafe-no-sandbox", "--json")
+    assert json.loads(result.output)["verdict"] == "passed"
+    assert result.exit_code == 0
+
+
+def test_drills_list_shows_every_drill_with_topic_and_frameworks() -> None:
+    result = CliRunner().invoke(drills_group, ["list"], catch_exceptions=False)
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["slug", "topic", "title", "frameworks"]
+    adam = next(line for line in lines if line.startswith("adam "))
+    assert "adam-family" in adam and "numpy, torch" in adam
+    assert {line.split()[0] for line in lines[1:]} >= {"sgd", "adam", "muon", "clip-grad-norm"}
+
+
+def test_commands_are_registered_on_the_quizapp_cli() -> None:
+    from quizapp.cli import _commands
+
+    names = {command.name for command in _commands()}
+    assert {"grade", "drills"} <= names
