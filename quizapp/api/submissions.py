@@ -1,0 +1,96 @@
+"""JSON API for drill submissions: submit code for grading, then poll its status and verdict.
+
+POST /api/drills/<slug>/submissions → 202 {id, url, status, ...}; GET /api/submissions/<id> (owner only).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask_login import current_user
+
+from quizapp import jobs
+from quizapp.errors import error_response
+from quizapp.extensions import limiter
+from quizapp.models import Submission
+from quizapp.services.submissions import SubmissionRejected, owned_submission, submit_drill
+
+bp = Blueprint("submissions_api", __name__, url_prefix="/api")
+
+
+def _submissions_per_minute() -> str:
+    return f"{current_app.config['SUBMISSIONS_PER_MINUTE']}/minute"
+
+
+def _per_person() -> str:
+    return f"submissions:user:{current_user.get_id()}"
+
+
+def _too_many_message() -> str:
+    return (
+        f"You can submit {current_app.config['SUBMISSIONS_PER_MINUTE']} times per minute; "
+        "wait a moment, then submit again."
+    )
+
+
+@bp.record_once
+def _setup(state: Any) -> None:
+    jobs.init_app(state.app)
+
+
+@bp.before_request
+def _require_login() -> tuple[Response | str, int] | None:
+    if not current_user.is_authenticated:
+        return error_response(401, "Log in to use the drills API.")
+    jobs.ensure_started(current_app._get_current_object())  # type: ignore[attr-defined]
+    return None
+
+
+@bp.errorhandler(SubmissionRejected)
+def _rejected(exc: SubmissionRejected) -> tuple[Response | str, int]:
+    return error_response(exc.status, exc.message)
+
+
+@bp.post("/drills/<slug>/submissions")
+@limiter.limit(
+    _submissions_per_minute,
+    key_func=_per_person,
+    error_message=_too_many_message,
+    exempt_when=lambda: not current_user.is_authenticated,  # answered with 401 instead
+)
+def create_submission(slug: str) -> tuple[Response, int, dict[str, str]]:
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        raise SubmissionRejected(400, 'Send a JSON object like {"code": "...", "framework": "numpy"}.')
+    submission = submit_drill(current_user, slug, payload.get("code"), payload.get("framework"))
+    body = submission_json(submission)
+    return jsonify(body), 202, {"Location": body["api_url"]}
+
+
+@bp.get("/submissions/<int:submission_id>")
+def show_submission(submission_id: int) -> Response:
+    return jsonify(submission_json(owned_submission(current_user, submission_id)))
+
+
+def submission_json(submission: Submission) -> dict[str, Any]:
+    """The API's view of a submission: status, timestamps, links and (once done) the verdict JSON."""
+
+    def iso(value: Any) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": submission.id,
+        "drill": submission.drill_slug,
+        "framework": submission.framework,
+        "status": submission.status,
+        "attempts": submission.attempts,
+        "created_at": iso(submission.created_at),
+        "started_at": iso(submission.started_at),
+        "finished_at": iso(submission.finished_at),
+        "error": submission.error,
+        "verdict": submission.verdict if submission.status == "done" else None,
+        "url": url_for("drills.submission", submission_id=submission.id),
+        "api_url": url_for("submissions_api.show_submission", submission_id=submission.id),
+        "result_url": url_for("drills.submission_result", submission_id=submission.id),
+    }

@@ -1,0 +1,187 @@
+"""Drill page views: parse the request, call `services.submissions`, render; plus the result filters.
+
+Submitting happens through the JSON API (quizapp/api/submissions.py), which the editor page calls.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from flask import Response, abort, current_app, render_template, url_for
+from flask_login import current_user, login_required
+from markupsafe import Markup, escape
+
+from quizapp import jobs
+from quizapp.drills import bp
+from quizapp.errors import error_response
+from quizapp.services import submissions as service
+from quizapp.services.submissions import SubmissionRejected
+
+
+@bp.record_once
+def _setup(state: Any) -> None:
+    jobs.init_app(state.app)
+
+
+@bp.before_request
+def _start_grading_pool() -> None:
+    # The in-process pool starts with the first drills request and picks up rows a restart left queued.
+    jobs.ensure_started(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+@bp.errorhandler(SubmissionRejected)
+def _rejected(exc: SubmissionRejected) -> tuple[Response | str, int]:
+    return error_response(exc.status, exc.message)
+
+
+@bp.get("/drills")
+@login_required
+def index() -> str:
+    return render_template("drills/index.html", topics=service.drill_overview(current_user))
+
+
+@bp.get("/drills/<slug>")
+@login_required
+def drill(slug: str) -> str:
+    drill_row, spec = service.drill_with_spec(slug)
+    history = service.drill_history(current_user, slug)
+    return render_template(
+        "drills/drill.html",
+        drill=drill_row,
+        spec=spec,
+        latest=history[0] if history else None,
+        attempts=len(history),
+        importmap=editor_importmap(),
+    )
+
+
+@bp.get("/drills/<slug>/submissions")
+@login_required
+def history(slug: str) -> str:
+    drill_row, spec = service.drill_with_spec(slug)
+    return render_template(
+        "drills/history.html",
+        drill=drill_row,
+        spec=spec,
+        submissions=service.drill_history(current_user, slug),
+    )
+
+
+@bp.get("/submissions/<int:submission_id>")
+@login_required
+def submission(submission_id: int) -> str:
+    found = service.owned_submission(current_user, submission_id)
+    return render_template(
+        "drills/submission.html",
+        submission=found,
+        drill_title=_drill_title(found.drill_slug),
+        previous=service.previous_submission(found),
+    )
+
+
+@bp.get("/submissions/<int:submission_id>/result")
+@login_required
+def submission_result(submission_id: int) -> str:
+    """The result panel alone, for the editor page to insert once grading finishes."""
+    return render_template(
+        "drills/_result.html", submission=service.owned_submission(current_user, submission_id)
+    )
+
+
+@bp.get("/submissions/<int:submission_id>/compare")
+@login_required
+def compare(submission_id: int) -> str:
+    found = service.owned_submission(current_user, submission_id)
+    previous = service.previous_submission(found)
+    if previous is None:
+        abort(404, "This is your first attempt at this drill, so there is nothing to compare it with.")
+    return render_template(
+        "drills/compare.html",
+        submission=found,
+        previous=previous,
+        drill_title=_drill_title(found.drill_slug),
+        diff=service.code_diff(previous, found),
+    )
+
+
+def _drill_title(slug: str) -> str:
+    spec = service.drill_specs().get(slug)
+    return spec.title if spec else slug
+
+
+def editor_importmap() -> dict[str, Any]:
+    """The vendored CodeMirror import map with every target resolved under /static/vendor/cm/."""
+    base = url_for("static", filename="vendor/cm/")
+    raw = _read_importmap(str(Path(current_app.static_folder or "") / "vendor" / "cm" / "importmap.json"))
+    imports = {
+        name: target if target.startswith(("/", "http:", "https:")) else base + target.removeprefix("./")
+        for name, target in raw.get("imports", {}).items()
+    }
+    return {"imports": imports}
+
+
+@lru_cache(maxsize=2)
+def _read_importmap(path: str) -> dict[str, Any]:
+    file = Path(path)
+    return json.loads(file.read_text()) if file.exists() else {}
+
+
+@bp.app_template_filter("drl_value")
+def format_value(value: Any) -> str:
+    """Numbers to 6 significant digits; long vectors shortened, so a divergence stays readable."""
+    if isinstance(value, bool) or value is None:
+        return "—" if value is None else str(value)
+    if isinstance(value, int | float):
+        return f"{value:.6g}"
+    if isinstance(value, list):
+        shown = ", ".join(format_value(item) for item in value[:6])
+        return f"[{shown}{', …' if len(value) > 6 else ''}]"
+    return str(value)
+
+
+@bp.app_context_processor
+def _card_links() -> dict[str, Any]:
+    return {"drl_card_link": card_link}
+
+
+def card_link(card_slug: str) -> str | None:
+    """Where a person can study a card: the review page focused on it, when the review room exists."""
+    views = current_app.view_functions
+    if "review.card" in views:
+        return url_for("review.card", slug=card_slug)
+    if "review.session" in views:
+        return url_for("review.session", card=card_slug)
+    return None
+
+
+_MATH = re.compile(r"(\$\$.+?\$\$|\$[^$\n]+?\$)", re.DOTALL)
+_CODE = re.compile(r"`([^`\n]+)`")
+_STRONG = re.compile(r"\*\*([^*\n]+)\*\*")
+_EMPHASIS = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
+
+
+@bp.app_template_filter("drl_prose")
+def render_prose(text: str) -> Markup:
+    """Drill texts' light markup (`code`, **bold**, *emphasis*, blank-line paragraphs) as safe HTML.
+
+    Everything is escaped first; $math$ is left untouched for KaTeX to render in the browser.
+    """
+    paragraphs = []
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        pieces = _MATH.split(paragraph)
+        html = "".join(
+            str(escape(piece)) if index % 2 else _inline_markup(str(escape(piece)))
+            for index, piece in enumerate(pieces)
+        )
+        paragraphs.append(f"<p>{html}</p>")
+    return Markup("\n".join(paragraphs))
+
+
+def _inline_markup(escaped: str) -> str:
+    escaped = _CODE.sub(r"<code>\1</code>", escaped)
+    escaped = _STRONG.sub(r"<strong>\1</strong>", escaped)
+    return _EMPHASIS.sub(r"<em>\1</em>", escaped)

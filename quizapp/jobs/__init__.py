@@ -1,0 +1,77 @@
+"""Grading jobs: stored submissions are graded by in-process threads (default) or RQ workers (QUEUE_URL).
+
+Queues carry only submission ids; the database row is the truth, so a restart or a dead worker loses nothing.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+
+from flask import Flask, current_app
+
+from quizapp.jobs.local_pool import LocalWorkerPool
+
+# Settings of drill submissions and the grading queue; override in app.config (docs/readme/drills.md).
+DEFAULTS: dict[str, str | int | float] = {
+    "GRADING_QUEUE_NAME": "quizapp-grading",  # the RQ queue (with QUEUE_URL)
+    "SUBMISSIONS_PER_MINUTE": 10,  # per person, Flask-Limiter (Redis storage with QUEUE_URL)
+    "SUBMISSION_WORKER_THREADS": 2,  # in-process pool size
+    "SUBMISSION_HEARTBEAT_SECONDS": 5.0,  # how often a running job refreshes its heartbeat
+    "SUBMISSION_STALE_SECONDS": 60.0,  # a running row without heartbeat for this long lost its worker
+    "SUBMISSION_REAP_INTERVAL_SECONDS": 15.0,  # how often workers look for such rows
+    "SUBMISSION_JOB_TIMEOUT_SECONDS": 300,  # RQ's own hard limit on one job
+}
+
+_EXTENSION = "quizapp_grading_pool"
+
+log = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+
+
+def enqueue_submission(submission_id: int) -> None:
+    """Hand a committed `queued` row to the configured queue."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not app.config.get("QUEUE_URL"):
+        local_pool(app).submit(submission_id)
+        return
+    from redis.exceptions import RedisError
+
+    from quizapp.jobs import rq_queue
+
+    try:
+        rq_queue.enqueue(app, submission_id)
+    except RedisError:
+        # The row is stored and stays `queued`: the next `quizapp worker` to start enqueues it again.
+        log.exception("could not enqueue submission %s; a starting worker will pick it up", submission_id)
+
+
+def ensure_started(app: Flask) -> None:
+    """Start the in-process pool (which recovers queued rows) unless an external queue is configured."""
+    if not app.config.get("QUEUE_URL"):
+        local_pool(app).start()
+
+
+def local_pool(app: Flask) -> LocalWorkerPool:
+    pool = app.extensions.get(_EXTENSION)
+    if pool is None:
+        pool = LocalWorkerPool(
+            app,
+            size=int(app.config["SUBMISSION_WORKER_THREADS"]),
+            reap_interval=float(app.config["SUBMISSION_REAP_INTERVAL_SECONDS"]),
+        )
+        app.extensions[_EXTENSION] = pool
+        atexit.register(pool.stop, 5.0)
+    return pool
+
+
+def shutdown(app: Flask) -> None:
+    """Stop the in-process pool if it runs (tests, and a clean server exit)."""
+    pool = app.extensions.pop(_EXTENSION, None)
+    if pool is not None:
+        atexit.unregister(pool.stop)
+        pool.stop()

@@ -1,0 +1,194 @@
+"""Run one stored submission through the grader and write the outcome back to its row.
+
+Every entry point (in-process threads, RQ workers) ends here; the database row is the source of truth.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import update
+
+from quizapp.extensions import db
+from quizapp.models import Submission, utcnow
+
+log = logging.getLogger(__name__)
+
+# A submission is tried at most this many times when its worker dies under it (the first run + one retry).
+MAX_ATTEMPTS = 2
+
+
+def grade_submission(submission_id: int) -> str | None:
+    """Claim the queued submission, grade it and store the verdict. Returns the final status, or None
+    when the row was not queued (already taken by another worker, or gone), so duplicates are harmless."""
+    submission = claim_submission(submission_id)
+    if submission is None:
+        return None
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with _heartbeat(app, submission_id, heartbeat_interval(app)):
+        verdict, failure = _run_grader(submission)
+    if failure is not None:
+        finish_with_error(submission_id, failure)
+        return "error"
+    finish_with_verdict(submission_id, verdict)
+    return "done"
+
+
+def heartbeat_interval(app: Flask) -> float:
+    """The configured period, but always well inside the staleness limit, so live jobs are never reaped."""
+    configured = float(app.config["SUBMISSION_HEARTBEAT_SECONDS"])
+    return min(configured, float(app.config["SUBMISSION_STALE_SECONDS"]) / 3)
+
+
+def claim_submission(submission_id: int) -> Submission | None:
+    """Move a row from `queued` to `running` atomically: of two workers given the same id, one wins."""
+    now = utcnow()
+    result = db.session.execute(
+        update(Submission)
+        .where(Submission.id == submission_id, Submission.status == "queued")
+        .values(status="running", started_at=now, heartbeat_at=now, attempts=Submission.attempts + 1)
+    )
+    db.session.commit()
+    if result.rowcount != 1:
+        return None
+    return db.session.get(Submission, submission_id)
+
+
+def _run_grader(submission: Submission) -> tuple[dict[str, Any], str | None]:
+    """The verdict JSON, or an operator-facing failure (no sandbox, grader crash) as the second item."""
+    from quizapp.grader import grade
+    from quizapp.grader.sandbox import SandboxUnavailable
+
+    try:
+        verdict = grade(
+            submission.drill_slug,
+            submission.code,
+            framework=submission.framework,
+            device=current_app.config["GRADER_DEVICE"],
+        )
+    except SandboxUnavailable as exc:
+        return {}, f"The grading sandbox is not available on this server: {exc}"
+    except Exception as exc:  # the grader promises verdicts; anything else must still end the row cleanly
+        log.exception("grader failed on submission %s", submission.id)
+        return {}, f"The grader failed unexpectedly ({type(exc).__name__}: {exc}). Please submit again."
+    return verdict.to_dict(), None
+
+
+def finish_with_verdict(submission_id: int, verdict: dict[str, Any]) -> None:
+    """Store the verdict and let the review queue learn from it, in one commit when all goes well."""
+    submission = db.session.get(Submission, submission_id)
+    if submission is None:
+        return
+    _apply_verdict(submission, verdict)
+    # The review services commit the session, so the verdict lands together with the card's new due date.
+    _update_review_queue(submission.user_id, submission.drill_slug, verdict)
+    # Again, in case the review update failed and rolled the session back: the verdict is never lost.
+    _apply_verdict(submission, verdict)
+    db.session.commit()
+
+
+def _apply_verdict(submission: Submission, verdict: dict[str, Any]) -> None:
+    cases = verdict.get("cases") or []
+    submission.verdict = verdict
+    submission.outcome = verdict.get("verdict")
+    submission.cases_total = len(cases)
+    submission.cases_passed = sum(1 for case in cases if case.get("passed"))
+    submission.status = "done"
+    submission.error = None
+    submission.finished_at = submission.finished_at or utcnow()
+
+
+def finish_with_error(submission_id: int, message: str) -> None:
+    submission = db.session.get(Submission, submission_id)
+    if submission is None:
+        return
+    submission.status = "error"
+    submission.error = message
+    submission.finished_at = utcnow()
+    db.session.commit()
+
+
+def _update_review_queue(user_id: int, drill_slug: str, verdict: dict[str, Any]) -> None:
+    """A diagnosed mistake makes its card due now; a pass counts as a Good review of the drill's code card.
+
+    A missing card is logged, never fatal: it must not cost the person their verdict.
+    """
+    from quizapp.services import review
+
+    diagnosis = verdict.get("diagnosis") or {}
+    try:
+        if verdict.get("verdict") == "failed" and diagnosis.get("card"):
+            review.make_card_due_now(user_id, diagnosis["card"])
+        elif verdict.get("verdict") == "passed":
+            review.record_drill_pass(user_id, f"code-{drill_slug}")
+    except Exception:
+        db.session.rollback()
+        log.exception("could not update the review queue after drill %s for user %s", drill_slug, user_id)
+
+
+@contextmanager
+def _heartbeat(app: Flask, submission_id: int, interval: float) -> Iterator[None]:
+    """Refresh the row's heartbeat from a side thread while the grader runs, so the reaper can tell a
+    long grading run from a dead worker."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(interval):
+            try:
+                with app.app_context():
+                    db.session.execute(
+                        update(Submission)
+                        .where(Submission.id == submission_id, Submission.status == "running")
+                        .values(heartbeat_at=utcnow())
+                    )
+                    db.session.commit()
+            except Exception:
+                log.exception("heartbeat failed for submission %s", submission_id)
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{submission_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def reap_stale_submissions(now: dt.datetime | None = None) -> list[int]:
+    """Find `running` rows whose worker stopped refreshing the heartbeat. Each goes back to `queued` for
+    one retry, or to `error` once it has used its attempts. Returns the ids to enqueue again."""
+    now = now or utcnow()
+    cutoff = now - dt.timedelta(seconds=float(current_app.config["SUBMISSION_STALE_SECONDS"]))
+    stale = db.session.scalars(
+        db.select(Submission).where(Submission.status == "running", Submission.heartbeat_at < cutoff)
+    ).all()
+    requeued: list[int] = []
+    for submission in stale:
+        if submission.attempts < MAX_ATTEMPTS:
+            submission.status = "queued"
+            requeued.append(submission.id)
+        else:
+            submission.status = "error"
+            submission.finished_at = now
+            submission.error = (
+                f"The grading worker stopped while running this submission ({submission.attempts} attempts). "
+                "It may have run out of memory or been restarted; please submit again."
+            )
+        log.warning("reaped stale submission %s → %s", submission.id, submission.status)
+    db.session.commit()
+    return requeued
+
+
+def queued_submission_ids() -> list[int]:
+    """Rows waiting for a worker, oldest first (re-enqueued when a worker pool starts)."""
+    return list(
+        db.session.scalars(
+            db.select(Submission.id).where(Submission.status == "queued").order_by(Submission.id)
+        )
+    )

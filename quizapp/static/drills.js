@@ -1,0 +1,138 @@
+// Drill page: a CodeMirror 6 editor whose draft is kept in localStorage per drill and framework, submission
+// through the JSON API (button or Ctrl+Enter), and a live status that polls until the verdict is shown.
+import { EditorView, basicSetup } from "codemirror";
+import { keymap } from "@codemirror/view";
+import { Prec } from "@codemirror/state";
+import { indentWithTab } from "@codemirror/commands";
+import { python } from "@codemirror/lang-python";
+
+const root = document.getElementById("drill-editor-root");
+const drill = root.dataset.drill;
+const starters = JSON.parse(document.getElementById("drill-starters").textContent);
+const frameworkInput = document.getElementById("drill-framework");
+const statusLine = document.getElementById("drill-status");
+const resultSlot = document.getElementById("drill-result");
+const submitButton = document.getElementById("drill-submit");
+const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
+
+const POLL_DEADLINE_MS = 10 * 60 * 1000;
+const draftKey = (framework) => `quizapp:drill:${drill}:draft:${framework}`;
+const frameworkKey = `quizapp:drill:${drill}:framework`;
+
+function storedFramework() {
+  const saved = localStorage.getItem(frameworkKey);
+  const offered = frameworkInput.tagName === "SELECT" ? [...frameworkInput.options].map((o) => o.value) : [];
+  return offered.includes(saved) ? saved : frameworkInput.value;
+}
+
+function draftFor(framework) {
+  return localStorage.getItem(draftKey(framework)) ?? starters[framework] ?? "";
+}
+
+frameworkInput.value = storedFramework();
+let shownFramework = frameworkInput.value;
+
+const view = new EditorView({
+  doc: draftFor(shownFramework),
+  parent: document.getElementById("drill-editor"),
+  extensions: [
+    // Ctrl+Enter (Cmd+Enter on a Mac) submits, ahead of the editor's own Enter bindings.
+    Prec.highest(keymap.of([{ key: "Mod-Enter", run: () => { submit(); return true; } }])),
+    basicSetup,
+    keymap.of([indentWithTab]),
+    python(),
+    EditorView.updateListener.of((update) => {
+      if (update.docChanged) localStorage.setItem(draftKey(shownFramework), update.state.doc.toString());
+    }),
+  ],
+});
+
+function replaceDoc(text) {
+  view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
+}
+
+frameworkInput.addEventListener("change", () => {
+  shownFramework = frameworkInput.value;
+  localStorage.setItem(frameworkKey, shownFramework);
+  replaceDoc(draftFor(shownFramework));
+});
+
+document.getElementById("drill-reset").addEventListener("click", () => {
+  if (window.confirm("Replace your draft with the starter code?")) replaceDoc(starters[shownFramework] ?? "");
+  view.focus();
+});
+submitButton.addEventListener("click", () => submit());
+
+function setStatus(text, kind = "") {
+  statusLine.textContent = text;
+  statusLine.className = `drl-live ${kind ? `drl-live-${kind}` : ""}`;
+}
+
+let busy = false;
+
+async function submit() {
+  if (busy) return;
+  busy = true;
+  submitButton.disabled = true;
+  setStatus("Submitting…");
+  try {
+    const response = await fetch(root.dataset.submitUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken },
+      body: JSON.stringify({ code: view.state.doc.toString(), framework: shownFramework }),
+    });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      setStatus(body.error?.message ?? `The server refused the submission (HTTP ${response.status}).`, "error");
+      return;
+    }
+    await follow(body);
+  } catch (error) {
+    setStatus("Could not reach the server. Your draft is saved here; try again in a moment.", "error");
+  } finally {
+    busy = false;
+    submitButton.disabled = false;
+  }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Poll the submission until it is done or failed, then show the result panel and its plots.
+async function follow(submission) {
+  const started = Date.now();
+  let delay = 100;
+  while (submission.status === "queued" || submission.status === "running") {
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    setStatus(`Submission #${submission.id}: ${submission.status}… ${seconds} s`, "pending");
+    if (Date.now() - started > POLL_DEADLINE_MS) {
+      setStatus(`Submission #${submission.id} is still ${submission.status}; its result page will show the verdict.`, "error");
+      return;
+    }
+    await sleep(delay);
+    delay = Math.min(delay * 1.5, 1000);
+    const response = await fetch(submission.api_url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    submission = await response.json();
+  }
+  await showResult(submission);
+}
+
+async function showResult(submission) {
+  const response = await fetch(submission.result_url, { credentials: "same-origin" });
+  resultSlot.innerHTML = await response.text();
+  if (window.renderMath) window.renderMath(resultSlot);
+  if (window.drawVerdictPlots && submission.verdict) window.drawVerdictPlots(resultSlot, submission.verdict);
+  const outcome = submission.verdict ? submission.verdict.verdict : "not graded";
+  setStatus(`Submission #${submission.id}: ${outcome}.`, outcome === "passed" ? "ok" : "error");
+}
+
+// After a reload, show the latest attempt again (and keep following it if it is still being graded).
+async function showLatest() {
+  const url = root.dataset.latestApiUrl;
+  if (!url) return;
+  const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+  if (response.ok) await follow(await response.json());
+}
+
+showLatest().catch(() => setStatus("Could not load your latest result.", "error"));
