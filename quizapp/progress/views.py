@@ -1,0 +1,228 @@
+from __future__ import annotations
+
+import json
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from werkzeug.datastructures import FileStorage
+from werkzeug.wrappers import Response as BaseResponse
+
+from quizapp.errors import error_response
+from quizapp.models import utcnow
+from quizapp.progress import bp, charts
+from quizapp.services import history, progress, scheduler_tuning
+from quizapp.services.review import ReviewError
+
+IMPORT_MAX_BYTES = 32 * 1024 * 1024  # a history file of years of reviews; the site-wide limit is 1 MiB
+
+
+@bp.get("/progress")
+@login_required
+def dashboard() -> str:
+    report = progress.user_progress(current_user)
+    return render_template(
+        "progress/dashboard.html",
+        report=report,
+        charts=_charts(report, per_topic=True),
+        tuning=scheduler_tuning.latest_optimization(current_user),
+    )
+
+
+@bp.errorhandler(progress.UnknownTopic)
+def _unknown_topic(exc: progress.UnknownTopic) -> tuple[Response | str, int]:
+    return error_response(404, str(exc))
+
+
+@bp.errorhandler(ReviewError)
+def _review_refused(exc: ReviewError) -> tuple[Response | str, int]:
+    return error_response(exc.status, exc.message)
+
+
+@bp.errorhandler(progress.FocusError)
+def _bad_focus(exc: progress.FocusError) -> tuple[Response | str, int]:
+    return error_response(400, str(exc))
+
+
+@bp.get("/progress/<topic>")
+@login_required
+def topic(topic: str) -> str:
+    report = progress.user_progress(current_user, topic=topic)
+    return render_template("progress/topic.html", report=report, charts=_charts(report, per_topic=False))
+
+
+def _charts(report: progress.ProgressReport, *, per_topic: bool) -> dict[str, Any]:
+    drawn = {
+        "forecast": charts.forecast_chart(report.due_forecast),
+        "calendar": charts.calendar_heatmap(report.reviews_per_day),
+        "drills": charts.drill_chart(report.drills) if report.drills else None,
+    }
+    if per_topic:
+        drawn["retrievability"] = charts.retrievability_chart(report.topics, report.desired_retention)
+        if report.interview_date is not None:
+            drawn["projection"] = charts.projection_chart(
+                report.topics, report.desired_retention, report.interview_date
+            )
+    return drawn
+
+
+# ------------------------------------------------------------------------------------------ focused session
+
+
+@bp.get("/progress/focus")
+@login_required
+def focus() -> str | BaseResponse:
+    """One card at a time from `cards` (comma-separated slugs, default: the weakest cards)."""
+    topic = request.args.get("topic") or None
+    slugs = [slug.strip() for slug in request.args.get("cards", "").split(",") if slug.strip()]
+    done = request.args.get("done", 0, type=int)
+    if not slugs and not done:
+        slugs = progress.weakest_card_slugs(current_user, topic)
+    if not slugs:
+        return render_template("progress/focus.html", card=None, done=done, topic=topic)
+    cards = progress.focus_cards(slugs, topic)
+    return render_template(
+        "progress/focus.html",
+        card=cards[0],
+        remaining=[card.slug for card in cards[1:]],
+        done=done,
+        topic=topic,
+        idempotency_key=uuid.uuid4().hex,
+        shown_at=int(utcnow().timestamp() * 1000),
+    )
+
+
+@bp.post("/progress/focus")
+@login_required
+def focus_review() -> BaseResponse:
+    form = request.form
+    rating = form.get("rating", type=int)
+    card = form.get("card", "")
+    key = form.get("idempotency_key", "")
+    if rating not in (1, 2, 3, 4) or not card or not key:
+        abort(400, "Rate the card with Again, Hard, Good or Easy (1–4).")
+    progress.record_focus_review(current_user, card, rating, key[:64], _duration_ms(form.get("shown_at")))
+    return redirect(
+        url_for(
+            "progress.focus",
+            topic=form.get("topic") or None,
+            cards=form.get("remaining", ""),
+            done=form.get("done", 0, type=int) + 1,
+        )
+    )
+
+
+def _duration_ms(shown_at: str | None) -> int | None:
+    try:
+        elapsed = int(utcnow().timestamp() * 1000) - int(shown_at or "")
+    except ValueError:
+        return None
+    return elapsed if 0 <= elapsed <= 3_600_000 else None
+
+
+# ------------------------------------------------------------------------------------------- export, import
+
+
+@bp.get("/progress/export.json")
+@login_required
+def export_json() -> Response:
+    data = history.export_history(current_user)
+    filename = f"quizapp-{current_user.username}-{utcnow().date().isoformat()}.json"
+    return Response(
+        json.dumps(data, indent=1, ensure_ascii=False),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.get("/progress/export.apkg")
+@login_required
+def export_apkg() -> Response:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "quizapp.apkg"
+        history.write_apkg(path, current_user)
+        payload = path.read_bytes()
+    return Response(
+        payload,
+        mimetype="application/octet-stream",
+        headers={"Content-Disposition": 'attachment; filename="quizapp-optimizers.apkg"'},
+    )
+
+
+@bp.get("/progress/import")
+@login_required
+def import_form() -> str:
+    return render_template("progress/import.html", error=None)
+
+
+@bp.post("/progress/import")
+@login_required
+def import_upload() -> str | BaseResponse | tuple[str, int]:
+    request.max_content_length = IMPORT_MAX_BYTES
+    upload = request.files.get("history")
+    if upload is None or not upload.filename:
+        return _import_failed(history.HistoryImportError("Choose the .json file you exported"))
+    try:
+        data = json.loads(_read_and_close(upload).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return _import_failed(history.HistoryImportError(f"The file is not valid JSON ({exc})"))
+    try:
+        counts = history.import_history(current_user, data)
+    except history.HistoryImportError as exc:
+        return _import_failed(exc)
+    flash(
+        f"Imported {counts['reviews']} reviews, {counts['card_states']} card states and "
+        f"{counts['submissions']} submissions.",
+        "success",
+    )
+    return redirect(url_for("progress.dashboard"))
+
+
+def _read_and_close(upload: FileStorage) -> bytes:
+    try:
+        return upload.read()
+    finally:
+        upload.close()  # big uploads are spooled to a temporary file: release it now
+
+
+def _import_failed(error: history.HistoryImportError) -> tuple[str, int]:
+    return render_template("progress/import.html", error=error), 400
+
+
+# ------------------------------------------------------------------------------------------ scheduler fit
+
+
+@bp.get("/progress/scheduler")
+@login_required
+def scheduler() -> str:
+    return render_template(
+        "progress/scheduler.html",
+        readiness=scheduler_tuning.readiness(current_user),
+        run=scheduler_tuning.latest_optimization(current_user),
+    )
+
+
+@bp.post("/progress/scheduler")
+@login_required
+def optimize_scheduler() -> BaseResponse | tuple[str, int]:
+    try:
+        scheduler_tuning.request_optimization(current_user)
+    except scheduler_tuning.OptimizationRefused as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("progress.scheduler"))
+    flash(
+        "Optimisation started. It takes a few seconds to a minute; reload this page to see the result.",
+        "info",
+    )
+    return redirect(url_for("progress.scheduler"))

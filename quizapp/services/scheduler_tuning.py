@@ -1,0 +1,189 @@
+"""Optimizing a scheduler: fit FSRS weights to a person's own reviews with fsrs's Optimizer, off the request.
+
+A run is a `SchedulerOptimization` row (queued → running → done | error); the new weights are kept only when
+they predict the person's reviews better (lower log loss) than the weights in use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import threading
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+from sqlalchemy import select, update
+
+from quizapp.extensions import db
+from quizapp.models import Review, SchedulerOptimization, User, utcnow
+from quizapp.srs.stats import RatingEvent, long_term_review_count, scheduler_log_loss
+
+log = logging.getLogger(__name__)
+
+# fsrs's Optimizer learns from reviews made a day or more after the card's previous one and returns its
+# default weights unchanged below one mini-batch of them (512), so fewer would only pretend to optimise.
+MIN_LONG_TERM_REVIEWS = 512
+# A queued or running fit older than this lost its worker (server restart) and no longer blocks a new one.
+STALE_AFTER = dt.timedelta(hours=1)
+FIT_TIMEOUT_SECONDS = 1800  # RQ's hard limit on one fit
+
+
+class OptimizationRefused(ValueError):
+    """The fit cannot start now; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Readiness:
+    long_term_reviews: int
+    needed: int = MIN_LONG_TERM_REVIEWS
+
+    @property
+    def ready(self) -> bool:
+        return self.long_term_reviews >= self.needed
+
+
+def rating_events(user_id: int) -> list[RatingEvent]:
+    rows = db.session.execute(
+        select(Review.card_slug, Review.rating, Review.reviewed_at)
+        .where(Review.user_id == user_id)
+        .order_by(Review.reviewed_at, Review.id)
+    )
+    return [RatingEvent(slug, rating, at) for slug, rating, at in rows]
+
+
+def readiness(user: User) -> Readiness:
+    return Readiness(long_term_review_count(rating_events(user.id)))
+
+
+def latest_optimization(user: User) -> SchedulerOptimization | None:
+    return db.session.scalar(
+        select(SchedulerOptimization)
+        .where(SchedulerOptimization.user_id == user.id)
+        .order_by(SchedulerOptimization.created_at.desc(), SchedulerOptimization.id.desc())
+        .limit(1)
+    )
+
+
+def request_optimization(user: User) -> SchedulerOptimization:
+    """Queue a fit for `user` (one at a time) and hand it to the worker; raises OptimizationRefused."""
+    _retire_stale_runs(user)
+    active = latest_optimization(user)
+    if active is not None and active.status in {"queued", "running"}:
+        raise OptimizationRefused("An optimisation is already running; its result will appear on this page.")
+    status = readiness(user)
+    if not status.ready:
+        raise OptimizationRefused(
+            f"Not enough review history yet: the optimiser needs {status.needed} reviews made a day or more "
+            f"after the card's previous review, and you have {status.long_term_reviews}. Keep reviewing and "
+            "try again later; until then the default FSRS weights are used."
+        )
+    run = SchedulerOptimization(user_id=user.id, status="queued", reviews_used=status.long_term_reviews)
+    db.session.add(run)
+    db.session.commit()
+    dispatch(current_app._get_current_object(), run.id)  # type: ignore[attr-defined]
+    return run
+
+
+def _retire_stale_runs(user: User) -> None:
+    db.session.execute(
+        update(SchedulerOptimization)
+        .where(
+            SchedulerOptimization.user_id == user.id,
+            SchedulerOptimization.status.in_(["queued", "running"]),
+            SchedulerOptimization.created_at < utcnow() - STALE_AFTER,
+        )
+        .values(status="error", message="The server stopped before this run finished.", finished_at=utcnow())
+    )
+    db.session.commit()
+
+
+def dispatch(app: Flask, run_id: int) -> None:
+    """RQ worker when QUEUE_URL is set (the grading queue's workers run any job), else a background thread."""
+    if app.config.get("QUEUE_URL"):
+        from quizapp.jobs.rq_queue import grading_queue
+
+        grading_queue(app).enqueue(
+            run_optimization_job,
+            run_id,
+            job_timeout=FIT_TIMEOUT_SECONDS,
+            result_ttl=0,
+            failure_ttl=24 * 3600,
+            description=f"fit FSRS weights, run {run_id}",
+        )
+        return
+    thread = threading.Thread(
+        target=_run_in_thread, args=(app, run_id), name=f"fsrs-fit-{run_id}", daemon=True
+    )
+    thread.start()
+
+
+def _run_in_thread(app: Flask, run_id: int) -> None:
+    with app.app_context():
+        try:
+            run_optimization(run_id)
+        finally:
+            db.session.remove()
+
+
+def run_optimization_job(run_id: int) -> str | None:
+    """The RQ job body (`quizapp worker` provides the app context)."""
+    try:
+        return run_optimization(run_id)
+    finally:
+        db.session.remove()
+
+
+def run_optimization(run_id: int) -> str | None:
+    """Claim the queued run, fit, store the outcome. Returns the final status (None if not claimable)."""
+    claimed = db.session.execute(
+        update(SchedulerOptimization)
+        .where(SchedulerOptimization.id == run_id, SchedulerOptimization.status == "queued")
+        .values(status="running", started_at=utcnow())
+    )
+    db.session.commit()
+    if claimed.rowcount != 1:
+        return None
+    run = db.session.get(SchedulerOptimization, run_id)
+    user = db.session.get(User, run.user_id)
+    try:
+        _fit(run, user)
+    except Exception as exc:  # a failed fit must end its row, never leave it "running"
+        log.exception("FSRS optimisation %s failed", run_id)
+        db.session.rollback()
+        run = db.session.get(SchedulerOptimization, run_id)
+        run.status, run.message, run.finished_at = (
+            "error",
+            f"The fit failed ({type(exc).__name__}).",
+            utcnow(),
+        )
+    db.session.commit()
+    return run.status
+
+
+def _fit(run: SchedulerOptimization, user: User) -> None:
+    from fsrs import Optimizer, Rating, ReviewLog
+    from fsrs.scheduler import DEFAULT_PARAMETERS
+
+    events = rating_events(user.id)
+    card_ids = {slug: index for index, slug in enumerate(sorted({event.card_key for event in events}), 1)}
+    logs = [ReviewLog(card_ids[e.card_key], Rating(e.rating), e.at, None) for e in events]
+    before = list(user.fsrs_parameters or DEFAULT_PARAMETERS)
+    after = [float(value) for value in Optimizer(logs).compute_optimal_parameters()]
+    loss_before, scored = scheduler_log_loss(events, before)
+    loss_after, _ = scheduler_log_loss(events, after)
+    run.reviews_used = scored
+    run.parameters_before, run.parameters_after = before, after
+    run.log_loss_before = _finite(loss_before)
+    run.log_loss_after = _finite(loss_after)
+    run.applied = loss_after < loss_before
+    if run.applied:
+        user.fsrs_parameters = after
+        run.message = "The fitted weights predict your reviews better, so your scheduler now uses them."
+    else:
+        run.message = "The fitted weights did not predict your reviews better; your scheduler is unchanged."
+    run.status, run.finished_at = "done", utcnow()
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None

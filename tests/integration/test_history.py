@@ -1,0 +1,217 @@
+"""Export and import of a person's history (JSON round trip, validation) and the Anki deck, both databases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from progress_support import FORMULA_BACK, login, make_bank, make_user, seed_history
+
+from quizapp.extensions import db
+from quizapp.models import CardState, Review, SchedulerOptimization, Submission, User
+from quizapp.services import history
+
+
+@pytest.fixture
+def ada(app: Flask) -> User:
+    make_bank()
+    user = make_user(
+        "ada",
+        timezone="Europe/Berlin",
+        desired_retention=0.85,
+        new_cards_per_day=7,
+        interview_date=dt.date(2026, 12, 1),
+        fsrs_parameters=[
+            0.3,
+            *[1.5] * 3,
+            6.0,
+            0.8,
+            3.0,
+            0.01,
+            1.8,
+            0.1,
+            0.8,
+            1.5,
+            0.06,
+            0.26,
+            1.6,
+            0.6,
+            1.9,
+            0.5,
+            0.09,
+            0.07,
+            0.15,
+        ],
+    )
+    seed_history(user)
+    db.session.add(
+        SchedulerOptimization(
+            user_id=user.id,
+            status="done",
+            reviews_used=600,
+            log_loss_before=0.41,
+            log_loss_after=0.39,
+            applied=True,
+            message="kept",
+        )
+    )
+    db.session.commit()
+    return user
+
+
+def _comparable(export: dict) -> dict:
+    return {key: value for key, value in export.items() if key not in {"username", "exported_at"}}
+
+
+def test_export_import_round_trip_loses_nothing(ada: User) -> None:
+    exported = json.loads(json.dumps(history.export_history(ada)))  # through real JSON text
+    assert exported["format"] == "quizapp-history" and exported["version"] == 1
+    assert len(exported["reviews"]) == 5 and len(exported["card_states"]) == 2
+    assert len(exported["submissions"]) == 2 and len(exported["scheduler_optimizations"]) == 1
+    fresh = make_user("grace")
+    counts = history.import_history(fresh, exported)
+    assert counts == {"card_states": 2, "reviews": 5, "submissions": 2, "scheduler_optimizations": 1}
+    again = history.export_history(db.session.get(User, fresh.id))
+    assert _comparable(again) == _comparable(exported)
+    assert again["settings"]["timezone"] == "Europe/Berlin"
+    assert again["settings"]["interview_date"] == "2026-12-01"
+
+
+def test_import_refuses_an_account_with_history(ada: User) -> None:
+    exported = history.export_history(ada)
+    with pytest.raises(history.HistoryImportError, match="fresh account"):
+        history.import_history(ada, exported)
+
+
+def test_invalid_file_lists_every_problem_and_writes_nothing(ada: User) -> None:
+    exported = history.export_history(ada)
+    exported["reviews"][0]["rating"] = 9
+    exported["reviews"][1]["reviewed_at"] = "yesterday"
+    exported["reviews"][2]["card_slug"] = "no-such-card"
+    exported["submissions"][0]["surprise"] = 1
+    exported["settings"]["timezone"] = "Mars/Olympus"
+    fresh = make_user("grace")
+    with pytest.raises(history.HistoryImportError) as caught:
+        history.import_history(fresh, exported)
+    problems = "\n".join(caught.value.problems)
+    assert "reviews[0].rating: expected 1 (Again) to 4 (Easy)" in problems
+    assert "reviews[1].reviewed_at: expected an ISO 8601 time" in problems
+    assert "unknown cards (not in this server's question bank): no-such-card" in problems
+    assert "submissions[0].surprise: unknown field" in problems
+    assert "settings.timezone: unknown time zone 'Mars/Olympus'" in problems
+    for model in (Review, CardState, Submission):
+        assert db.session.query(model).filter_by(user_id=fresh.id).count() == 0
+    assert db.session.get(User, fresh.id).timezone == "UTC"
+
+
+def test_not_an_export_and_wrong_version(ada: User) -> None:
+    fresh = make_user("grace")
+    with pytest.raises(history.HistoryImportError, match="not a quizapp history export"):
+        history.import_history(fresh, [1, 2])
+    with pytest.raises(history.HistoryImportError, match="Unsupported export version 99"):
+        history.import_history(fresh, {"format": "quizapp-history", "version": 99})
+
+
+def test_export_download_and_import_form(ada: User, client: FlaskClient) -> None:
+    login(client, ada)
+    download = client.get("/progress/export.json")
+    assert download.status_code == 200
+    assert download.headers["Content-Disposition"].startswith('attachment; filename="quizapp-ada-')
+    payload = download.get_data()
+    grace = make_user("grace")
+    login(client, grace)
+    response = client.post(
+        "/progress/import",
+        data={"history": (io.BytesIO(payload), "history.json")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert "Imported 5 reviews, 2 card states and 2 submissions." in response.get_data(as_text=True)
+    assert db.session.query(Review).filter_by(user_id=grace.id).count() == 5
+
+
+def test_import_form_explains_bad_uploads(ada: User, client: FlaskClient) -> None:
+    grace = make_user("grace")
+    login(client, grace)
+    not_json = client.post(
+        "/progress/import",
+        data={"history": (io.BytesIO(b"{oops"), "h.json")},
+        content_type="multipart/form-data",
+    )
+    assert not_json.status_code == 400
+    assert "The file is not valid JSON" in not_json.get_data(as_text=True)
+    missing = client.post("/progress/import", data={}, content_type="multipart/form-data")
+    assert missing.status_code == 400
+    assert "Choose the .json file you exported" in missing.get_data(as_text=True)
+
+
+def _apkg_notes(path: Path) -> list[tuple[str, str]]:
+    with zipfile.ZipFile(path) as archive:
+        assert archive.testzip() is None
+        names = archive.namelist()
+        assert "collection.anki2" in names
+        collection = path.parent / "collection.anki2"
+        collection.write_bytes(archive.read("collection.anki2"))
+    with sqlite3.connect(collection) as conn:
+        return list(conn.execute("select flds, tags from notes order by sfld"))
+
+
+def test_apkg_is_a_valid_anki_package_with_formulas_intact(ada: User, tmp_path: Path) -> None:
+    path = tmp_path / "deck.apkg"
+    assert history.write_apkg(path, ada) == 4
+    notes = _apkg_notes(path)
+    assert len(notes) == 4
+    fields, tags = next(note for note in notes if "adam-bias-correction-why" in note[0])
+    front, back, source, slug = fields.split("\x1f")
+    assert front == r"Write Adam&#39;s bias-corrected first moment \(\hat m_t\)."
+    assert back == r"\[\hat m_t = \frac{m_t}{1-\beta_1^t}\] with price $5 and a &lt; b"
+    assert "$$" not in back and FORMULA_BACK.startswith("$$")
+    assert slug == "adam-bias-correction-why"
+    assert "quizapp::review" in tags.split()
+    assert "001_eacbfddb2911ebfc.txt" in source
+
+
+def test_cli_exports_json_and_apkg(ada: User, runner: FlaskCliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(args=["export", "--user", "ada", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["username"] == "ada"
+    out = tmp_path / "ada.apkg"
+    result = runner.invoke(args=["export", "--user", "ada", "--format", "apkg", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert len(_apkg_notes(out)) == 4
+    unknown = runner.invoke(args=["export", "--user", "nobody"])
+    assert unknown.exit_code != 0 and "No user called 'nobody'" in unknown.output
+
+
+def test_cli_import_round_trip(ada: User, runner: FlaskCliRunner, tmp_path: Path) -> None:
+    file = tmp_path / "ada.json"
+    assert runner.invoke(args=["export", "--user", "ada", "--output", str(file)]).exit_code == 0
+    make_user("grace")
+    result = runner.invoke(args=["import", "--user", "grace", str(file)])
+    assert result.exit_code == 0, result.output
+    assert "5 reviews" in result.output
+    again = runner.invoke(args=["import", "--user", "grace", str(file)])
+    assert again.exit_code == 1 and "fresh account" in again.output
+
+
+def test_import_accepts_files_above_the_site_wide_one_mebibyte_limit(ada: User, client: FlaskClient) -> None:
+    login(client, make_user("grace"))
+    big = b" " * (2 * 1024 * 1024) + b"{}"
+    # A hand-made multipart body: the test client would spool its own encoding to an unclosed temp file.
+    body = (
+        b'--b0undary\r\nContent-Disposition: form-data; name="history"; filename="h.json"\r\n'
+        b"Content-Type: application/json\r\n\r\n" + big + b"\r\n--b0undary--\r\n"
+    )
+    response = client.post(
+        "/progress/import", data=body, content_type="multipart/form-data; boundary=b0undary"
+    )
+    assert response.status_code == 400  # read and judged, not refused as too large (413)
+    assert "not a quizapp history export" in response.get_data(as_text=True)

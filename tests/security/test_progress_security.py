@@ -1,0 +1,61 @@
+"""Progress pages: forms that change data need the CSRF token, pages need a login, exports hold only yours."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from progress_support import login, make_bank, make_user, seed_history
+
+from quizapp.extensions import db
+from quizapp.models import Review
+
+
+def _logged_in_client(flask_app: Flask, user_id: int) -> FlaskClient:
+    client = flask_app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user_id)
+        session["_fresh"] = True
+    return client
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/progress/import", {"history": b"{}"}),
+        ("/progress/scheduler", {}),
+        ("/progress/focus", {"card": "adam-beta-roles", "rating": "3", "idempotency_key": "k1"}),
+    ],
+)
+def test_progress_forms_refuse_posts_without_csrf_token(app: Flask, path: str, data: dict) -> None:
+    make_bank()
+    user = make_user()
+    app.config["WTF_CSRF_ENABLED"] = True  # CSRFProtect reads the setting on each request
+    client = _logged_in_client(app, user.id)
+    if "history" in data:
+        data = {"history": (io.BytesIO(data["history"]), "h.json")}
+    response = client.post(path, data=data, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "security token" in response.get_data(as_text=True)
+    assert db.session.query(Review).count() == 0
+
+
+def test_progress_pages_need_a_login(app: Flask, client: FlaskClient) -> None:
+    for path in ("/progress", "/progress/export.json", "/progress/export.apkg", "/progress/import"):
+        response = client.get(path)
+        assert response.status_code in (302, 401), path
+        if response.status_code == 302:
+            assert "/auth/login" in response.headers["Location"]
+
+
+def test_export_holds_only_the_logged_in_persons_history(app: Flask, client: FlaskClient) -> None:
+    make_bank()
+    ada, grace = make_user("ada"), make_user("grace")
+    seed_history(ada)
+    login(client, grace)
+    body = client.get("/progress/export.json").get_json()
+    assert body["username"] == "grace"
+    assert body["reviews"] == [] and body["card_states"] == [] and body["submissions"] == []
+    assert client.get("/api/progress").get_json()["overall"]["counts"]["seen"] == 0
