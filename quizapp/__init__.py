@@ -49,6 +49,28 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(pages_bp)
 
+    from quizapp.auth import bp as auth_bp
+
+    app.register_blueprint(auth_bp)
+
+    from quizapp.api.submissions import bp as submissions_api_bp
+    from quizapp.drills import bp as drills_bp
+
+    app.register_blueprint(drills_bp)
+    app.register_blueprint(submissions_api_bp)
+
+    from quizapp.progress import bp as progress_bp
+    from quizapp.progress.api import bp as progress_api_bp
+
+    app.register_blueprint(progress_bp)
+    app.register_blueprint(progress_api_bp)
+
+    from quizapp.api.review import bp as review_api_bp
+    from quizapp.review import bp as review_bp
+
+    app.register_blueprint(review_bp)
+    app.register_blueprint(review_api_bp)
+
 
 def register_errorhandlers(app: Flask) -> None:
     from quizapp.errors import register

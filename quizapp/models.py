@@ -169,6 +169,8 @@ class Drill(db.Model):
 
 
 class Submission(db.Model):
+    """One graded attempt at a drill: queued → running → done | error; `verdict` is the grader's JSON."""
+
     __tablename__ = "submissions"
     __table_args__ = (Index("ix_submissions_user_drill", "user_id", "drill_slug", "created_at"),)
 
@@ -181,6 +183,34 @@ class Submission(db.Model):
     verdict: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Refreshed by the worker while it grades; a `running` row whose heartbeat is stale lost its worker.
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The verdict's summary, copied out of the JSON so drill lists need not load whole verdicts.
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    cases_passed: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    cases_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class SchedulerOptimization(db.Model):
+    """One "optimize my scheduler" run: FSRS weights fitted to a person's reviews, with the log loss of the
+    old and new weights on those same reviews. status: queued → running → done | error."""
+
+    __tablename__ = "scheduler_optimizations"
+    __table_args__ = (Index("ix_scheduler_optimizations_user_created", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    reviews_used: Mapped[int] = mapped_column(Integer, default=0)
+    log_loss_before: Mapped[float | None] = mapped_column(Float, nullable=True)
+    log_loss_after: Mapped[float | None] = mapped_column(Float, nullable=True)
+    parameters_before: Mapped[list[float] | None] = mapped_column(JSON, nullable=True)
+    parameters_after: Mapped[list[float] | None] = mapped_column(JSON, nullable=True)
+    applied: Mapped[bool] = mapped_column(Boolean, default=False)
+    message: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 09:34:15.274237
+Create Date: 2026-11-25 09:43:59.190796
 
 """
 
@@ -84,6 +84,29 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_drills_topic_slug"), ["topic_slug"], unique=False)
 
     op.create_table(
+        "scheduler_optimizations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("reviews_used", sa.Integer(), nullable=False),
+        sa.Column("log_loss_before", sa.Float(), nullable=True),
+        sa.Column("log_loss_after", sa.Float(), nullable=True),
+        sa.Column("parameters_before", sa.JSON(), nullable=True),
+        sa.Column("parameters_after", sa.JSON(), nullable=True),
+        sa.Column("applied", sa.Boolean(), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("created_at", quizapp.models.UTCDateTime(), nullable=False),
+        sa.Column("started_at", quizapp.models.UTCDateTime(), nullable=True),
+        sa.Column("finished_at", quizapp.models.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("scheduler_optimizations", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_scheduler_optimizations_user_created", ["user_id", "created_at"], unique=False
+        )
+
+    op.create_table(
         "card_states",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -149,6 +172,10 @@ def upgrade():
         sa.Column("created_at", quizapp.models.UTCDateTime(), nullable=False),
         sa.Column("started_at", quizapp.models.UTCDateTime(), nullable=True),
         sa.Column("finished_at", quizapp.models.UTCDateTime(), nullable=True),
+        sa.Column("heartbeat_at", quizapp.models.UTCDateTime(), nullable=True),
+        sa.Column("outcome", sa.String(length=16), nullable=True),
+        sa.Column("cases_passed", sa.Integer(), nullable=True),
+        sa.Column("cases_total", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["drill_slug"],
             ["drills.slug"],
@@ -181,6 +208,10 @@ def downgrade():
         batch_op.drop_index("ix_card_states_user_due")
 
     op.drop_table("card_states")
+    with op.batch_alter_table("scheduler_optimizations", schema=None) as batch_op:
+        batch_op.drop_index("ix_scheduler_optimizations_user_created")
+
+    op.drop_table("scheduler_optimizations")
     with op.batch_alter_table("drills", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_drills_topic_slug"))
 
