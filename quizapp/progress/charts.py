@@ -74,7 +74,9 @@ def bar_chart(
     title: str, bars: Sequence[Bar], *, maximum: float, marker: tuple[float, str] | None = None
 ) -> Markup:
     """Horizontal bars, one row per label, value text at the bar's end; `marker` draws a labelled rule."""
-    row, label_w, plot_w, top = 24, 190, 300, 22
+    row, plot_w, top = 24, 300, 22
+    # Labels are right-aligned against the bars; size their column to the longest (11px text ≈ 6.5px/char).
+    label_w = max(120, 14 + round(6.5 * max((len(bar.label) for bar in bars), default=0)))
     width, height = label_w + plot_w + 180, top + row * max(len(bars), 1) + 8
     pattern = "hatch-" + re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
     parts = [HATCH.format(id=pattern)]
