@@ -16,20 +16,27 @@ from quizapp.bank.latex import Formula, check_formulas, extract_formulas
 from quizapp.bank.model import Bank, BankError, CardSpec, Located, MathText, SourceRef
 from quizapp.bank.parse import DRILLS_FOLDER, read_bank
 
+# Where problems with the seeds folder as a whole are reported (like "<latex>" for the KaTeX run).
+SEEDS_PLACE = "<seeds>"
 
-def check_bank(questions_dir: Path, seeds_dir: Path) -> list[BankError]:
+
+def check_bank(questions_dir: Path, seeds_dir: Path, *, require_seeds: bool = False) -> list[BankError]:
     """Every error (and warning) in the bank under `questions_dir`, citing seeds in `seeds_dir`."""
-    return checked_bank(questions_dir, seeds_dir)[1]
+    return checked_bank(questions_dir, seeds_dir, require_seeds=require_seeds)[1]
 
 
-def checked_bank(questions_dir: Path, seeds_dir: Path) -> tuple[Bank, list[BankError]]:
-    """The parsed bank and all its problems, sorted by file and line."""
+def checked_bank(
+    questions_dir: Path, seeds_dir: Path, *, require_seeds: bool = False
+) -> tuple[Bank, list[BankError]]:
+    """The parsed bank and all its problems, sorted by file and line.
+
+    A missing seeds *folder* is one warning (sources are then not verified), or one error with
+    `require_seeds`; a missing seed file or section, when the folder exists, is always an error.
+    """
     questions_dir, seeds_dir = Path(questions_dir), Path(seeds_dir)
     bank, errors = read_bank(questions_dir)
     errors += duplicate_slug_errors(bank)
-    seeds = SeedIndex(seeds_dir)
-    errors += seeds.errors(_sources(bank))
-    errors += coverage_seed_errors(bank, seeds)
+    errors += source_errors(bank, seeds_dir, require_seeds=require_seeds)
     errors += answer_errors(bank)
     errors += link_errors(bank)
     errors += drill_file_errors(questions_dir)
@@ -86,6 +93,20 @@ class SeedIndex:
                     _error(source.where, f"section {source.section!r} is not a line of {source.seed}")
                 )
         return errors
+
+
+def source_errors(bank: Bank, seeds_dir: Path, *, require_seeds: bool = False) -> list[BankError]:
+    """Every cited seed file and section must exist in `seeds_dir`.
+
+    The seeds are the authors' sources, kept beside the repository (CI has them); a clone without them
+    can still load the bank, so a missing folder is reported once instead of once per citation.
+    """
+    if not seeds_dir.is_dir():
+        severity = "error" if require_seeds else "warning"
+        message = f"seed sources not verified: {seeds_dir} not found; set SEEDS_DIR"
+        return [BankError(SEEDS_PLACE, 1, message, severity)]
+    seeds = SeedIndex(seeds_dir)
+    return seeds.errors(_sources(bank)) + coverage_seed_errors(bank, seeds)
 
 
 def _sources(bank: Bank) -> Iterator[SourceRef]:

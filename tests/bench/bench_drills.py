@@ -27,7 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from drill_support import ADAM_CORRECT, LiveServer, migrated_sqlite_app
+from support.apps import LiveServer, load_question_bank, migrated_sqlite_app
+from support.submissions import ADAM_CORRECT, SAMPLE_SUBMISSIONS
 
 QUIZAPP = Path(sys.executable).with_name("quizapp")
 DEFAULT_RUNS = 50
@@ -109,9 +110,9 @@ def run(runs: int = DEFAULT_RUNS) -> dict[str, float]:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per poll is noise here
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        source = directory / "adam.py"
-        source.write_text(ADAM_CORRECT)
+        source = SAMPLE_SUBMISSIONS / "adam_numpy.py"
         app = migrated_sqlite_app(directory, SUBMISSIONS_PER_MINUTE=10_000)
+        load_question_bank(app)
         server = LiveServer(app)
         try:
             client = Browserless(server.url)

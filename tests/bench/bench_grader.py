@@ -9,20 +9,21 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from support.submissions import ADAM_CORRECT, ADAM_NO_BIAS_CORRECTION, ADAM_TORCH_CORRECT
+
 from quizapp.grader import grade
 from quizapp.grader.sandbox import Sandbox, SandboxPool
 
-SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
-CORRECT = {
-    "numpy": (SUBMISSIONS / "adam_numpy.py").read_text(),
-    "torch": (SUBMISSIONS / "adam_torch.py").read_text(),
-}
-WRONG_NUMPY = (SUBMISSIONS / "adam_numpy_no_bias_correction.py").read_text()
+CORRECT = {"numpy": ADAM_CORRECT, "torch": ADAM_TORCH_CORRECT}
+WRONG_NUMPY = ADAM_NO_BIAS_CORRECTION
 
 
 def seconds(action: Callable[[], object]) -> float:

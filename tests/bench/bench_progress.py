@@ -119,11 +119,13 @@ def main(reviews: int = DEFAULT_REVIEWS) -> None:
             with client.session_transaction() as session:
                 session["_user_id"] = str(user_id)
             api = median_ms(lambda: client.get("/api/progress"))
+            page = median_ms(lambda: client.get("/progress"))  # the same report plus five matplotlib charts
             db.engine.dispose()
     print(f"history: {CARDS} cards, {total} reviews (SQLite)")
     print(f"statistics alone (build_report):   {pure:8.1f} ms")
     print(f"user_progress (queries + stats):   {service:8.1f} ms  ({service / pure:.1f}× the statistics)")
     print(f"GET /api/progress:                 {api:8.1f} ms  ({api / service:.2f}× user_progress)")
+    print(f"GET /progress (page with charts):  {page:8.1f} ms  ({page / api:.2f}× GET /api/progress)")
     print(f"JSON export:                       {export:8.1f} ms")
     print(f"JSON import (validate + insert):   {imported:8.1f} ms")
 

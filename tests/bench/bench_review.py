@@ -2,11 +2,16 @@
 the reviews table grows from 10k to 1M rows. Prints figures and ratios; asserts nothing about speed.
 
 Starts the app under gunicorn (gthread workers) on a throwaway PostgreSQL database on 127.0.0.1:5432, signs
-clients up through the real pages (CSRF on), then for a fixed time each: GET /bench/hello (a plain Flask
-route added to the same app) and POST /api/reviews. Goals: ratings/s ÷ hello/s ≥ 0.5; due-queue latency
+clients up through the real pages (CSRF on), then in alternating fixed-time slices: GET /bench/hello (a plain
+Flask route added to the same app) and POST /api/reviews. Goals: ratings/s ÷ hello/s ≥ 0.5; due-queue latency
 at 1M review rows ÷ at 10k rows ≤ 1.5. Runs in well under three minutes.
 
-    .venv/bin/python tests/bench/bench_review.py [--seconds 8] [--clients 4]
+The load comes from `wrk` (C, one connection per thread, each with its own signed-up person's cookie and
+CSRF token; `apt-get install wrk`) when it is installed, otherwise from keep-alive http.client threads in
+this process, which cost the 2-core machine more CPU than the hello-world route itself. Both routes always
+get the same generator, concurrency and cookies.
+
+    .venv/bin/python tests/bench/bench_review.py [--seconds 4] [--rounds 3] [--clients 8] [--generator wrk]
 """
 
 from __future__ import annotations
@@ -16,23 +21,30 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from support.postgres import create_database, drop_database
+
 REPO = Path(__file__).resolve().parents[2]
-PG_ADMIN_URL = os.environ.get("QUIZAPP_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 BENCH_CARDS = 200
 QUEUE_CALLS = 60
 PASSWORD = "bench password 123"
@@ -193,23 +205,86 @@ def _throughput(clients: list[Client], seconds: float, call: Callable[[Client, i
     return sum(counts) / (time.monotonic() - started)
 
 
+WRK_SCRIPT = """
+people = {%(people)s}
+run = "%(run)s"
+method, path = "%(method)s", "%(path)s"
+expected = %(expected)d
+threads, joined = {}, 0
+
+function setup(thread)
+  joined = joined + 1
+  thread:set("me", joined)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  cookie, token = people[me][1], people[me][2]
+  sent, unexpected = 0, 0
+end
+
+function request()
+  local headers = {["Cookie"] = cookie}
+  if method == "GET" then
+    return wrk.format("GET", path, headers)
+  end
+  sent = sent + 1
+  headers["Content-Type"] = "application/json"
+  headers["X-CSRFToken"] = token
+  local body = string.format(
+    '{"card": "card-%%d", "rating": 3, "idempotency_key": "%%s-%%d-%%d", "duration_ms": 3000}',
+    1 + sent %% %(cards)d, run, me, sent)
+  return wrk.format("POST", path, headers, body)
+end
+
+function response(status, headers, body)
+  if status ~= expected then unexpected = unexpected + 1 end
+end
+
+function done(summary, latency, requests)
+  local total = 0
+  for _, thread in ipairs(threads) do total = total + thread:get("unexpected") end
+  io.write(string.format("unexpected=%%d\\n", total))
+end
+"""
+
+
+def _wrk_throughput(
+    host: str, clients: list[Client], seconds: float, method: str, path: str, ok: int
+) -> float:
+    """Requests per second from wrk: one connection per thread, thread i speaking as clients[i]."""
+    people = ", ".join(f"{{{json.dumps(_cookie_header(c))}, {json.dumps(c.token)}}}" for c in clients)
+    script = WRK_SCRIPT % {
+        "people": people,
+        "run": uuid.uuid4().hex[:12],
+        "method": method,
+        "path": path,
+        "expected": ok,
+        "cards": BENCH_CARDS,
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+        lua.write(script)
+        lua.flush()
+        threads = str(len(clients))
+        # A long timeout: on a busy shared machine a request can stall for seconds, and wrk would drop it.
+        command = ["wrk", "-t", threads, "-c", threads, "-d", f"{seconds:g}s", "--timeout", "30s"]
+        output = subprocess.run(
+            [*command, "-s", lua.name, f"http://{host}{path}"], capture_output=True, text=True, check=True
+        ).stdout
+    unexpected = re.search(r"unexpected=(\d+)", output)
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if unexpected is None or rate is None or "Socket errors" in output:
+        raise SystemExit(f"wrk run failed:\n{output}")
+    if int(unexpected.group(1)):
+        raise SystemExit(f"{unexpected.group(1)} answers other than HTTP {ok} during the run:\n{output}")
+    return float(rate.group(1))
+
+
+def _cookie_header(client: Client) -> str:
+    return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+
+
 # ------------------------------------------------------------------------------------------------- data
-
-
-def _create_database() -> tuple[str, str]:
-    name = f"quizapp_bench_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return name, PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-
-
-def _drop_database(name: str) -> None:
-    engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
 
 
 def _prepare_schema(url: str) -> Flask:
@@ -241,8 +316,8 @@ INSERT_CARDS = """
 """
 FILLER_USERS = """
     INSERT INTO users (id, username, password_hash, created_at, timezone, desired_retention,
-                       new_cards_per_day)
-    SELECT u, 'filler-' || u, 'x', now(), 'UTC', 0.9, 20
+                       new_cards_per_day, pull_ahead_for_interview)
+    SELECT u, 'filler-' || u, 'x', now(), 'UTC', 0.9, 20, false
     FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS u
 """
 EVERY_USER_AND_CARD = """
@@ -337,36 +412,121 @@ def _reviews_in_table(app: Flask) -> int:
 # ------------------------------------------------------------------------------------------------- main
 
 
-def main(argv: list[str] | None = None) -> dict[str, float]:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=8.0, help="length of each throughput run")
+    parser.add_argument("--seconds", type=float, default=4.0, help="length of each throughput slice")
+    parser.add_argument("--rounds", type=int, default=3, help="hello/ratings slice pairs, alternating")
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1), help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--generator",
+        choices=("wrk", "python"),
+        default="wrk" if shutil.which("wrk") else "python",
+        help="load generator (wrk when installed)",
+    )
     args = parser.parse_args(argv)
     workers = args.workers
-    name, url = _create_database()
-    server = None
+    name, url = create_database("quizapp_bench")
+    server: Server | None = None
     try:
         app = _prepare_schema(url)
-        server, host = _start_gunicorn(url, workers=workers, threads=args.threads)
-        figures = _measure(app, host, args.seconds, args.clients)
+        process, host = _start_gunicorn(url, workers=workers, threads=args.threads)
+        server = Server(process, host, name)
+        figures = _measure(app, server, args.seconds, args.rounds, args.clients, args.generator)
         figures["workers"], figures["threads"] = workers, args.threads
+        figures["generator"] = args.generator
         _report(figures)
         return figures
     finally:
         if server is not None:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
-        _drop_database(name)
+            server.process.send_signal(signal.SIGTERM)
+            server.process.wait(timeout=30)
+        drop_database(name)
 
 
-def _measure(app: Flask, host: str, seconds: float, client_count: int) -> dict[str, float]:
-    clients = [Client(host) for _ in range(client_count)]
+@dataclass(frozen=True)
+class Slice:
+    """One route measured for a fixed time: requests per second, and server CPU per request."""
+
+    per_s: float
+    cpu_ms: float
+
+
+def _slice(server: Server, seconds: float, run: Callable[[], float]) -> Slice:
+    cpu_before = server.cpu_seconds()
+    per_s = run()
+    return Slice(per_s, (server.cpu_seconds() - cpu_before) * 1000 / (per_s * seconds))
+
+
+def _throughput_pair(
+    server: Server, clients: list[Client], seconds: float, generator: str
+) -> tuple[Slice, Slice]:
+    """Hello-world GETs, then ratings, back to back with the same clients."""
+    host = server.host
+    if generator == "wrk":
+        hello = _slice(
+            server, seconds, lambda: _wrk_throughput(host, clients, seconds, "GET", "/bench/hello", 200)
+        )
+        rate = _slice(
+            server, seconds, lambda: _wrk_throughput(host, clients, seconds, "POST", "/api/reviews", 201)
+        )
+        return hello, rate
+    hello = _slice(
+        server,
+        seconds,
+        lambda: _throughput(clients, seconds, lambda c, n: c.request("GET", "/bench/hello")[0], 200),
+    )
+    rate = _slice(
+        server,
+        seconds,
+        lambda: _throughput(clients, seconds, lambda c, n: c.rate(f"card-{1 + n % BENCH_CARDS}"), 201),
+    )
+    return hello, rate
+
+
+@dataclass(frozen=True)
+class Server:
+    """The gunicorn server under test and the database its PostgreSQL backends serve."""
+
+    process: subprocess.Popen[bytes]
+    host: str
+    database: str
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by gunicorn's workers and the PostgreSQL backends of the
+        bench database: what the requests cost, whatever else runs on a shared machine."""
+        ticks = 0
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                ticks += self._ticks_if_ours(entry)
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def _ticks_if_ours(self, proc: Path) -> int:
+        try:
+            stat = (proc / "stat").read_text()
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:  # the process ended meanwhile
+            return 0
+        fields = stat.rsplit(")", 1)[1].split()  # fields[1] is the parent's pid, [11] utime, [12] stime
+        is_worker = int(fields[1]) == self.process.pid
+        is_backend = cmdline.startswith(b"postgres: ") and f" {self.database} ".encode() in cmdline
+        return int(fields[11]) + int(fields[12]) if is_worker or is_backend else 0
+
+
+def _measure(
+    app: Flask, server: Server, seconds: float, rounds: int, client_count: int, generator: str
+) -> dict[str, Any]:
+    """Throughput in alternating rounds (hello, ratings, hello, ratings, ...) so that other load on a
+    shared machine, which drifts over seconds, falls on both routes alike; then the due-queue latency."""
+    clients = [Client(server.host) for _ in range(client_count)]
     for index, client in enumerate(clients):
         client.sign_up(f"bench-{index}")
-    hello = _throughput(clients, seconds, lambda c, n: c.request("GET", "/bench/hello")[0], 200)
-    ratings = _throughput(clients, seconds, lambda c, n: c.rate(f"card-{1 + n % BENCH_CARDS}"), 201)
+    if generator == "wrk":
+        for client in clients:
+            client.connection.close()  # wrk opens its own connections; keep gunicorn's threads for them
+    slices = [_throughput_pair(server, clients, seconds, generator) for _ in range(rounds)]
+    ratios = [ratings.per_s / hello.per_s for hello, ratings in slices]
     with app.app_context():
         _grow_history(10_000)
     small = _reviews_in_table(app)
@@ -376,9 +536,14 @@ def _measure(app: Flask, host: str, seconds: float, client_count: int) -> dict[s
     large = _reviews_in_table(app)
     latency_large = _queue_latency_ms(app, "bench-0")
     return {
-        "hello_per_s": hello,
-        "ratings_per_s": ratings,
-        "throughput_ratio": ratings / hello,
+        "hello_per_s": statistics.median(hello.per_s for hello, _ in slices),
+        "ratings_per_s": statistics.median(ratings.per_s for _, ratings in slices),
+        "hello_cpu_ms": statistics.median(hello.cpu_ms for hello, _ in slices),
+        "ratings_cpu_ms": statistics.median(ratings.cpu_ms for _, ratings in slices),
+        "throughput_ratio": statistics.median(ratios),
+        "ratio_spread": (min(ratios), max(ratios)),
+        "rounds": rounds,
+        "seconds": seconds,
         "reviews_small": small,
         "reviews_large": large,
         "queue_ms_small": latency_small,
@@ -388,17 +553,26 @@ def _measure(app: Flask, host: str, seconds: float, client_count: int) -> dict[s
     }
 
 
-def _report(f: dict[str, float]) -> None:
+def _report(f: dict[str, Any]) -> None:
     print(
         f"gunicorn gthread: {f['workers']:.0f} workers × {f['threads']:.0f} threads; "
-        f"{f['clients']:.0f} keep-alive clients"
+        f"{f['clients']:.0f} keep-alive clients ({f['generator']})"
     )
-    print(f"hello-world GET            {f['hello_per_s']:8.1f} req/s")
-    print(f"rating POST /api/reviews   {f['ratings_per_s']:8.1f} req/s")
-    print(f"ratio ratings/hello        {f['throughput_ratio']:8.2f}   (goal ≥ 0.5)")
+    each = "ms server CPU each"
+    print(f"hello-world GET            {f['hello_per_s']:8.1f} req/s   {f['hello_cpu_ms']:.2f} {each}")
+    print(f"rating POST /api/reviews   {f['ratings_per_s']:8.1f} req/s   {f['ratings_cpu_ms']:.2f} {each}")
+    low, high = f["ratio_spread"]
+    print(
+        f"ratio ratings/hello        {f['throughput_ratio']:8.2f}   (goal ≥ 0.5; medians of "
+        f"{f['rounds']} alternating {f['seconds']:g} s rounds, ratio range {low:.2f}–{high:.2f})"
+    )
     print(f"due_queue() with {f['reviews_small']:>9,.0f} review rows: {f['queue_ms_small']:7.2f} ms (median)")
     print(f"due_queue() with {f['reviews_large']:>9,.0f} review rows: {f['queue_ms_large']:7.2f} ms (median)")
     print(f"ratio 1M/10k               {f['latency_ratio']:8.2f}   (goal ≤ 1.5)")
+    print(
+        "server CPU = gunicorn workers + the PostgreSQL backends of the bench database, from /proc; "
+        f"hello/rating CPU ratio {f['hello_cpu_ms'] / f['ratings_cpu_ms']:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -7,47 +7,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from drill_support import LiveServer
-from flask import Flask
-
-from quizapp import create_app
-from quizapp.extensions import db
+from support.accounts import PASSWORD
+from support.apps import LiveServer, migrated_sqlite_app, serving
+from support.browser import chromium_page
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
 def accounts_server(tmp_path: Path) -> Iterator[LiveServer]:
-    from flask_migrate import upgrade
-
-    app: Flask = create_app(
-        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'quizapp.sqlite3'}", "SECRET_KEY": "browser"}
-    )
-    with app.app_context():
-        upgrade()
-    server = LiveServer(app)
-    yield server
-    server.stop()
-    with app.app_context():
-        db.engine.dispose()
+    with serving(migrated_sqlite_app(tmp_path)) as server:
+        yield server
 
 
 @pytest.fixture
 def browser_page(accounts_server: LiveServer):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"]
-        )
-        context = browser.new_context(base_url=accounts_server.url, timezone_id="Asia/Tokyo")
-        context.set_default_timeout(10_000)
-        yield context.new_page()
-        context.close()
-        browser.close()
+    with chromium_page(accounts_server.url, timeout_ms=10_000, timezone_id="Asia/Tokyo") as page:
+        yield page
 
 
 def _wait_for_focus(page, element_id: str) -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from drill_support import ADAM_CORRECT, ADAM_NO_BIAS_CORRECTION
 from flask import Flask
+from support.submissions import ADAM_CORRECT, ADAM_NO_BIAS_CORRECTION
 
 from quizapp import jobs
 from quizapp.extensions import db

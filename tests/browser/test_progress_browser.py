@@ -8,29 +8,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from drill_support import LiveServer
 from flask import Flask
-from flask_migrate import upgrade
-from progress_support import make_bank
 from sqlalchemy import select
+from support.apps import LiveServer, migrated_sqlite_app, serving
+from support.browser import chromium_page, register_and_log_in
+from support.progress_history import make_bank
 
-from quizapp import create_app
 from quizapp.extensions import db
 from quizapp.models import Card
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-
 
 @pytest.fixture
 def progress_app(tmp_path: Path) -> Iterator[Flask]:
     """The app as `scripts/run` serves it (SQLite, CSRF on) with a small bank of its own."""
-    app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'quizapp.sqlite3'}", "SECRET_KEY": "s"}
-    )
+    app = migrated_sqlite_app(tmp_path)
     with app.app_context():
-        upgrade()
         make_bank()
         db.session.remove()
     yield app
@@ -40,37 +34,14 @@ def progress_app(tmp_path: Path) -> Iterator[Flask]:
 
 @pytest.fixture
 def progress_server(progress_app: Flask) -> Iterator[LiveServer]:
-    server = LiveServer(progress_app)
-    yield server
-    server.stop()
+    with serving(progress_app) as server:
+        yield server
 
 
 @pytest.fixture
 def progress_page(progress_server: LiveServer):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
-        context = browser.new_context(base_url=progress_server.url, accept_downloads=True)
-        context.set_default_timeout(15_000)
-        yield context.new_page()
-        context.close()
-        browser.close()
-
-
-def sign_up(page, username: str = "ada", password: str = "correct horse battery") -> None:
-    page.goto("/auth/register")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.fill("input[name=confirm]", password)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    if page.locator("input[name=password]").count():  # registration that does not log in by itself
-        page.goto("/auth/login")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", password)
-        with page.expect_navigation():
-            page.keyboard.press("Enter")
+    with chromium_page(progress_server.url, accept_downloads=True) as page:
+        yield page
 
 
 def stat(page, name: str) -> str:
@@ -88,7 +59,7 @@ def test_reviews_show_up_on_the_dashboard(progress_page, progress_app: Flask) ->
     from playwright.sync_api import expect
 
     page = progress_page
-    sign_up(page)
+    register_and_log_in(page)
     page.goto("/progress")
     assert stat(page, "seen") == "0"
     assert stat(page, "reviews-today") == "0"

@@ -8,26 +8,12 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
+from support.browser import register_and_log_in
 
 from quizapp.extensions import db
 from quizapp.models import Card, Review
 
 pytestmark = [pytest.mark.browser]
-
-
-def register(page: Page, username: str = "ada", password: str = "correct horse battery") -> None:
-    page.goto("/auth/register")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.fill("input[name=confirm]", password)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    if page.locator("input[name=password]").count():  # registration that does not log in by itself
-        page.goto("/auth/login")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", password)
-        with page.expect_navigation():
-            page.keyboard.press("Enter")
 
 
 def count(page: Page, name: str) -> int:
@@ -52,7 +38,7 @@ def reveal(page: Page, key: str = "Space") -> None:
 
 
 def test_reviewing_with_the_keyboard_only(page: Page) -> None:
-    register(page)
+    register_and_log_in(page)
     page.goto("/review")
     wait_for_counts(page)
     new_before = count(page, "new")
@@ -93,7 +79,7 @@ def test_reviewing_with_the_keyboard_only(page: Page) -> None:
 
 
 def test_the_rating_buttons_show_anki_style_intervals(page: Page) -> None:
-    register(page)
+    register_and_log_in(page)
     page.goto("/review")
     shown_card(page)
     reveal(page)
@@ -106,7 +92,7 @@ def test_a_typed_answer_is_checked_and_suggests_the_rating(page: Page, live_serv
     with live_server.app.app_context():
         card = db.session.scalar(select(Card).where(Card.kind == "numeric", Card.retired.is_(False)))
         slug, value = card.slug, float(card.answer["value"])
-    register(page)
+    register_and_log_in(page)
     page.goto(f"/review?card={slug}")
     expect(page.locator(".rv-card")).to_have_attribute("data-card", slug)
     expect(page.locator(".rv-answer-input")).to_be_focused()

@@ -16,18 +16,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from support.browser import PAGE_TIMEOUT_MS, chromium
 
 PACKAGE_DIR = Path(__file__).resolve().parents[2] / "quizapp"
 VENDOR_DIR = PACKAGE_DIR / "static" / "vendor"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-TIMEOUT_MS = 15_000
 
 EDITOR_PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><link rel="icon" href="data:,">
@@ -164,18 +156,14 @@ def static_server() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def chromium_browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture
 def open_page(chromium_browser: Any, static_server: str) -> Iterator[tuple[Any, PageProblems]]:
     context = chromium_browser.new_context(base_url=static_server)
-    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_timeout(PAGE_TIMEOUT_MS)
     page = context.new_page()
     problems = PageProblems()
     problems.watch(page)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from flask import Flask
@@ -193,6 +194,36 @@ def test_settings_are_saved_and_shown(client: FlaskClient, auth) -> None:
 
     assert client.post("/auth/settings", data=_settings_form(interview_date="")).status_code == 302
     assert _users()[0].interview_date is None
+
+
+def test_pulling_cards_ahead_for_the_interview_is_a_setting(client: FlaskClient, auth) -> None:
+    auth.register("ada")
+    page = client.get("/auth/settings").get_data(as_text=True)
+    assert 'name="pull_ahead_for_interview"' in page and "checked" not in page
+    assert _users()[0].pull_ahead_for_interview is False
+
+    when = (dt.date.today() + dt.timedelta(days=14)).isoformat()
+    form = _settings_form(interview_date=when, pull_ahead_for_interview="y")
+    assert client.post("/auth/settings", data=form).status_code == 302
+    assert _users()[0].pull_ahead_for_interview is True
+    page = client.get("/auth/settings").get_data(as_text=True)
+    assert re.search(r'<input[^>]*checked[^>]*name="pull_ahead_for_interview"', page)
+
+    # An unchecked box is absent from the form: saving without it turns the setting off again.
+    assert client.post("/auth/settings", data=_settings_form(interview_date=when)).status_code == 302
+    assert _users()[0].pull_ahead_for_interview is False
+
+
+def test_settings_page_offers_to_optimize_the_scheduler(client: FlaskClient, auth) -> None:
+    auth.register("ada")
+    page = client.get("/auth/settings").get_data(as_text=True)
+    link = re.search(
+        r'<a class="button" id="optimize-scheduler" href="([^"]+)">Optimize my scheduler</a>', page
+    )
+    assert link is not None
+    target = client.get(link.group(1))
+    assert target.status_code == 200
+    assert "<h1>Optimize my scheduler</h1>" in target.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(

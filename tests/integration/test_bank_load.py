@@ -173,6 +173,26 @@ def test_load_command_reports_counts_and_check_command_lists_errors(app: Flask, 
     assert "coverage.yaml:4:" in checked.output and "ghost" in checked.output
 
 
+def test_without_the_seeds_folder_load_warns_once_and_strict_check_fails(
+    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    questions = write_bank(tmp_path, [card_yaml("tiny-one")])
+    monkeypatch.setitem(app.config, "SEEDS_DIR", str(tmp_path / "no-seeds"))
+    runner = app.test_cli_runner()
+    folders = ["--questions-dir", str(questions)]
+    warning = f"seed sources not verified: {tmp_path / 'no-seeds'} not found; set SEEDS_DIR"
+
+    loaded = runner.invoke(args=["questions", "load", *folders])
+    assert loaded.exit_code == 0, loaded.output
+    assert loaded.output.count("seed sources not verified") == 1 and warning in loaded.output
+    assert db.session.get(Card, "tiny-one") is not None
+
+    assert runner.invoke(args=["questions", "check", *folders]).exit_code == 0
+    strict = runner.invoke(args=["questions", "check", "--strict", *folders])
+    assert strict.exit_code == 1 and warning in strict.output
+    assert "1 error(s)" in strict.output
+
+
 @pytest.mark.slow
 def test_real_bank_loads_once_and_reloads_unchanged(app: Flask) -> None:
     first = load_bank(REPO / "questions", app.config["SEEDS_DIR"])

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from drill_support import ADAM_CORRECT, ADAM_NO_BIAS_CORRECTION
 from flask import Flask
 from flask.testing import FlaskClient
+from support.submissions import ADAM_CORRECT, ADAM_NO_BIAS_CORRECTION
 
 from quizapp import jobs
 from quizapp.extensions import db

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from progress_support import FORMULA_BACK, login, make_bank, make_user, seed_history
+from support.accounts import login, make_user
+from support.progress_history import FORMULA_BACK, make_bank, seed_history
 
 from quizapp.extensions import db
 from quizapp.models import CardState, Review, SchedulerOptimization, Submission, User
@@ -28,6 +29,7 @@ def ada(app: Flask) -> User:
         desired_retention=0.85,
         new_cards_per_day=7,
         interview_date=dt.date(2026, 12, 1),
+        pull_ahead_for_interview=True,
         fsrs_parameters=[
             0.3,
             *[1.5] * 3,
@@ -82,6 +84,7 @@ def test_export_import_round_trip_loses_nothing(ada: User) -> None:
     assert _comparable(again) == _comparable(exported)
     assert again["settings"]["timezone"] == "Europe/Berlin"
     assert again["settings"]["interview_date"] == "2026-12-01"
+    assert again["settings"]["pull_ahead_for_interview"] is True
 
 
 def test_import_refuses_an_account_with_history(ada: User) -> None:

@@ -8,7 +8,8 @@ import time
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from progress_support import login, make_bank, make_user, seed_history, seed_long_history
+from support.accounts import login, make_user
+from support.progress_history import make_bank, seed_history, seed_long_history
 
 from quizapp.extensions import db
 from quizapp.models import SchedulerOptimization, User

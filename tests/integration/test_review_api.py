@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from review_support import LIVE_CARDS, login, make_bank, make_user, new_key
+from support.accounts import login, make_user
+from support.review_cards import LIVE_CARDS, make_bank, new_key
 
 from quizapp.extensions import db
-from quizapp.models import Review, User
+from quizapp.models import Card, Review, User
 
 
 @pytest.fixture
@@ -195,3 +196,27 @@ def test_typed_cards_say_so_and_the_rating_records_the_checked_answer(
     assert response.status_code == 201
     stored = db.session.get(Review, response.json["id"])
     assert (stored.answer_given, stored.answer_correct, stored.rating) == ("9", False, 3)
+
+
+def test_the_next_card_carries_its_texts_as_escaped_html_with_light_markup(
+    user: User, client: FlaskClient
+) -> None:
+    card = db.session.get(Card, "adam-beta-roles")
+    card.front = "Why **two** betas? <script>x()</script>"
+    card.back = "The *first* is $\\beta_1 < 1$.\n\nSecond paragraph with `beta2`."
+    db.session.commit()
+    shown = client.get("/api/review/next?card=adam-beta-roles").json["card"]
+    assert shown["slug"] == "adam-beta-roles"
+    assert shown["front"] == card.front  # the source text is still there for API clients
+    assert shown["front_html"] == "<p>Why <strong>two</strong> betas? &lt;script&gt;x()&lt;/script&gt;</p>"
+    assert shown["back_html"] == (
+        "<p>The <em>first</em> is $\\beta_1 &lt; 1$.</p>\n<p>Second paragraph with <code>beta2</code>.</p>"
+    )
+
+
+def test_undo_with_a_malformed_body_is_refused_and_undoes_nothing(user: User, client: FlaskClient) -> None:
+    assert post_review(client, "adam-beta-roles").status_code == 201
+    response = client.post("/api/reviews/undo", data='{"review_id": 17', content_type="application/json")
+    assert response.status_code == 400
+    assert "JSON object" in error_of(response)
+    assert db.session.query(Review).count() == 1

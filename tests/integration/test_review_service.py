@@ -8,8 +8,9 @@ import threading
 
 import pytest
 from flask import Flask
-from review_support import LIVE_CARDS, make_bank, make_user, new_key
 from sqlalchemy import func, select
+from support.accounts import make_user
+from support.review_cards import LIVE_CARDS, make_bank, new_key
 
 from quizapp.extensions import db
 from quizapp.models import CardState, Review, User
@@ -360,3 +361,36 @@ def test_with_an_interview_ahead_the_card_weakest_on_that_day_comes_first(user: 
     user.interview_date = (NOW - dt.timedelta(days=1)).date()  # a past interview changes nothing
     db.session.commit()
     assert reviews.due_queue(user, now=NOW).next.card.slug == "adam-beta-roles"
+
+
+def test_asked_to_pull_ahead_the_queue_adds_cards_that_would_be_forgotten_by_the_interview(
+    user: User,
+) -> None:
+    at_risk, safe, seen_today = "adam-beta-roles", "adam-epsilon-placement", "gd-update-direction"
+    for slug in (at_risk, safe, seen_today):
+        rate(user, slug, 4)  # Easy: review cards, due in days
+    rows = {slug: state_of(user, slug) for slug in (at_risk, safe, seen_today)}
+    rows[at_risk].stability, rows[at_risk].due = 3.0, NOW + dt.timedelta(days=2)  # recall ≈ 0.7 in 10 days
+    rows[safe].stability, rows[safe].due = 400.0, NOW + dt.timedelta(days=300)  # still ≈ 0.99 then
+    rows[seen_today].stability, rows[seen_today].due = 3.0, NOW + dt.timedelta(days=2)
+    rows[at_risk].last_review = rows[safe].last_review = NOW - dt.timedelta(days=1)
+    rows[seen_today].last_review = NOW - dt.timedelta(hours=1)
+    user.interview_date = (NOW + dt.timedelta(days=10)).date()
+    db.session.commit()
+    assert reviews.due_queue(user, now=NOW).counts.review == 0  # nothing is due today
+
+    user.pull_ahead_for_interview = True
+    db.session.commit()
+    queue = reviews.due_queue(user, now=NOW)
+    assert queue.counts.review == 1
+    assert queue.next.card.slug == at_risk and queue.next.queue == "review"
+
+    # Reviewed once today, a pulled card waits for tomorrow even if its recall is still short of the target.
+    rate(user, at_risk, 2)
+    queue = reviews.due_queue(user, now=NOW + dt.timedelta(minutes=1))
+    assert queue.counts.review == 0 and (queue.next is None or queue.next.queue != "review")
+    tomorrow = NOW + dt.timedelta(days=1)
+    assert reviews.due_queue(user, now=tomorrow).counts.review == 2  # both short-lived cards come back
+    user.interview_date = None  # no interview: nothing is pulled ahead
+    db.session.commit()
+    assert reviews.due_queue(user, now=tomorrow).counts.review == 0

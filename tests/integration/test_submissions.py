@@ -7,17 +7,12 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
-from drill_support import (
-    ADAM_CORRECT,
-    ADAM_NO_BIAS_CORRECTION,
-    ADAM_TORCH_CORRECT,
-    app_for,
-    sign_up,
-    wait_for_submission,
-    wait_until,
-)
 from flask import Flask
 from flask.testing import FlaskClient
+from support.accounts import sign_up
+from support.apps import make_app
+from support.grading import wait_for_submission, wait_until
+from support.submissions import ADAM_CORRECT, ADAM_NO_BIAS_CORRECTION, ADAM_TORCH_CORRECT
 
 from quizapp import jobs
 from quizapp.extensions import db, limiter
@@ -161,7 +156,7 @@ def test_only_one_submission_per_drill_may_be_in_flight(client: FlaskClient, ada
 def test_submissions_per_minute_are_limited_per_person(
     database_urls: dict[str, str], backend: str, app: Flask, bank: None
 ) -> None:
-    limited = app_for(database_urls[backend], RATELIMIT_ENABLED=True, SUBMISSIONS_PER_MINUTE=2)
+    limited = make_app(database_urls[backend], RATELIMIT_ENABLED=True, SUBMISSIONS_PER_MINUTE=2)
     limiter.reset()
     client = limited.test_client()
     with limited.app_context():
@@ -170,6 +165,7 @@ def test_submissions_per_minute_are_limited_per_person(
         responses = [_post(client, "") for _ in range(3)]
         assert [r.status_code for r in responses] == [400, 400, 429]
         assert "2 times per minute" in responses[2].get_json()["error"]["message"]
+        jobs.shutdown(limited)  # the API started its grading pool; its reaper must not outlive the test
         db.session.remove()
         db.engine.dispose()
 

@@ -15,20 +15,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from drill_support import (
+from flask import Flask
+from support.accounts import sign_up
+from support.apps import empty_tables, make_app
+from support.grading import wait_for_submission, wait_until
+from support.submissions import (
     ADAM_CORRECT,
     ADAM_NO_BIAS_CORRECTION,
     MOMENTUM_CORRECT,
     RMSPROP_CORRECT,
     SGD_CORRECT,
     SGD_WRONG_SIGN,
-    app_for,
-    empty_tables,
-    sign_up,
-    wait_for_submission,
-    wait_until,
 )
-from flask import Flask
 
 from quizapp.extensions import db
 from quizapp.models import Submission
@@ -47,7 +45,7 @@ def queue_name() -> str:
 @pytest.fixture
 def web(database_urls: dict[str, str], queue_name: str) -> Iterator[Flask]:
     """The web side: enqueues into Redis, grades nothing itself."""
-    app = app_for(database_urls["postgres"], QUEUE_URL=QUEUE_URL, GRADING_QUEUE_NAME=queue_name)
+    app = make_app(database_urls["postgres"], QUEUE_URL=QUEUE_URL, GRADING_QUEUE_NAME=queue_name)
     with app.app_context():
         empty_tables()
         assert app.test_cli_runner().invoke(args=["questions", "load"]).exit_code == 0

@@ -10,34 +10,24 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from support.apps import make_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from quizapp import create_app
 from quizapp.auth.views import TOO_MANY_LOGINS
 from quizapp.extensions import db
 from quizapp.models import User
 
 PASSWORD = "correct horse battery"
 IMG_PAYLOAD = "<img src=x onerror=alert(1)>"
-BASE_CONFIG_KEYS = (
-    "TESTING",
-    "SQLALCHEMY_DATABASE_URI",
-    "SECRET_KEY",
-    "WTF_CSRF_ENABLED",
-    "RATELIMIT_ENABLED",
-)
 
 
 @pytest.fixture
 def other_app(app: Flask) -> Iterator[Callable[..., Flask]]:
     """Build an app like the `app` fixture's (same database, emptied tables) with some settings changed."""
-    # Copied from the fixture's app rather than imported from conftest: with tests/browser/conftest.py
-    # also loaded, the module name `conftest` may point at either file.
-    base = {key: app.config[key] for key in BASE_CONFIG_KEYS}
     made: list[Flask] = []
 
     def build(**overrides: object) -> Flask:
-        made.append(create_app({**base, **overrides}))
+        made.append(make_app(app.config["SQLALCHEMY_DATABASE_URI"], **overrides))
         return made[-1]
 
     yield build

@@ -7,9 +7,11 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from drill_support import ADAM_CORRECT, app_for, wait_for_submission
 from flask import Flask
 from flask.testing import FlaskClient
+from support.apps import make_app
+from support.grading import wait_for_submission
+from support.submissions import ADAM_CORRECT
 
 from quizapp import jobs
 from quizapp.extensions import db
@@ -51,7 +53,7 @@ def test_another_persons_submission_is_404_everywhere(client: FlaskClient, auth,
 def test_submitting_without_the_csrf_token_is_refused(
     database_urls: dict[str, str], backend: str, app: Flask
 ) -> None:
-    protected = app_for(database_urls[backend], WTF_CSRF_ENABLED=True)
+    protected = make_app(database_urls[backend], WTF_CSRF_ENABLED=True)
     client = protected.test_client()
     with protected.app_context():
         assert protected.test_cli_runner().invoke(args=["questions", "load"]).exit_code == 0

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from support.submissions import ADAM_CORRECT, ADAM_NO_BIAS_CORRECTION
 
 import quizapp
 from quizapp.grader import sandbox as sandbox_module
@@ -33,21 +34,6 @@ PROJECT = Path(quizapp.__file__).resolve().parent
 LIMITS = Limits(memory_bytes=768 * sandbox_module.MiB, max_processes=24)
 TIGHT = dataclasses.replace(LIMITS, cpu_seconds=2, wall_seconds=4)
 SECRET = "s3cr3t-value-that-must-not-leak"
-CORRECT_ADAM = """
-import numpy as np
-
-
-def adam(grad_fn, theta, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8, steps=1000):
-    m = np.zeros_like(theta)
-    v = np.zeros_like(theta)
-    for t in range(1, steps + 1):
-        g = grad_fn(theta)
-        m = b1 * m + (1 - b1) * g
-        v = b2 * v + (1 - b2) * g * g
-        theta = theta - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
-    return theta
-"""
-WRONG_ADAM = CORRECT_ADAM.replace("(m / (1 - b1**t))", "m")  # no bias correction on m
 # The grader refuses `os.fork`, `socket` and friends by reading the source; these spellings slip past
 # that check on purpose, so that the sandbox itself is what stops them.
 FORK_BOMB = """
@@ -329,25 +315,25 @@ def test_filling_tmp_stops_at_its_size_limit() -> None:
 
 def test_grade_infinite_loop_is_a_timeout() -> None:
     verdict = graded(
-        CORRECT_ADAM.replace("g = grad_fn(theta)", "g = grad_fn(theta)\n        while True: pass"), TIGHT
+        ADAM_CORRECT.replace("g = grad_fn(theta)", "g = grad_fn(theta)\n        while True: pass"), TIGHT
     )
     assert verdict["verdict"] == "timeout"
 
 
 def test_grade_fork_bomb_is_stopped(own_host_uids: range) -> None:
-    verdict = graded(FORK_BOMB + CORRECT_ADAM, TIGHT)
+    verdict = graded(FORK_BOMB + ADAM_CORRECT, TIGHT)
     assert verdict["verdict"] in {"timeout", "error"}
     assert_host_is_fine(own_host_uids)
 
 
 def test_grade_memory_bomb_is_an_error_about_memory() -> None:
-    verdict = graded(MEMORY_BOMB + CORRECT_ADAM)
+    verdict = graded(MEMORY_BOMB + ADAM_CORRECT)
     assert verdict["verdict"] == "error"
     assert "memory" in verdict["message"].lower()
 
 
 def test_grade_huge_output_is_truncated() -> None:
-    verdict = graded(HUGE_OUTPUT + CORRECT_ADAM)
+    verdict = graded(HUGE_OUTPUT + ADAM_CORRECT)
     assert verdict["verdict"] == "passed"
     assert verdict["stdout"].endswith("…[truncated]")
 
@@ -357,7 +343,7 @@ def test_grade_submission_cannot_read_secrets(
 ) -> None:
     monkeypatch.setenv("QUIZAPP_SECRET_KEY", SECRET)
     paths = [str(instance_database), "/etc/shadow", str(PROJECT / "grader" / "sandbox.py")]
-    verdict = graded(reader_of(paths) + CORRECT_ADAM)
+    verdict = graded(reader_of(paths) + ADAM_CORRECT)
     assert verdict["verdict"] == "passed", verdict
     assert verdict["stdout"].count("DENIED FileNotFoundError") == 3
     assert SECRET not in str(verdict)
@@ -372,21 +358,21 @@ for port in (5432, 6379):
     except OSError:
         print(port, "failed")
 """
-    verdict = graded(HIDDEN_SOCKET + code + CORRECT_ADAM)
+    verdict = graded(HIDDEN_SOCKET + code + ADAM_CORRECT)
     assert verdict["stdout"].split() == ["5432", "failed", "6379", "failed"]
     assert verdict["verdict"] == "passed"
 
 
 def test_grade_ignores_a_fake_passing_verdict_on_stdout() -> None:
     fake = '{"drill": "adam", "verdict": "passed", "cases": [], "diagnosis": null}'
-    verdict = graded(f"print({fake!r})\n" + WRONG_ADAM)
+    verdict = graded(f"print({fake!r})\n" + ADAM_NO_BIAS_CORRECTION)
     assert verdict["verdict"] == "failed"
     assert fake in verdict["stdout"]
 
 
 @pytest.mark.parametrize("exit_call", ["import sys; sys.exit(0)", "import os; os._exit(0)"])
 def test_grade_early_exit_is_not_a_pass(exit_call: str) -> None:
-    verdict = graded(CORRECT_ADAM.replace("g = grad_fn(theta)", f"g = grad_fn(theta); {exit_call}"))
+    verdict = graded(ADAM_CORRECT.replace("g = grad_fn(theta)", f"g = grad_fn(theta); {exit_call}"))
     assert verdict["verdict"] in {"error", "failed"}
 
 
@@ -398,31 +384,31 @@ numpy.isclose = lambda *args, **kwargs: True
 numpy.testing.assert_allclose = lambda *args, **kwargs: None
 numpy.savez = lambda *args, **kwargs: None
 """
-    verdict = graded(patch + WRONG_ADAM)
+    verdict = graded(patch + ADAM_NO_BIAS_CORRECTION)
     assert verdict["verdict"] in {"failed", "error"}
 
 
 @pytest.mark.parametrize("module", ["quizapp.grader.compare", "quizapp.grader.references", "quizapp"])
 def test_grade_cannot_import_the_grader(module: str) -> None:
-    verdict = graded(f"import {module}\n" + CORRECT_ADAM)
+    verdict = graded(f"import {module}\n" + ADAM_CORRECT)
     assert verdict["verdict"] in {"error", "rejected"}
     assert "quizapp" in verdict["message"]
 
 
 def test_grade_nan_is_an_error_with_a_message() -> None:
-    verdict = graded(CORRECT_ADAM.replace("return theta", "return theta * np.nan"))
+    verdict = graded(ADAM_CORRECT.replace("return theta", "return theta * np.nan"))
     assert verdict["verdict"] in {"error", "failed"}
     assert "nan" in (verdict["message"] or "").lower() or any(not case["passed"] for case in verdict["cases"])
 
 
 def test_grade_wrong_shape_is_an_error_with_a_message() -> None:
-    verdict = graded(CORRECT_ADAM.replace("return theta", "return np.concatenate([theta, theta])"))
+    verdict = graded(ADAM_CORRECT.replace("return theta", "return np.concatenate([theta, theta])"))
     assert verdict["verdict"] == "error"
     assert "shape" in verdict["message"].lower()
 
 
 def test_grade_symlinked_result_gives_no_host_file() -> None:
     attack = "import os\nos.symlink('/etc/passwd', '/tmp/out/result.npz')\n"
-    verdict = graded(attack + WRONG_ADAM)
+    verdict = graded(attack + ADAM_NO_BIAS_CORRECTION)
     assert verdict["verdict"] in {"error", "failed"}
     assert "root:x:0:0" not in str(verdict)

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from review_support import login, make_bank, make_user, new_key
 from sqlalchemy import func, select
+from support.accounts import login, make_user
+from support.review_cards import make_bank, new_key
 
 from quizapp.extensions import db
 from quizapp.models import Card, Review

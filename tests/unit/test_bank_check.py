@@ -427,3 +427,30 @@ def test_many_errors_never_raise(bank_dirs: tuple[Path, Path]) -> None:
     problems = check_bank(questions, seeds)
     assert len([p for p in problems if p.is_error]) >= 8
     assert all(p.file and p.line >= 1 for p in problems)
+
+
+def test_missing_seeds_folder_is_one_warning_and_sources_are_not_checked(
+    bank_dirs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    questions, _ = bank_dirs
+    edit(questions / "basics.yaml", "section: Second heading", "section: No such heading")
+    problems = check_bank(questions, tmp_path / "absent")
+    assert [(p.file, p.severity) for p in problems] == [("<seeds>", "warning")]
+    assert f"seed sources not verified: {tmp_path / 'absent'} not found; set SEEDS_DIR" in str(problems[0])
+
+
+def test_missing_seeds_folder_is_an_error_when_seeds_are_required(
+    bank_dirs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    questions, _ = bank_dirs
+    problems = check_bank(questions, tmp_path / "absent", require_seeds=True)
+    assert [(p.file, p.is_error) for p in problems] == [("<seeds>", True)]
+    assert "seed sources not verified" in problems[0].message
+
+
+def test_missing_seed_file_stays_an_error_when_the_folder_exists(bank_dirs: tuple[Path, Path]) -> None:
+    questions, seeds = bank_dirs
+    (seeds / "000_note.txt").rename(seeds / "000_renamed.txt")
+    errors = only_errors(questions, seeds)
+    assert errors and all("000_note.txt" in e.message for e in errors)
+    assert any("seed file '000_note.txt' not found" in e.message for e in errors)

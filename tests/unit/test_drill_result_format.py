@@ -3,7 +3,8 @@ markup in prompts rendered safely around the math."""
 
 from __future__ import annotations
 
-from quizapp.drills.views import format_value, render_prose
+from quizapp.drills.views import format_value
+from quizapp.prose import render_prose
 
 
 def test_numbers_keep_six_significant_digits() -> None:

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from support.submissions import SAMPLE_SUBMISSIONS
 
 from quizapp.grader import sandbox as sandbox_module
 from quizapp.grader.cli import drills_group, grade_command
 
-SUBMISSIONS = Path(__file__).resolve().parents[1] / "bench" / "submissions"
 needs_bwrap = pytest.mark.skipif(
     not sandbox_module.bubblewrap_available(), reason="bubblewrap is not installed"
 )
@@ -26,7 +26,7 @@ def invoke(*args: str):
 
 @needs_bwrap
 def test_passing_submission_exits_0_and_json_is_the_verdict() -> None:
-    result = invoke("adam", str(SUBMISSIONS / "adam_numpy.py"), "--json", "--seed", "5")
+    result = invoke("adam", str(SAMPLE_SUBMISSIONS / "adam_numpy.py"), "--json", "--seed", "5")
     assert result.exit_code == 0, result.output
     verdict = json.loads(result.output)
     assert (verdict["drill"], verdict["verdict"], verdict["seed"]) == ("adam", "passed", 5)
@@ -36,7 +36,7 @@ def test_passing_submission_exits_0_and_json_is_the_verdict() -> None:
 
 @needs_bwrap
 def test_failing_submission_exits_1_and_shows_diagnosis_card_and_divergence() -> None:
-    result = invoke("adam", str(SUBMISSIONS / "adam_numpy_no_bias_correction.py"), "--seed", "5")
+    result = invoke("adam", str(SAMPLE_SUBMISSIONS / "adam_numpy_no_bias_correction.py"), "--seed", "5")
     assert result.exit_code == 1, result.output
     assert result.output.startswith("adam: FAILED")
     assert "first divergence at step" in result.output
@@ -47,14 +47,14 @@ def test_failing_submission_exits_1_and_shows_diagnosis_card_and_divergence() ->
 
 @needs_bwrap
 def test_torch_file_is_graded_as_torch_on_cpu() -> None:
-    result = invoke("adam", str(SUBMISSIONS / "adam_torch.py"), "--json", "--device", "cpu")
+    result = invoke("adam", str(SAMPLE_SUBMISSIONS / "adam_torch.py"), "--json", "--device", "cpu")
     verdict = json.loads(result.output)
     assert (verdict["verdict"], verdict["framework"], verdict["device"]) == ("passed", "torch", "cpu")
     assert result.exit_code == 0
 
 
 def test_unknown_drill_is_a_usage_error() -> None:
-    result = invoke("adamax", str(SUBMISSIONS / "adam_numpy.py"))
+    result = invoke("adamax", str(SAMPLE_SUBMISSIONS / "adam_numpy.py"))
     assert result.exit_code == 2
     assert "There is no drill named 'adamax'" in result.output
     assert "quizapp drills list" in result.output
@@ -75,14 +75,14 @@ def test_binary_file_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_bad_option_is_a_usage_error() -> None:
-    result = invoke("adam", str(SUBMISSIONS / "adam_numpy.py"), "--device", "tpu")
+    result = invoke("adam", str(SAMPLE_SUBMISSIONS / "adam_numpy.py"), "--device", "tpu")
     assert result.exit_code == 2
     assert "'tpu' is not one of" in result.output
 
 
 @pytest.mark.skipif(sandbox_module._gpu_present(), reason="this machine has a GPU")
 def test_cuda_without_a_gpu_is_a_usage_error() -> None:
-    result = invoke("adam", str(SUBMISSIONS / "adam_torch.py"), "--device", "cuda")
+    result = invoke("adam", str(SAMPLE_SUBMISSIONS / "adam_torch.py"), "--device", "cuda")
     assert result.exit_code == 2
     assert "no NVIDIA GPU" in result.output
 
@@ -92,14 +92,14 @@ def test_missing_bubblewrap_is_reported_not_graded(monkeypatch: pytest.MonkeyPat
         raise sandbox_module.SandboxUnavailable("bubblewrap (bwrap) is not installed")
 
     monkeypatch.setattr(sandbox_module, "_find_bwrap", unavailable)
-    result = invoke("adam", str(SUBMISSIONS / "adam_numpy.py"))
+    result = invoke("adam", str(SAMPLE_SUBMISSIONS / "adam_numpy.py"))
     assert result.exit_code == 2
     assert "bubblewrap (bwrap) is not installed" in result.output
 
 
 def test_unsafe_flag_grades_without_bubblewrap(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sandbox_module, "_find_bwrap", lambda: pytest.fail("bwrap must not be needed"))
-    result = invoke("adam", str(SUBMISSIONS / "adam_numpy.py"), "--unsafe-no-sandbox", "--json")
+    result = invoke("adam", str(SAMPLE_SUBMISSIONS / "adam_numpy.py"), "--unsafe-no-sandbox", "--json")
     assert json.loads(result.output)["verdict"] == "passed"
     assert result.exit_code == 0
 

@@ -7,12 +7,11 @@ import ast
 import numpy as np
 import pytest
 import torch
+from support.submissions import ADAM_CORRECT
 
 from quizapp.grader.compare import compare_trajectories, matches, tolerance_for
 from quizapp.grader.problems import LANDSCAPES, gradient_source, make_instance, numpy_functions
 from quizapp.grader.source_checks import check_source, update_line_count
-
-from .submissions import ADAM_LOOP
 
 
 def test_first_divergence_reports_the_step_and_both_values() -> None:
@@ -101,8 +100,8 @@ def test_tiny_gradient_problem_has_gradients_where_eps_matters() -> None:
 
 
 def test_seed_style_adam_counts_five_update_lines_and_padding_does_not() -> None:
-    assert update_line_count(ast.parse(ADAM_LOOP)) == 5
-    padded = ADAM_LOOP.replace("        m_hat =", "        scale = 1.0\n        m_hat =")
+    assert update_line_count(ast.parse(ADAM_CORRECT)) == 5
+    padded = ADAM_CORRECT.replace("        m_hat =", "        scale = 1.0\n        m_hat =")
     assert update_line_count(ast.parse(padded)) == 6
 
 

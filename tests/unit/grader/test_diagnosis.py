@@ -4,16 +4,15 @@ unknown mistakes get no id but still the first divergence; accepted conventions 
 from __future__ import annotations
 
 import pytest
-
-from quizapp.grader.mistakes import MISTAKE_VARIANTS, MISTAKES
-
-from .submissions import (
-    ADAM_LOOP,
+from support.submissions import (
+    ADAM_CORRECT,
     BUGS,
     MOMENTUM_CLASS,
     NESTEROV_LOOKAHEAD,
     RMSPROP_CLASS,
 )
+
+from quizapp.grader.mistakes import MISTAKE_VARIANTS, MISTAKES
 
 REQUIRED_IDS = {
     "no-bias-correction",
@@ -77,14 +76,14 @@ def test_bug_list_covers_every_required_mistake() -> None:
 
 
 def test_counting_steps_from_zero_is_an_off_by_one_even_though_it_produces_nan(grade_with) -> None:
-    code = ADAM_LOOP.replace("range(1, steps + 1)", "range(steps)")
+    code = ADAM_CORRECT.replace("range(1, steps + 1)", "range(steps)")
     verdict = grade_with("adam", code).to_dict()
     assert verdict["verdict"] == "failed"
     assert verdict["diagnosis"]["id"] == "bias-correction-off-by-one"
 
 
 def test_unknown_mistake_has_no_id_but_shows_the_first_divergence(grade_with) -> None:
-    code = ADAM_LOOP.replace("theta = theta - lr * m_hat", "theta = theta - 0.5 * lr * m_hat")
+    code = ADAM_CORRECT.replace("theta = theta - lr * m_hat", "theta = theta - 0.5 * lr * m_hat")
     verdict = grade_with("adam", code).to_dict()
     assert verdict["verdict"] == "failed"
     assert verdict["diagnosis"] is None

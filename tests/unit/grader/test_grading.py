@@ -10,11 +10,16 @@ from pathlib import Path
 
 import pytest
 import torch
+from support.submissions import (
+    ADAM_CORRECT,
+    CLIP_FUNCTION,
+    NUMPY_ADAM_PARAMS_CLASS,
+    NUMPY_ADAM_STEP_FUNCTION,
+    NUMPY_LAMB,
+    torch_solution,
+)
 
 from quizapp.grader import UnknownDrill, load_drills
-
-from .solutions import NUMPY_ADAM_PARAMS_CLASS, NUMPY_ADAM_STEP_FUNCTION, NUMPY_LAMB, torch_solution
-from .submissions import ADAM_LOOP, CLIP_FUNCTION
 
 SEEDS = Path(__file__).resolve().parents[4] / "shared" / "seeds"
 VERDICT_KEYS = {
@@ -121,7 +126,7 @@ def test_correct_float32_torch_code_passes_every_drill(grade_with, drill: str) -
         ("adam", NUMPY_ADAM_PARAMS_CLASS),
         (
             "adam",
-            ADAM_LOOP.replace("lr=1e-3", "learning_rate=1e-3")
+            ADAM_CORRECT.replace("lr=1e-3", "learning_rate=1e-3")
             .replace("lr *", "learning_rate *")
             .replace("steps=1000", "num_iterations=1000")
             .replace("steps + 1", "num_iterations + 1"),
@@ -143,7 +148,7 @@ def test_entry_shapes_and_aliases_are_detected(grade_with, drill: str, code: str
 
 
 def test_loop_returning_every_iterate_uses_the_last(grade_with) -> None:
-    code = ADAM_LOOP.replace("    for t in", "    history = [theta]\n    for t in").replace(
+    code = ADAM_CORRECT.replace("    for t in", "    history = [theta]\n    for t in").replace(
         "    return theta", "        history.append(theta)\n    return history"
     )
     code = code.replace("        history.append(theta)\n    return history", "    return history").replace(
@@ -154,7 +159,7 @@ def test_loop_returning_every_iterate_uses_the_last(grade_with) -> None:
 
 
 def test_verdict_json_is_strict_and_has_plot_data(grade_with) -> None:
-    verdict = grade_with("adam", ADAM_LOOP.replace("(1 - b1) * g", "g")).to_dict()
+    verdict = grade_with("adam", ADAM_CORRECT.replace("(1 - b1) * g", "g")).to_dict()
     text = json.dumps(verdict, allow_nan=False)
     assert json.loads(text)["diagnosis"]["id"] == "ema-missing-one-minus-beta"
     beale = verdict["cases"][0]["trajectory"]
@@ -189,17 +194,21 @@ def test_random_seed_is_drawn_when_none_is_given(sandbox) -> None:
             "IndexError",
         ),
         ("x = 1\n", "rejected", "No entry point found"),
-        (ADAM_LOOP.replace("return theta", "return np.concatenate([theta, theta])"), "error", "shape (4,)"),
-        (ADAM_LOOP.replace("return theta", "return theta * np.nan"), "error", "NaN"),
-        ("import torch\nopt = torch.optim.Adam\n" + ADAM_LOOP, "rejected", "line 2: torch.optim.Adam"),
-        ("from torch.optim import AdamW as A\n" + ADAM_LOOP, "rejected", "line 1: torch.optim.AdamW"),
-        ("import subprocess\n" + ADAM_LOOP, "rejected", "importing 'subprocess'"),
-        ("import os\nos.system('true')\n" + ADAM_LOOP, "rejected", "os.system"),
+        (
+            ADAM_CORRECT.replace("return theta", "return np.concatenate([theta, theta])"),
+            "error",
+            "shape (4,)",
+        ),
+        (ADAM_CORRECT.replace("return theta", "return theta * np.nan"), "error", "NaN"),
+        ("import torch\nopt = torch.optim.Adam\n" + ADAM_CORRECT, "rejected", "line 2: torch.optim.Adam"),
+        ("from torch.optim import AdamW as A\n" + ADAM_CORRECT, "rejected", "line 1: torch.optim.AdamW"),
+        ("import subprocess\n" + ADAM_CORRECT, "rejected", "importing 'subprocess'"),
+        ("import os\nos.system('true')\n" + ADAM_CORRECT, "rejected", "os.system"),
         ("def adam(:\n", "error", "SyntaxError"),
         ("#" * 20_001, "rejected", "limit"),
-        (ADAM_LOOP + "\nimport sys\nsys.exit(0)\n", "error", "exit(0)"),
+        (ADAM_CORRECT + "\nimport sys\nsys.exit(0)\n", "error", "exit(0)"),
         (
-            ADAM_LOOP.replace("range(1, steps + 1)", "range(1, steps)"),
+            ADAM_CORRECT.replace("range(1, steps + 1)", "range(1, steps)"),
             "failed",
             "30 points came back where 31",
         ),
@@ -227,7 +236,7 @@ def test_broken_or_forbidden_submissions_get_a_clear_verdict(grade_with, code, o
 
 
 def test_exception_message_names_the_submission_line(grade_with) -> None:
-    code = ADAM_LOOP.replace(
+    code = ADAM_CORRECT.replace(
         "        v_hat = v / (1 - b2**t)", "        v_hat = v / (1 - b2**t)\n        raise ValueError('boom')"
     )
     verdict = grade_with("adam", code).to_dict()
@@ -257,13 +266,13 @@ def test_subclassing_torch_optimizer_is_allowed(grade_with) -> None:
 
 def test_unknown_drill_and_framework(grade_with) -> None:
     with pytest.raises(UnknownDrill):
-        grade_with("adamax", ADAM_LOOP)
-    verdict = grade_with("adam", ADAM_LOOP, framework="jax").to_dict()
+        grade_with("adamax", ADAM_CORRECT)
+    verdict = grade_with("adam", ADAM_CORRECT, framework="jax").to_dict()
     assert verdict["verdict"] == "rejected" and "numpy or torch" in verdict["message"]
 
 
 def test_failure_before_passing_never_earns_five_lines(grade_with) -> None:
-    assert grade_with("adam", ADAM_LOOP.replace("(1 - b1) * g", "g")).five_lines is False
+    assert grade_with("adam", ADAM_CORRECT.replace("(1 - b1) * g", "g")).five_lines is False
     assert grade_with("sgd", torch_solution("sgd"), framework="torch").five_lines is None
 
 

@@ -1,14 +1,14 @@
-"""Adam in NumPy without bias correction: a classic mistake the grader diagnoses (no-bias-correction)."""
-
 import numpy as np
 
 
 def adam(grad_fn, theta, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8, steps=1000):
     m = np.zeros_like(theta)
     v = np.zeros_like(theta)
-    for _ in range(1, steps + 1):
+    for t in range(1, steps + 1):
         g = grad_fn(theta)
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g * g
-        theta = theta - lr * m / (np.sqrt(v) + eps)
+        m_hat = m / (1 - b1**t)
+        v_hat = v / (1 - b2**t)
+        theta = theta - lr * m_hat / (np.sqrt(v_hat) + eps)
     return theta

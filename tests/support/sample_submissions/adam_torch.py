@@ -1,5 +1,3 @@
-"""A correct from-scratch Adam in PyTorch (a class over `params` updated in place), for the benchmark."""
-
 import torch
 
 

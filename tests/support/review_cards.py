@@ -1,14 +1,11 @@
-"""Test data for the review tests: a tiny bank (two topics, six cards, one retired) and logged-in users."""
+"""Test data for the review tests: a tiny bank of two topics and seven cards, one of them retired."""
 
 from __future__ import annotations
 
 import uuid
 
-from flask import g
-from flask.testing import FlaskClient
-
 from quizapp.extensions import db
-from quizapp.models import Card, Topic, User
+from quizapp.models import Card, Topic
 
 MATH_FRONT = r"What does Adam divide $\hat m_t$ by?"
 MATH_BACK = r"$$\sqrt{\hat v_t} + \epsilon$$"
@@ -71,21 +68,6 @@ def make_bank() -> None:
 
 
 LIVE_CARDS = [slug for slug, *_ in CARDS if slug != "gd-retired"]
-
-
-def make_user(username: str = "ada", **settings: object) -> User:
-    user = User(username=username, password_hash="not-a-real-hash", **settings)
-    db.session.add(user)
-    db.session.commit()
-    return user
-
-
-def login(client: FlaskClient, user: User) -> None:
-    """Log in through Flask-Login's session keys, independent of the auth pages."""
-    g.pop("_login_user", None)  # the `app` fixture keeps one app context (one `g`) for the whole test
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
-        session["_fresh"] = True
 
 
 def new_key() -> str:

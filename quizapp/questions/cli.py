@@ -26,11 +26,16 @@ def questions_group() -> None:
 @questions_group.command("check")
 @click.option("--questions-dir", type=DIR, default=None, help="Default: the QUESTIONS_DIR setting.")
 @click.option("--seeds-dir", type=DIR, default=None, help="Default: the SEEDS_DIR setting.")
-def check_command(questions_dir: Path | None, seeds_dir: Path | None) -> None:
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Fail when the seed sources cannot be verified because the seeds folder is missing (for CI).",
+)
+def check_command(questions_dir: Path | None, seeds_dir: Path | None, strict: bool) -> None:
     """Validate schema, slugs, sources, LaTeX, answers, drills and coverage; exit 1 on any error."""
     from quizapp.bank import checked_bank
 
-    bank, problems = checked_bank(*_folders(questions_dir, seeds_dir))
+    bank, problems = checked_bank(*_folders(questions_dir, seeds_dir), require_seeds=strict)
     for problem in problems:
         click.echo(str(problem), err=problem.is_error)
     errors = sum(problem.is_error for problem in problems)

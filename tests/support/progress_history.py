@@ -1,12 +1,9 @@
-"""Test data for the progress tests: a tiny bank (two topics, cards, two drills) and a history."""
+"""Test data for the progress tests: a tiny bank (two topics, four cards, two drills) and review histories."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
-
-from flask import g
-from flask.testing import FlaskClient
 
 from quizapp.extensions import db
 from quizapp.models import Card, CardState, Drill, Review, Submission, Topic, User, utcnow
@@ -45,22 +42,6 @@ def make_bank() -> None:
     db.session.add(Drill(slug="adam", topic_slug="adam-family", title="Adam from scratch"))
     db.session.add(Drill(slug="sgd", topic_slug="gd-basics", title="SGD"))
     db.session.commit()
-
-
-def make_user(username: str = "ada", **settings: object) -> User:
-    user = User(username=username, password_hash="not-a-real-hash", **settings)
-    db.session.add(user)
-    db.session.commit()
-    return user
-
-
-def login(client: FlaskClient, user: User) -> None:
-    """Log in through Flask-Login's session keys, independent of the auth pages."""
-    # The `app` fixture keeps one app context (and so one `g`) for the whole test: drop Flask-Login's cache.
-    g.pop("_login_user", None)
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
-        session["_fresh"] = True
 
 
 def state_dict(due: dt.datetime, last: dt.datetime, stability: float) -> dict[str, object]:
