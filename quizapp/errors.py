@@ -27,8 +27,9 @@ def register(app: Flask) -> None:
         )
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> tuple[Response | str, int]:
-        return error_response(exc.code or 500, exc.description or exc.name)
+    def http_error(exc: HTTPException) -> tuple[Response | str, int, list[tuple[str, str]]]:
+        body, status = error_response(exc.code or 500, exc.description or exc.name)
+        return body, status, _protocol_headers(exc)
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception) -> tuple[Response | str, int]:
@@ -37,3 +38,8 @@ def register(app: Flask) -> None:
 
         db.session.rollback()
         return error_response(500, InternalServerError.description)
+
+
+def _protocol_headers(exc: HTTPException) -> list[tuple[str, str]]:
+    """Headers clients act on, such as `Allow` on a 405; the error's own HTML content type is dropped."""
+    return [(name, value) for name, value in exc.get_headers() if name.lower() != "content-type"]

@@ -16,20 +16,6 @@ from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler, State
 from fsrs.scheduler import DEFAULT_PARAMETERS
 
-__all__ = [
-    "LEARN_AHEAD",
-    "MemoryState",
-    "Rating",
-    "ReviewOutcome",
-    "compute_review",
-    "interval_label",
-    "local_day_window",
-    "parse_rating",
-    "preview_intervals",
-    "retrievability",
-    "scheduler_for",
-]
-
 # Anki's learn-ahead limit: a learning card due within this window is shown when nothing else is left.
 LEARN_AHEAD = dt.timedelta(minutes=20)
 
