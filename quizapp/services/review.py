@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fsrs import Scheduler
-from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -98,7 +98,8 @@ def due_queue(user: User, topic: str | None = None, now: dt.datetime | None = No
     """What is left to study now: counts per queue and the next card.
 
     Order as in Anki: learning cards that are due, then review cards due today (the person's local day),
-    then new cards up to the daily limit, then learning cards due within the learn-ahead window.
+    then new cards up to the daily limit, then learning cards due within the learn-ahead window. Before an
+    interview the review cards are ordered for that day (and may be joined by cards not due yet).
     """
     now = now or utcnow()
     if topic is not None:
@@ -106,16 +107,16 @@ def due_queue(user: User, topic: str | None = None, now: dt.datetime | None = No
     day_start, day_end = srs.local_day_window(now, user.timezone)
     learn_cutoff = now + srs.LEARN_AHEAD
     learning_where = _state_filter(user, topic, CardState.state.in_(LEARNING_STATES))
-    review_where = _state_filter(user, topic, CardState.state == REVIEW_STATE, CardState.due < day_end)
+    reviews = _review_cards(user, topic, now, day_start, day_end)
     new_allowed = new_cards_left_today(user, day_start, day_end)
     counts = Counts(
         new=min(new_allowed, _count_new(user, topic)) if new_allowed else 0,
         learning=_count_states(and_(learning_where, CardState.due <= learn_cutoff)),
-        review=_count_states(review_where),
+        review=reviews.count,
     )
     upcoming = (
         _first_state(and_(learning_where, CardState.due <= now), "learning")
-        or _first_review(user, review_where, now, day_end)
+        or reviews.first
         or (_first_new(user, topic) if counts.new else None)
         or _first_state(and_(learning_where, CardState.due <= learn_cutoff), "learning")
     )
@@ -180,34 +181,55 @@ def _first_state(where: ColumnElement[bool], queue: str) -> QueuedCard | None:
     return QueuedCard(card=card, state=to_memory_state(state), queue=queue, version=state.version)
 
 
-def _first_review(
-    user: User, where: ColumnElement[bool], now: dt.datetime, day_end: dt.datetime
-) -> QueuedCard | None:
-    """The next review card: the earliest due; with an interview date ahead, the one least likely to be
-    recalled on the interview day (quizapp.srs.stats.order_for_interview)."""
+@dataclass(frozen=True)
+class _ReviewCards:
+    count: int
+    first: QueuedCard | None
+
+
+def _review_cards(
+    user: User, topic: str | None, now: dt.datetime, day_start: dt.datetime, day_end: dt.datetime
+) -> _ReviewCards:
+    """Review cards due today, earliest first. With an interview date ahead: ordered by predicted recall on
+    that day, lowest first, and — if the person asked for it — joined by cards not due yet whose recall
+    would fall below the desired retention by then (quizapp.srs.stats.order_for_interview)."""
+    due_today = _state_filter(user, topic, CardState.state == REVIEW_STATE, CardState.due < day_end)
     interview_at = _interview_moment(user, now)
     if interview_at is None:
-        return _first_state(where, "review")
-    rows = {
-        state.card_slug: (state, card)
-        for state, card in db.session.execute(
-            select(CardState, Card).join(Card, Card.slug == CardState.card_slug).where(where)
+        return _ReviewCards(_count_states(due_today), _first_state(due_today, "review"))
+    rows = _states_with_cards(due_today)
+    pull_ahead = bool(user.pull_ahead_for_interview)
+    if pull_ahead:
+        # Only cards not reviewed yet today: one whose recall stays below the target until a distant
+        # interview would otherwise come straight back after every rating.
+        rows |= _states_with_cards(
+            _state_filter(
+                user,
+                topic,
+                CardState.state == REVIEW_STATE,
+                CardState.due >= day_end,
+                CardState.last_review < day_start,
+            )
         )
-    }
-    snapshots = [_snapshot(state, card) for state, card in rows.values()]
-    # `now=day_end`: every card in `where` is due today, which is what the ordering's due test asks.
+    # `now=day_end`: the cards due today pass the ordering's due test; the others must be at risk.
     ordered = stats.order_for_interview(
-        snapshots,
+        [_snapshot(state, card) for state, card in rows.values()],
         interview_at,
         user.desired_retention or 0.9,
-        include_not_due=False,
+        include_not_due=pull_ahead,
         now=max(day_end, now),
         parameters=user.fsrs_parameters,
     )
     if not ordered:
-        return None
+        return _ReviewCards(0, None)
     state, card = rows[ordered[0].slug]
-    return QueuedCard(card=card, state=to_memory_state(state), queue="review", version=state.version)
+    first = QueuedCard(card=card, state=to_memory_state(state), queue="review", version=state.version)
+    return _ReviewCards(len(ordered), first)
+
+
+def _states_with_cards(where: ColumnElement[bool]) -> dict[str, tuple[CardState, Card]]:
+    query = select(CardState, Card).join(Card, Card.slug == CardState.card_slug).where(where)
+    return {state.card_slug: (state, card) for state, card in db.session.execute(query)}
 
 
 def _interview_moment(user: User, now: dt.datetime) -> dt.datetime | None:
@@ -295,35 +317,95 @@ def review_card(
     """
     chosen, key, duration = _validated(rating, idempotency_key, duration_ms)
     user_id = user.id  # read once: a rollback below expires the object
-    card, row = _card_and_state(user_id, card_slug)
-    if expected_version is not None and (row.version if row else 0) != expected_version:
-        return _replay_or_conflict(user_id, key, card.slug)  # a retry of a rating that already went in?
-    previous = to_memory_state(row) if row else None
+    card_slug, seen = _card_and_state(user_id, card_slug)
+    if expected_version is not None and seen.version != expected_version:
+        return _replay_or_conflict(user_id, key, card_slug)  # a retry of a rating that already went in?
+    previous = seen.state
     outcome = srs.compute_review(previous, chosen, now or utcnow(), user_scheduler(user))
-    review = Review(
-        user_id=user_id,
-        card_slug=card.slug,
-        rating=int(chosen),
-        reviewed_at=outcome.reviewed_at,
-        duration_ms=duration,
-        idempotency_key=key,
-        state_before=previous.state if previous else 0,
-        previous_state=previous.to_dict() if previous else None,
-        origin=origin,
-        answer_given=answer_given,
-        answer_correct=answer_correct,
-    )
-    db.session.add(review)
+    review = {
+        "user_id": user_id,
+        "card_slug": card_slug,
+        "rating": int(chosen),
+        "reviewed_at": outcome.reviewed_at,
+        "duration_ms": duration,
+        "idempotency_key": key,
+        "state_before": previous.state if previous else 0,
+        "previous_state": previous.to_dict() if previous else None,
+        "origin": origin,
+        "answer_given": answer_given,
+        "answer_correct": answer_correct,
+    }
     try:
-        # One flush: the review insert fails on a repeated key; the state write fails on a stale version
-        # (UPDATE ... WHERE version = seen) or a concurrent first rating (unique user+card).
-        row = apply_state(user_id, card.slug, row, outcome.state)
-        review_id, version = review.id, row.version
+        # Two statements in the one transaction: the state write fails on a stale version (UPDATE ...
+        # WHERE version = seen matches nothing) or a concurrent first rating (unique user+card); the review
+        # insert fails on a repeated key (unique user+key). Core statements: the ORM's unit of work cost
+        # more CPU than the rest of the rating.
+        version = _write_state(user_id, card_slug, seen.version, outcome.state)
+        review_id = db.session.execute(_INSERT_REVIEW, review).scalar_one()
         db.session.commit()
     except (IntegrityError, StaleDataError):
         db.session.rollback()
-        return _replay_or_conflict(user_id, key, card.slug)
-    return ReviewResult(review_id, card.slug, chosen, outcome.reviewed_at, outcome.state, version, False)
+        return _replay_or_conflict(user_id, key, card_slug)
+    return ReviewResult(review_id, card_slug, chosen, outcome.reviewed_at, outcome.state, version, False)
+
+
+_CARDS = Card.__table__
+_STATES = CardState.__table__
+_REVIEWS = Review.__table__
+# The rating's statements, built once: every rating runs them, and building and cache-keying them anew
+# each time was a measurable share of a rating's CPU.
+_READ_CARD_AND_STATE = (
+    select(_CARDS.c.slug, _CARDS.c.retired, _STATES)
+    .select_from(
+        _CARDS.outerjoin(
+            _STATES, and_(_STATES.c.card_slug == _CARDS.c.slug, _STATES.c.user_id == bindparam("user_id"))
+        )
+    )
+    .where(_CARDS.c.slug == bindparam("card_slug"))
+)
+_INSERT_STATE = insert(_STATES)
+_UPDATE_STATE_IF_UNCHANGED = update(_STATES).where(
+    _STATES.c.user_id == bindparam("seen_user_id"),
+    _STATES.c.card_slug == bindparam("seen_card_slug"),
+    _STATES.c.version == bindparam("seen_version"),
+)
+_INSERT_REVIEW = insert(_REVIEWS).returning(_REVIEWS.c.id)
+
+
+@dataclass(frozen=True)
+class _SeenState:
+    """The person's state of a card as read before rating it; version 0 and no state for a new card."""
+
+    version: int
+    state: MemoryState | None
+
+
+def _write_state(user_id: int, card_slug: str, seen_version: int, state: MemoryState) -> int:
+    """Store a computed state: insert it for a new card, else update it only if its version is still the
+    one read (the optimistic lock; StaleDataError otherwise). Returns the new version."""
+    values = {
+        "state": state.state,
+        "step": state.step,
+        "stability": state.stability,
+        "difficulty": state.difficulty,
+        "due": state.due,
+        "last_review": state.last_review,
+        "reps": state.reps,
+        "lapses": state.lapses,
+        "version": seen_version + 1,
+    }
+    if seen_version == 0:
+        introduced_at = state.last_review or utcnow()
+        db.session.execute(
+            _INSERT_STATE,
+            {"user_id": user_id, "card_slug": card_slug, "introduced_at": introduced_at, **values},
+        )
+        return 1
+    seen = {"seen_user_id": user_id, "seen_card_slug": card_slug, "seen_version": seen_version}
+    updated = db.session.execute(_UPDATE_STATE_IF_UNCHANGED, {**values, **seen})
+    if updated.rowcount != 1:  # type: ignore[attr-defined]
+        raise StaleDataError(f"card state {card_slug!r} changed since version {seen_version}")
+    return seen_version + 1
 
 
 _STALE_MESSAGE = (
@@ -353,15 +435,24 @@ def user_scheduler(user: User, fuzz: bool = True) -> Scheduler:
     return srs.scheduler_for(user.desired_retention or 0.9, user.fsrs_parameters, fuzz=fuzz)
 
 
-def _card_and_state(user_id: int, card_slug: str) -> tuple[Card, CardState | None]:
-    """The live card and the person's state for it (None if new), in one query; 404 for unknown cards."""
-    mine = and_(CardState.card_slug == Card.slug, CardState.user_id == user_id)
-    found = db.session.execute(
-        select(Card, CardState).outerjoin(CardState, mine).where(Card.slug == card_slug)
-    ).first()
-    if found is None or found[0].retired:
+def _card_and_state(user_id: int, card_slug: str) -> tuple[str, _SeenState]:
+    """The live card's slug and the person's state for it, in one query; 404 for unknown or retired cards."""
+    found = db.session.execute(_READ_CARD_AND_STATE, {"user_id": user_id, "card_slug": card_slug}).first()
+    if found is None or found.retired:
         raise ReviewError(404, f"There is no card named {card_slug!r}.")
-    return found[0], found[1]
+    if found.version is None:
+        return found.slug, _SeenState(0, None)
+    state = MemoryState(
+        state=found.state,
+        step=found.step,
+        stability=found.stability,
+        difficulty=found.difficulty,
+        due=found.due,
+        last_review=found.last_review,
+        reps=found.reps or 0,
+        lapses=found.lapses or 0,
+    )
+    return found.slug, _SeenState(found.version, state)
 
 
 def live_card(card_slug: str) -> Card:
