@@ -30,6 +30,9 @@ class Config:
         )
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.QUEUE_URL = env.get("QUEUE_URL") or None
+        # Without QUEUE_URL: start the in-process grading pool with the first request of any kind, so rows a
+        # restart left queued are graded without anyone opening a drills page.
+        self.GRADING_POOL_AUTOSTART = _bool(env.get("GRADING_POOL_AUTOSTART"), True)
         self.GRADER_DEVICE = env.get("GRADER_DEVICE", "auto")
         self.QUESTIONS_DIR = env.get("QUESTIONS_DIR") or str(REPO_ROOT / "questions")
         self.SEEDS_DIR = env.get("SEEDS_DIR") or str(REPO_ROOT.parent / "shared" / "seeds")

@@ -63,6 +63,8 @@ class User(UserMixin, db.Model):
     desired_retention: Mapped[float] = mapped_column(Float, default=0.9)
     new_cards_per_day: Mapped[int] = mapped_column(Integer, default=20)
     interview_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # Before the interview, also review cards not yet due that would fall below the desired retention by then.
+    pull_ahead_for_interview: Mapped[bool] = mapped_column(Boolean, default=False)
     fsrs_parameters: Mapped[list[float] | None] = mapped_column(JSON, nullable=True)
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 09:43:59.190796
+Create Date: 2026-11-25 10:40:21.167055
 
 """
 
@@ -39,6 +39,7 @@ def upgrade():
         sa.Column("desired_retention", sa.Float(), nullable=False),
         sa.Column("new_cards_per_day", sa.Integer(), nullable=False),
         sa.Column("interview_date", sa.Date(), nullable=True),
+        sa.Column("pull_ahead_for_interview", sa.Boolean(), nullable=False),
         sa.Column("fsrs_parameters", sa.JSON(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("username"),

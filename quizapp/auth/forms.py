@@ -107,6 +107,11 @@ class SettingsForm(FlaskForm):
         "Leave empty to clear.",
         render_kw={"type": "date"},
     )
+    pull_ahead_for_interview = BooleanField(
+        "Before the interview, also review cards that are not due yet",
+        description="With an interview date set: cards you would probably forget by that day (predicted "
+        "recall below your desired retention) join the review queue early, each at most once a day.",
+    )
 
     def to_settings(self) -> accounts.Settings:
         return accounts.Settings(
@@ -114,6 +119,7 @@ class SettingsForm(FlaskForm):
             new_cards_per_day=self.new_cards_per_day.data,
             timezone=self.timezone.data,
             interview_date=self.interview_date.data,
+            pull_ahead_for_interview=bool(self.pull_ahead_for_interview.data),
         )
 
 

@@ -24,6 +24,7 @@ DEFAULTS: dict[str, str | int | float] = {
 }
 
 _EXTENSION = "quizapp_grading_pool"
+_AUTOSTART_HOOK = "quizapp_grading_pool_autostart"
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,22 @@ log = logging.getLogger(__name__)
 def init_app(app: Flask) -> None:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
+    wants_autostart = app.config.get("GRADING_POOL_AUTOSTART") and not app.config.get("QUEUE_URL")
+    if wants_autostart and _AUTOSTART_HOOK not in app.extensions:
+        app.extensions[_AUTOSTART_HOOK] = True
+        app.before_request(_start_with_first_request)
+
+
+def _start_with_first_request() -> None:
+    """Start the in-process pool with the app's first request, whatever it asks for (even /healthz)."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    pool = app.extensions.get(_EXTENSION)
+    if pool is not None and pool.started:
+        return
+    try:
+        ensure_started(app)
+    except Exception:  # the request must not fail for this; the next one tries again
+        log.exception("could not start the grading pool; retrying with the next request")
 
 
 def enqueue_submission(submission_id: int) -> None:

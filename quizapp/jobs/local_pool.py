@@ -1,6 +1,7 @@
 """The default grading queue: a bounded pool of worker threads inside the web process.
 
-Started lazily with the app; on start it re-enqueues every `queued` row, so a web restart loses nothing.
+Starts with the app's first request (GRADING_POOL_AUTOSTART) and recovers queued and stale rows then, so a
+web restart loses nothing.
 """
 
 from __future__ import annotations
@@ -36,14 +37,18 @@ class LocalWorkerPool:
         return bool(self._threads)
 
     def start(self) -> None:
-        """Start the threads once; pick up rows left queued (or stale) by a previous process."""
+        """Start the threads once; pick up rows left queued (or stale) by a previous process.
+
+        Recovery comes first: if the database cannot be read, nothing starts and the next call tries again.
+        """
         with self._lock:
             if self._threads:
                 return
+            recovered = self._recover()
             for index in range(self.size):
                 self._spawn(self._work, f"grader-{index}")
             self._spawn(self._reap_periodically, "grader-reaper")
-        for submission_id in self._recover():
+        for submission_id in recovered:
             self._ids.put(submission_id)
 
     def submit(self, submission_id: int) -> None:

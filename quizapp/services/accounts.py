@@ -45,6 +45,7 @@ class Settings:
     new_cards_per_day: int
     timezone: str
     interview_date: dt.date | None
+    pull_ahead_for_interview: bool = False
 
 
 def canonical_username(raw: str) -> str:
@@ -146,7 +147,13 @@ def change_password(user: User, current: str, new: str) -> None:
 
 
 def settings_of(user: User) -> Settings:
-    return Settings(user.desired_retention, user.new_cards_per_day, user.timezone, user.interview_date)
+    return Settings(
+        user.desired_retention,
+        user.new_cards_per_day,
+        user.timezone,
+        user.interview_date,
+        bool(user.pull_ahead_for_interview),
+    )
 
 
 def update_settings(user: User, settings: Settings, *, today: dt.date | None = None) -> Settings:
@@ -158,6 +165,7 @@ def update_settings(user: User, settings: Settings, *, today: dt.date | None = N
     user.new_cards_per_day = int(settings.new_cards_per_day)
     user.timezone = timezone
     user.interview_date = settings.interview_date
+    user.pull_ahead_for_interview = bool(settings.pull_ahead_for_interview)
     db.session.commit()
     return settings_of(user)
 
