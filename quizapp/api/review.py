@@ -14,6 +14,7 @@ from flask_login import current_user
 from quizapp import srs
 from quizapp.errors import error_response
 from quizapp.models import Card
+from quizapp.prose import render_prose
 from quizapp.services import review as reviews
 from quizapp.services.review import QueuedCard, ReviewError, ReviewResult
 
@@ -82,8 +83,9 @@ def create_review() -> tuple[Response, int]:
 
 @bp.post("/reviews/undo")
 def undo_review() -> Response:
-    payload = request.get_json(silent=True) or {}
-    review_id = payload.get("review_id") if isinstance(payload, dict) else None
+    # An empty body undoes the last rating; a body that is there must be a well-formed JSON object.
+    payload = _json_object('{"review_id": 17}') if request.get_data() else {}
+    review_id = payload.get("review_id")
     if review_id is not None and (isinstance(review_id, bool) or not isinstance(review_id, int)):
         raise ReviewError(422, "review_id must be the id returned by POST /api/reviews.")
     undone = reviews.undo_last_review(current_user, review_id)
@@ -125,6 +127,9 @@ def card_json(shown: QueuedCard, now: dt.datetime) -> dict[str, Any]:
         "typed": reviews.typed_answers_enabled(card),
         "front": card.front,
         "back": card.back,
+        # The same texts as escaped HTML with the bank's light markup; $math$ is left for KaTeX.
+        "front_html": str(render_prose(card.front)),
+        "back_html": str(render_prose(card.back)),
         "source": {"seed": card.source_seed, "section": card.source_section},
         "drill_url": f"/drills/{card.drill_slug}" if card.kind == "code" and card.drill_slug else None,
         "queue": shown.queue,

@@ -6,14 +6,12 @@ Submitting happens through the JSON API (quizapp/api/submissions.py), which the 
 from __future__ import annotations
 
 import json
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from flask import Response, abort, current_app, render_template, url_for
 from flask_login import current_user, login_required
-from markupsafe import Markup, escape
 
 from quizapp import jobs
 from quizapp.drills import bp
@@ -156,32 +154,3 @@ def card_link(card_slug: str) -> str | None:
     if "review.session" in views:
         return url_for("review.session", card=card_slug)
     return None
-
-
-_MATH = re.compile(r"(\$\$.+?\$\$|\$[^$\n]+?\$)", re.DOTALL)
-_CODE = re.compile(r"`([^`\n]+)`")
-_STRONG = re.compile(r"\*\*([^*\n]+)\*\*")
-_EMPHASIS = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
-
-
-@bp.app_template_filter("drl_prose")
-def render_prose(text: str) -> Markup:
-    """Drill texts' light markup (`code`, **bold**, *emphasis*, blank-line paragraphs) as safe HTML.
-
-    Everything is escaped first; $math$ is left untouched for KaTeX to render in the browser.
-    """
-    paragraphs = []
-    for paragraph in re.split(r"\n\s*\n", text.strip()):
-        pieces = _MATH.split(paragraph)
-        html = "".join(
-            str(escape(piece)) if index % 2 else _inline_markup(str(escape(piece)))
-            for index, piece in enumerate(pieces)
-        )
-        paragraphs.append(f"<p>{html}</p>")
-    return Markup("\n".join(paragraphs))
-
-
-def _inline_markup(escaped: str) -> str:
-    escaped = _CODE.sub(r"<code>\1</code>", escaped)
-    escaped = _STRONG.sub(r"<strong>\1</strong>", escaped)
-    return _EMPHASIS.sub(r"<em>\1</em>", escaped)

@@ -5,6 +5,7 @@ from sqlalchemy import text
 
 from quizapp.extensions import db
 from quizapp.pages import bp
+from quizapp.prose import render_prose
 
 
 @bp.get("/")
@@ -32,3 +33,7 @@ def navigation() -> dict[str, list[tuple[str, str]]]:
     from flask import current_app
 
     return {"nav_links": [(e, label) for e, label in NAV if e in current_app.view_functions]}
+
+
+# Card and drill texts everywhere go through the same escaping light-markup renderer.
+bp.app_template_filter("prose")(render_prose)

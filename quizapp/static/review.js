@@ -90,6 +90,12 @@
     if (window.renderMath) window.renderMath(el);
   }
 
+  // `html` comes from the server's escaping renderer (quizapp/prose.py), never from the person.
+  function setProse(el, html) {
+    el.innerHTML = html || "";
+    if (window.renderMath) window.renderMath(el);
+  }
+
   function renderCounts(counts) {
     ["new", "learning", "review"].forEach(function (name) {
       els.counts.querySelector("[data-count=" + name + "]").textContent = counts[name];
@@ -131,7 +137,7 @@
     els.card.dataset.card = card.slug;
     els.topic.textContent = card.topic;
     els.queue.textContent = card.queue;
-    setText(els.front, card.front);
+    setProse(els.front, card.front_html);
     els.back.hidden = true;
     els.reveal.hidden = false;
     els.check.hidden = true;
@@ -172,7 +178,7 @@
     els.reveal.hidden = true;
     els.back.hidden = false;
     els.answer.blur();
-    setText(els.backText, session.card.back);
+    setProse(els.backText, session.card.back_html);
     setText(els.source, "Source: " + session.card.source.seed + " — " + session.card.source.section);
     markSuggested(session.suggested);
   }
