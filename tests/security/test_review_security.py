@@ -72,13 +72,17 @@ def test_another_persons_rating_cannot_be_undone_or_replayed(app: Flask, client:
     assert _reviews() == 1  # Grace's review is untouched
 
 
-def test_card_text_reaches_the_page_as_text_not_html(app: Flask, client: FlaskClient) -> None:
+def test_card_text_reaches_the_page_escaped(app: Flask, client: FlaskClient) -> None:
     make_bank()
     login(client, make_user())
     card = db.session.get(Card, "gd-update-direction")
     card.front = "<img src=x onerror=alert(1)> $x$"
     db.session.commit()
-    data = client.get("/api/review/next").json
-    assert data["card"]["front"].startswith("<img")  # JSON carries the raw text; review.js sets textContent
+    shown = client.get("/api/review/next").json["card"]
+    assert shown["front"].startswith("<img")  # JSON carries the raw text for API clients
+    assert shown["front_html"] == "<p>&lt;img src=x onerror=alert(1)&gt; $x$</p>"  # what the page inserts
     script = (Path(app.static_folder or "") / "review.js").read_text()
-    assert "innerHTML" not in script and "textContent" in script
+    # The page puts HTML only from the server's escaping renderer into the document, nothing else.
+    assert script.count("innerHTML") == 1
+    inserted = re.findall(r"setProse\(els\.\w+, ([^)]+)\)", script)
+    assert inserted == ["card.front_html", "session.card.back_html"]
