@@ -1,4 +1,4 @@
-"""Server-drawn SVG charts for the progress pages: bars and a calendar heatmap, readable without colour.
+"""Progress-page charts drawn by matplotlib as SVG: bars and a calendar heatmap, readable without colour.
 
 Every bar and cell carries its value as text and in a <title>; emphasis uses hatching as well as shade.
 """
@@ -6,21 +6,40 @@ Every bar and cell carries its value as text and in a <title>; emphasis uses hat
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
 
+import matplotlib as mpl
 from markupsafe import Markup, escape
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.collections import PatchCollection
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from quizapp.srs.stats import DayCount, DrillAttempts, TopicStats
 
 CELL = 13  # heatmap cell size in px (including a 2 px gap)
-HATCH = (
-    '<defs><pattern id="{id}" width="6" height="6" patternUnits="userSpaceOnUse" '
-    'patternTransform="rotate(45)"><rect width="6" height="6" class="chart-hatch-bg"/>'
-    '<line x1="0" y1="0" x2="0" y2="6" class="chart-hatch"/>'
-    "</pattern></defs>"
-)
+FILL, HATCH_BG, HATCH_EDGE, MARKER, AXIS = "#4a6fbf", "#dfe7f7", "#2457c5", "#9a6700", "#5b6475"
+HEAT_GREYS = ("#eeeeee", "#c4c4c4", "#8f8f8f", "#555555", "#1f1f1f")  # light → dark, levels 0–4
+STYLE = {
+    "svg.fonttype": "none",  # text stays <text>: small, selectable, readable by screen readers
+    "svg.hashsalt": "quizapp-progress",  # deterministic ids; each chart's ids are prefixed below
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans"],
+    "font.size": 10,
+    "hatch.linewidth": 1.5,
+    "text.color": "#1d2330",
+    "text.parse_math": False,  # a "$" in a topic or drill title is a dollar sign, not mathtext
+}
+# rc_context swaps matplotlib's process-wide rcParams, so concurrent requests take turns while drawing.
+_DRAWING = threading.Lock()
+_GID = "qzgid-"
 
 
 @dataclass(frozen=True)
@@ -31,74 +50,164 @@ class Bar:
     emphasis: bool = False  # drawn hatched (e.g. below the desired retention)
 
 
-def _svg(width: int, height: int, label: str, body: str) -> Markup:
-    return Markup(
-        f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-        f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg"><title>{escape(label)}</title>'
-        f"{body}</svg>"
+@dataclass
+class _Drawing:
+    """A Figure sized in px (1 pt = 1 px at dpi 72) plus the classes and tooltips to attach to artists."""
+
+    width: float
+    height: float
+    figure: Figure = field(init=False)
+    tags: list[tuple[str, str | None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.figure = Figure(figsize=(self.width / 72, self.height / 72), dpi=72, facecolor="none")
+
+    def axes(self, left: float, top: float, right: float, bottom: float) -> Axes:
+        """Axes placed by px margins from the figure's edges."""
+        w, h = self.width, self.height
+        box = (left / w, bottom / h, (w - left - right) / w, (h - top - bottom) / h)
+        return self.figure.add_axes(box, facecolor="none")
+
+    def tag(self, artist: Artist, css_class: str, title: str | None = None) -> None:
+        artist.set_gid(f"{_GID}{len(self.tags)}")
+        self.tags.append((css_class, title))
+
+    def link(self, css_class: str, title: str) -> str:
+        """A marker URL for one item of a collection; the SVG's <a> for it becomes a classed, titled <g>."""
+        self.tags.append((css_class, title))
+        return f"#{_GID}{len(self.tags) - 1}"
+
+
+@contextmanager
+def _drawing(width: float, height: float) -> Iterator[_Drawing]:
+    with _DRAWING, mpl.rc_context(STYLE):
+        yield _Drawing(width, height)
+
+
+def _svg(drawing: _Drawing, label: str) -> Markup:
+    """Save the figure as SVG and make it an accessible inline image with page-unique ids."""
+    buffer = io.StringIO()
+    drawing.figure.savefig(buffer, format="svg", metadata={"Date": None})
+    svg = buffer.getvalue()
+    svg = re.sub(r"\s*\n\s*", " ", svg[svg.index("<svg") :]).replace("> <", "><")  # unindent: bytes only
+    # matplotlib's <style> says *{stroke-linejoin...}: inline, it would apply to the whole page. The root's
+    # attributes below set the same defaults for this chart alone.
+    svg = re.sub(r'<style type="text/css">\*\{[^}]*\}</style>', "", svg)
+    prefix = "c" + re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")[:40]
+    referenced = {name for pair in re.findall(_REFERENCE, svg) for name in pair if name}
+    # Rewrite inside tags only, never in text content (labels come from the question bank).
+    svg = re.sub(r"<[^<>]+>", lambda tag: _rewrite_tag(tag[0], drawing.tags, referenced, prefix), svg)
+    root = (
+        f'<svg class="chart" width="{drawing.width:g}" height="{drawing.height:g}" '
+        f'viewBox="0 0 {drawing.width:g} {drawing.height:g}" role="img" aria-label="{escape(label)}" '
+        'stroke-linejoin="round" stroke-linecap="butt" '
+        'xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" version="1.1">'
+        f"<title>{escape(label)}</title>"
     )
+    return Markup(root + svg[svg.index(">") + 1 :])
+
+
+_REFERENCE = r'url\(#([^)]+)\)|xlink:href="#([^"]+)"'
+
+
+def _rewrite_tag(tag: str, tags: list[tuple[str, str | None]], referenced: set[str], prefix: str) -> str:
+    """Tagged artists' groups get their class and <title>; ids are dropped or made unique to this chart.
+
+    Ids nothing refers to go; the rest (clip paths, hatch patterns) get the chart's prefix, so several
+    charts on one page never share an id. Texts lose matplotlib's no-op rotation (bytes only).
+    """
+    tagged = re.fullmatch(r'<(?:g id|a xlink:href)="#?' + _GID + r'(\d+)"(?: target="_blank")?>', tag)
+    if tagged:
+        css_class, title = tags[int(tagged[1])]
+        return f'<g class="{css_class}">' + (f"<title>{escape(title)}</title>" if title else "")
+    if tag == "</a>":
+        return "</g>"  # the only links are the collection items' markers above
+    tag = re.sub(r' transform="rotate\(-0 [^"]*\)"', "", tag)
+    tag = re.sub(r' id="([^"]+)"', lambda m: f' id="{prefix}-{m[1]}"' if m[1] in referenced else "", tag)
+    tag = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}-{m[1]})", tag)
+    return re.sub(r'xlink:href="#([^"]+)"', lambda m: f'xlink:href="#{prefix}-{m[1]}"', tag)
+
+
+def _rectangle(ax: Axes, corner: tuple[float, float], width: float, height: float, **style: Any) -> Artist:
+    # add_artist, not add_patch or bar(): the limits are set by hand, and updating them per bar is slow.
+    return ax.add_artist(Rectangle(corner, width, height, clip_on=False, **style))
+
+
+def _bare(ax: Axes, *keep: str) -> None:
+    for side, spine in ax.spines.items():
+        spine.set_visible(side in keep)
+        spine.set_color(AXIS)
 
 
 def column_chart(title: str, bars: Sequence[Bar], *, tick_every: int = 5, height: int = 180) -> Markup:
     """Vertical bars with the value printed above each non-empty bar and every `tick_every`-th label below."""
-    slot, top, bottom, left = 22, 18, 34, 8
-    width = left * 2 + slot * max(len(bars), 1)
+    slot, top, bottom, side = 22, 18, 34, 8
+    width = side * 2 + slot * max(len(bars), 1)
     peak = max((bar.value for bar in bars), default=0) or 1
-    plot = height - top - bottom
-    parts = []
-    for index, bar in enumerate(bars):
-        x = left + index * slot
-        h = round(plot * bar.value / peak)
-        y = top + plot - h
-        parts.append(
-            f'<g class="chart-bar"><title>{escape(bar.label)}: {escape(bar.text)}</title>'
-            f'<rect x="{x + 3}" y="{y}" width="{slot - 6}" height="{h}" class="chart-fill"/>'
-        )
-        if bar.value:
-            parts.append(
-                f'<text x="{x + slot / 2}" y="{y - 4}" class="chart-value">{escape(bar.text)}</text>'
-            )
-        if index % tick_every == 0:
-            parts.append(
-                f'<text x="{x + slot / 2}" y="{height - bottom + 14}" class="chart-tick">'
-                f"{escape(bar.label)}</text>"
-            )
-        parts.append("</g>")
-    parts.append(
-        f'<line x1="{left}" y1="{top + plot}" x2="{width - left}" y2="{top + plot}" class="chart-axis"/>'
-    )
-    return _svg(width, height, title, "".join(parts))
+    with _drawing(width, height) as drawing:
+        ax = drawing.axes(side, top, side, bottom)
+        ax.set_xlim(-0.5, max(len(bars), 1) - 0.5)
+        ax.set_ylim(0, peak)
+        _bare(ax, "bottom")
+        ax.yaxis.set_visible(False)
+        ax.tick_params(axis="x", colors=AXIS, labelcolor="#1d2330", labelsize=10, length=3)
+        ticks = range(0, len(bars), tick_every)
+        ax.set_xticks(list(ticks), [bars[index].label for index in ticks])
+        for index, bar in enumerate(bars):
+            patch = _rectangle(ax, (index - 8 / slot, 0), 16 / slot, bar.value, color=FILL)
+            drawing.tag(patch, "chart-bar", f"{bar.label}: {bar.text}")
+            if bar.value:
+                text = ax.text(index, bar.value, bar.text, ha="center", va="bottom", clip_on=False)
+                drawing.tag(text, "chart-value")
+        return _svg(drawing, title)
 
 
 def bar_chart(
     title: str, bars: Sequence[Bar], *, maximum: float, marker: tuple[float, str] | None = None
 ) -> Markup:
     """Horizontal bars, one row per label, value text at the bar's end; `marker` draws a labelled rule."""
-    row, plot_w, top = 24, 300, 22
+    row, plot_w = 24, 300
+    top = 22 if marker is not None else 6  # room above the bars for the marker's label
     # Labels are right-aligned against the bars; size their column to the longest (11px text ≈ 6.5px/char).
     label_w = max(120, 14 + round(6.5 * max((len(bar.label) for bar in bars), default=0)))
     width, height = label_w + plot_w + 180, top + row * max(len(bars), 1) + 8
-    pattern = "hatch-" + re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
-    parts = [HATCH.format(id=pattern)]
-    for index, bar in enumerate(bars):
-        y = top + index * row
-        w = round(plot_w * min(bar.value, maximum) / maximum) if maximum else 0
-        fill = (
-            f'style="fill:url(#{pattern})" class="chart-emphasis"' if bar.emphasis else 'class="chart-fill"'
-        )
-        parts.append(
-            f'<g class="chart-bar"><title>{escape(bar.label)}: {escape(bar.text)}</title>'
-            f'<text x="{label_w - 6}" y="{y + 15}" class="chart-label">{escape(bar.label)}</text>'
-            f'<rect x="{label_w}" y="{y + 3}" width="{w}" height="{row - 8}" {fill}/>'
-            f'<text x="{label_w + w + 5}" y="{y + 15}" class="chart-value-end">{escape(bar.text)}</text></g>'
-        )
-    if marker is not None:
-        x = label_w + round(plot_w * marker[0] / maximum)
-        parts.append(
-            f'<line x1="{x}" y1="{top - 4}" x2="{x}" y2="{height - 4}" class="chart-marker"/>'
-            f'<text x="{x}" y="{top - 8}" class="chart-marker-label">{escape(marker[1])}</text>'
-        )
-    return _svg(width, height, title, "".join(parts))
+    scale = maximum or 1
+    with _drawing(width, height) as drawing:
+        ax = drawing.axes(label_w, top, 180, 8)
+        ax.set_xlim(0, scale)
+        ax.set_ylim(max(len(bars), 1) - 0.5, -0.5)
+        _bare(ax, "left")
+        ax.xaxis.set_visible(False)
+        ax.tick_params(axis="y", length=0, labelsize=11, pad=6)
+        ax.set_yticks(range(len(bars)), [bar.label for bar in bars])
+        for index, bar in enumerate(bars):
+            _horizontal_bar(drawing, ax, index, bar, min(bar.value, scale), scale)
+        if marker is not None:
+            _target_line(drawing, ax, marker)
+        return _svg(drawing, title)
+
+
+def _horizontal_bar(drawing: _Drawing, ax: Axes, index: int, bar: Bar, length: float, scale: float) -> None:
+    """One bar from the axis, titled, with its value text at its end; emphasis is hatched."""
+    if bar.emphasis:
+        style = {"facecolor": HATCH_BG, "edgecolor": HATCH_EDGE, "hatch": "//", "linewidth": 1}
+    else:
+        style = {"color": FILL}
+    patch = _rectangle(ax, (0, index - 1 / 3), length, 2 / 3, **style)
+    drawing.tag(patch, "chart-emphasis" if bar.emphasis else "chart-bar", f"{bar.label}: {bar.text}")
+    # A page-coloured box behind the value keeps it legible where it crosses the target line.
+    box = {"facecolor": "#fafbfc", "edgecolor": "none", "pad": 1}
+    text = ax.text(length + scale * 0.015, index, bar.text, va="center", size=11, bbox=box, clip_on=False)
+    drawing.tag(text, "chart-value-end")
+
+
+def _target_line(drawing: _Drawing, ax: Axes, marker: tuple[float, str]) -> None:
+    position, label = marker
+    line = ax.axvline(position, color=MARKER, linewidth=1.5, linestyle=(0, (4, 3)), clip_on=False)
+    drawing.tag(line, "chart-marker", label)
+    top = ax.get_ylim()[1]
+    text = ax.text(position, top - 0.15, label, ha="center", va="bottom", color=MARKER, clip_on=False)
+    drawing.tag(text, "chart-marker-label")
 
 
 def forecast_chart(forecast: Sequence[DayCount]) -> Markup:
@@ -165,32 +274,43 @@ def heat_level(count: int) -> int:
 
 
 def calendar_heatmap(days: Sequence[DayCount]) -> Markup:
-    """Weeks as columns (Monday on top); each day shows its count as text, shade and <title>."""
+    """Weeks as columns (Monday on top); each day shows its count as text, grey shade and <title>."""
     if not days:
-        return _svg(10, 10, "No reviews yet", "")
+        with _drawing(120, 16) as drawing:
+            drawing.figure.text(0, 0.5, "No reviews yet", va="center")
+            return _svg(drawing, "No reviews yet")
     top, left = 18, 30
-    weeks = (len(days) + days[0].day.weekday() + 6) // 7
-    width, height = left + weeks * CELL + 4, top + 7 * CELL + 4
-    parts = [
-        f'<text x="0" y="{top + row * CELL + 10}" class="chart-tick-left">{name}</text>'
-        for row, name in ((0, "Mon"), (2, "Wed"), (4, "Fri"), (6, "Sun"))
-    ]
     first_weekday = days[0].day.weekday()
-    for index, entry in enumerate(days):
-        column, row = divmod(index + first_weekday, 7)
-        x, y = left + column * CELL, top + row * CELL
-        if entry.day.day == 1 or (index == 0 and entry.day.day <= 14):
-            parts.append(
-                f'<text x="{x}" y="{top - 6}" class="chart-tick-month">{entry.day.strftime("%b")}</text>'
-            )
-        noun = "review" if entry.count == 1 else "reviews"
-        parts.append(
-            f'<g class="heat-cell"><title>{entry.day.isoformat()}: {entry.count} {noun}</title>'
-            f'<rect x="{x}" y="{y}" width="{CELL - 2}" height="{CELL - 2}" '
-            f'class="heat-{heat_level(entry.count)}"/>'
-        )
-        if entry.count:
-            label = str(entry.count) if entry.count < 100 else "99+"
-            parts.append(f'<text x="{x + (CELL - 2) / 2}" y="{y + 8.5}" class="heat-count">{label}</text>')
-        parts.append("</g>")
-    return _svg(width, height, "Reviews per day over the last year", "".join(parts))
+    weeks = (len(days) + first_weekday + 6) // 7
+    with _drawing(left + weeks * CELL + 4, top + 7 * CELL + 4) as drawing:
+        ax = drawing.axes(left, top, 4, 4)
+        ax.set_xlim(0, weeks)
+        ax.set_ylim(7, 0)
+        ax.set_axis_off()
+        for row, name in ((0, "Mon"), (2, "Wed"), (4, "Fri"), (6, "Sun")):
+            ax.text(-0.2, row + 0.45, name, ha="right", va="center", size=10, color=AXIS, clip_on=False)
+        cells, shades, links = [], [], []
+        side = (CELL - 2) / CELL
+        for index, entry in enumerate(days):
+            column, row = divmod(index + first_weekday, 7)
+            if entry.day.day == 1 or (index == 0 and entry.day.day <= 14):
+                month = entry.day.strftime("%b")
+                ax.text(column, -0.35, month, va="bottom", size=10, color=AXIS, clip_on=False)
+            cells.append(Rectangle((column, row), side, side))
+            shades.append(HEAT_GREYS[heat_level(entry.count)])
+            noun = "review" if entry.count == 1 else "reviews"
+            links.append(drawing.link("heat-cell", f"{entry.day.isoformat()}: {entry.count} {noun}"))
+            if entry.count:
+                _heat_count(drawing, ax, column + side / 2, row + side / 2, entry.count)
+        # One collection draws the squares far faster than one patch each; its per-item URLs become the
+        # squares' <title>s (see _rewrite_tag).
+        squares = PatchCollection(cells, facecolors=shades, linewidths=0, clip_on=False, urls=links)
+        ax.add_collection(squares, autolim=False)
+        return _svg(drawing, "Reviews per day over the last year")
+
+
+def _heat_count(drawing: _Drawing, ax: Axes, x: float, y: float, count: int) -> None:
+    label = str(count) if count < 100 else "99+"
+    ink = "#ffffff" if heat_level(count) >= 3 else "#111111"
+    text = ax.text(x, y, label, ha="center", va="center", size=6.5, color=ink, clip_on=False)
+    drawing.tag(text, "heat-count")
