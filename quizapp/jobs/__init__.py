@@ -12,7 +12,7 @@ from flask import Flask, current_app
 
 from quizapp.jobs.local_pool import LocalWorkerPool
 
-# Settings of drill submissions and the grading queue; override in app.config (docs/readme/drills.md).
+# Settings of drill submissions and the grading queue; override in app.config (README, "Drills").
 DEFAULTS: dict[str, str | int | float] = {
     "GRADING_QUEUE_NAME": "quizapp-grading",  # the RQ queue (with QUEUE_URL)
     "SUBMISSIONS_PER_MINUTE": 10,  # per person, Flask-Limiter (Redis storage with QUEUE_URL)
