@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from quizapp.extensions import db
 from quizapp.models import Card, CardState, Drill, Review, Submission, Topic, User, utcnow
-from quizapp.services.review import ReviewResult, review_card
+from quizapp.services.review import ReviewResult, review_card, snapshot
 from quizapp.srs import stats
 from quizapp.srs.stats import CardSnapshot, ProgressReport, ReviewRecord, SubmissionRecord
 
@@ -64,24 +64,6 @@ def card_snapshots(user_id: int, slugs: list[str] | None = None) -> list[CardSna
     if slugs is not None:
         query = query.where(Card.slug.in_(slugs))
     return [snapshot(card, state) for card, state in db.session.execute(query)]
-
-
-def snapshot(card: Card, state: CardState | None) -> CardSnapshot:
-    if state is None:
-        return CardSnapshot(slug=card.slug, topic=card.topic_slug, front=card.front)
-    return CardSnapshot(
-        slug=card.slug,
-        topic=card.topic_slug,
-        front=card.front,
-        state=state.state,
-        step=state.step,
-        stability=state.stability,
-        difficulty=state.difficulty,
-        due=state.due,
-        last_review=state.last_review,
-        reps=state.reps,
-        lapses=state.lapses,
-    )
 
 
 def review_records(user_id: int) -> list[ReviewRecord]:

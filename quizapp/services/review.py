@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fsrs import Scheduler
-from sqlalchemy import ColumnElement, and_, bindparam, exists, func, insert, select, update
+from sqlalchemy import ColumnElement, Row, and_, bindparam, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -213,7 +213,7 @@ def _review_cards(
         )
     # `now=day_end`: the cards due today pass the ordering's due test; the others must be at risk.
     ordered = stats.order_for_interview(
-        [_snapshot(state, card) for state, card in rows.values()],
+        [snapshot(card, state) for state, card in rows.values()],
         interview_at,
         user.desired_retention or 0.9,
         include_not_due=pull_ahead,
@@ -243,10 +243,14 @@ def _interview_moment(user: User, now: dt.datetime) -> dt.datetime | None:
     return moment if moment >= now else None  # a past interview changes nothing
 
 
-def _snapshot(state: CardState, card: Card) -> stats.CardSnapshot:
+def snapshot(card: Card, state: CardState | None) -> stats.CardSnapshot:
+    """A card and the person's state of it as the pure statistics see them (new when `state` is None)."""
+    if state is None:
+        return stats.CardSnapshot(slug=card.slug, topic=card.topic_slug, front=card.front)
     return stats.CardSnapshot(
         slug=card.slug,
         topic=card.topic_slug,
+        front=card.front,
         state=state.state,
         step=state.step,
         stability=state.stability,
@@ -442,17 +446,7 @@ def _card_and_state(user_id: int, card_slug: str) -> tuple[str, _SeenState]:
         raise ReviewError(404, f"There is no card named {card_slug!r}.")
     if found.version is None:
         return found.slug, _SeenState(0, None)
-    state = MemoryState(
-        state=found.state,
-        step=found.step,
-        stability=found.stability,
-        difficulty=found.difficulty,
-        due=found.due,
-        last_review=found.last_review,
-        reps=found.reps or 0,
-        lapses=found.lapses or 0,
-    )
-    return found.slug, _SeenState(found.version, state)
+    return found.slug, _SeenState(found.version, to_memory_state(found))
 
 
 def live_card(card_slug: str) -> Card:
@@ -462,7 +456,8 @@ def live_card(card_slug: str) -> Card:
     return card
 
 
-def to_memory_state(row: CardState) -> MemoryState:
+def to_memory_state(row: CardState | Row[Any]) -> MemoryState:
+    """The FSRS memory state of a card-state row (an ORM object or a plain result row with its columns)."""
     return MemoryState(
         state=row.state,
         step=row.step,
