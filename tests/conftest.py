@@ -17,6 +17,7 @@ from support.accounts import AuthActions
 from support.apps import empty_tables, make_app, migrate
 from support.postgres import create_database, drop_database
 
+from quizapp import jobs
 from quizapp.extensions import db
 
 
@@ -45,6 +46,7 @@ def app(database_urls: dict[str, str], backend: str) -> Iterator[Flask]:
     with app.app_context():
         empty_tables()
         yield app
+        jobs.shutdown(app)  # a grading pool a drills request started must not outlive its test database
         db.session.remove()
         db.engine.dispose()
 
