@@ -42,6 +42,25 @@ def _username_attributes() -> dict[str, Any]:
     }
 
 
+def _new_password_field(label: str) -> PasswordField:
+    """A password being chosen (register, change): the length rules shown and enforced by the browser too."""
+    return PasswordField(
+        label,
+        validators=[InputRequired(REQUIRED)],
+        description=f"At least {accounts.PASSWORD_MIN} characters.",
+        render_kw={"autocomplete": "new-password", "maxlength": accounts.PASSWORD_MAX},
+    )
+
+
+def _confirm_password_field(label: str) -> PasswordField:
+    """The repeat of a new password, which must equal the form's `password` field."""
+    return PasswordField(
+        label,
+        validators=[InputRequired(REQUIRED), EqualTo("password", "The two passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
 class RegisterForm(FlaskForm):
     username = StringField(
         "Username",
@@ -50,17 +69,8 @@ class RegisterForm(FlaskForm):
         "or hyphens. Not case-sensitive.",
         render_kw=_username_attributes(),
     )
-    password = PasswordField(
-        "Password",
-        validators=[InputRequired(REQUIRED)],
-        description=f"At least {accounts.PASSWORD_MIN} characters.",
-        render_kw={"autocomplete": "new-password", "maxlength": accounts.PASSWORD_MAX},
-    )
-    confirm = PasswordField(
-        "Repeat the password",
-        validators=[InputRequired(REQUIRED), EqualTo("password", "The two passwords differ.")],
-        render_kw={"autocomplete": "new-password"},
-    )
+    password = _new_password_field("Password")
+    confirm = _confirm_password_field("Repeat the password")
     # Filled in by static/auth.js with the browser's time zone, so days start at the person's midnight.
     timezone = HiddenField()
 
@@ -129,17 +139,8 @@ class PasswordForm(FlaskForm):
         validators=[InputRequired(REQUIRED)],
         render_kw={"autocomplete": "current-password"},
     )
-    password = PasswordField(
-        "New password",
-        validators=[InputRequired(REQUIRED)],
-        description=f"At least {accounts.PASSWORD_MIN} characters.",
-        render_kw={"autocomplete": "new-password", "maxlength": accounts.PASSWORD_MAX},
-    )
-    confirm = PasswordField(
-        "Repeat the new password",
-        validators=[InputRequired(REQUIRED), EqualTo("password", "The two passwords differ.")],
-        render_kw={"autocomplete": "new-password"},
-    )
+    password = _new_password_field("New password")
+    confirm = _confirm_password_field("Repeat the new password")
 
 
 def show_errors(form: FlaskForm, error: accounts.AccountError) -> None:
