@@ -12,7 +12,7 @@ import sympy
 
 from quizapp.answers import numeric
 from quizapp.answers.equivalence import CheckerUnavailable, equivalent
-from quizapp.answers.symbolic import AnswerError, parse_expression
+from quizapp.answers.symbolic import AnswerError, parse_expression, symbol_assumptions
 
 
 @dataclass(frozen=True)
@@ -54,15 +54,16 @@ def check_numeric(spec: dict[str, Any], typed: str) -> AnswerCheck:
         return AnswerCheck(False, f"This card's answer is misconfigured: {error}", "", "")
     expected_latex = numeric.number_latex(expected.value, expected.unit)
     try:
-        value = numeric.parse_number(typed)
+        value = numeric.read_answer(expected, typed)
     except AnswerError as error:
         return AnswerCheck(False, str(error), expected_latex, "")
-    shown = numeric.format_number(value)
+    shown = numeric.format_number(value) + (f" {expected.unit}" if expected.unit else "")
     if numeric.within_tolerance(expected, value):
         return AnswerCheck(True, f"Correct: {shown}.", expected_latex, shown)
     margin = numeric.format_number(expected.allowed_error())
     message = (
         f"Not quite: {shown} is off; the answer is {numeric.format_number(expected.value)} (± {margin})."
+        + numeric.percent_hint(expected, value)
     )
     return AnswerCheck(False, message, expected_latex, shown)
 
@@ -70,17 +71,18 @@ def check_numeric(spec: dict[str, Any], typed: str) -> AnswerCheck:
 def check_symbolic(spec: dict[str, Any], typed: str) -> AnswerCheck:
     symbols = [str(name) for name in spec.get("symbols") or []]
     try:
-        expected = parse_expression(str(spec.get("expr", "")), symbols)
+        assumptions = symbol_assumptions(spec)
+        expected = parse_expression(str(spec.get("expr", "")), symbols, assumptions)
     except AnswerError as error:
         return AnswerCheck(False, f"This card's answer is misconfigured: {error}", "", "")
     expected_latex = sympy.latex(expected)
     try:
-        given = parse_expression(typed, symbols)
+        given = parse_expression(typed, symbols, assumptions)
     except AnswerError as error:
         return AnswerCheck(False, str(error), expected_latex, "")
     normalized = sympy.sstr(given)
     try:
-        outcome = equivalent(str(spec["expr"]), typed, symbols)
+        outcome = equivalent(str(spec["expr"]), typed, symbols, assumptions)
     except CheckerUnavailable:
         return AnswerCheck(
             False,

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 Outcome = Literal["equal", "different", "timeout"]
@@ -31,10 +31,20 @@ class CheckerUnavailable(RuntimeError):
 
 
 def equivalent(
-    expected: str, typed: str, symbols: Sequence[str], time_limit_s: float = DEFAULT_TIME_LIMIT_S
+    expected: str,
+    typed: str,
+    symbols: Sequence[str],
+    assumptions: Mapping[str, str] | None = None,
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
 ) -> Outcome:
-    """Compare two expression texts (already screened by parse_expression) in `symbols`."""
-    request = {"expected": expected, "typed": typed, "symbols": list(symbols)}
+    """Compare two expression texts (already screened by parse_expression) in `symbols`, whose declared
+    `assumptions` (symbol -> positive | nonnegative | nonzero) restrict the points tried."""
+    request = {
+        "expected": expected,
+        "typed": typed,
+        "symbols": list(symbols),
+        "assumptions": dict(assumptions or {}),
+    }
     return _WORKER.decide(request, time_limit_s)
 
 

@@ -9,6 +9,7 @@ from quizapp.bank.check import check_bank, checked_bank
 from quizapp.bank.model import (
     CARD_KINDS,
     TAGS,
+    AnswerExample,
     Bank,
     BankError,
     CardSpec,
@@ -24,6 +25,7 @@ from quizapp.bank.parse import read_bank
 __all__ = [
     "CARD_KINDS",
     "TAGS",
+    "AnswerExample",
     "Bank",
     "BankError",
     "CardSpec",

@@ -1,7 +1,8 @@
 """check_bank(): everything that must hold across the bank's files before it may be loaded.
 
 Schema (via parse), unique slugs, cited seeds and sections, KaTeX-parsable math, typed answers that can be
-checked, code cards and drills that point at each other, and coverage of every seed item.
+checked (and judge each card's `accept:` / `reject:` examples as the review page would), code cards and
+drills that point at each other, and coverage of every seed item.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 
-from quizapp.answers import AnswerError, parse_expression
+from quizapp.answers import AnswerError, check_answer, parse_expression
 from quizapp.answers.numeric import NumericSpec
+from quizapp.answers.symbolic import symbol_assumptions
 from quizapp.bank.latex import Formula, check_formulas, extract_formulas
 from quizapp.bank.model import Bank, BankError, CardSpec, Located, MathText, SourceRef
 from quizapp.bank.parse import DRILLS_FOLDER, read_bank
@@ -38,6 +40,7 @@ def checked_bank(
     errors += duplicate_slug_errors(bank)
     errors += source_errors(bank, seeds_dir, require_seeds=require_seeds)
     errors += answer_errors(bank)
+    errors += example_errors(bank)
     errors += link_errors(bank)
     errors += drill_file_errors(questions_dir)
     errors += math_errors(bank)
@@ -128,10 +131,14 @@ def answer_errors(bank: Bank) -> list[BankError]:
     for card in bank.cards:
         if card.answer is None or card.answer_where is None:
             continue
-        problem = _numeric_problem(card) if card.kind == "numeric" else _symbolic_problem(card)
+        problem = _answer_problem(card)
         if problem:
             errors.append(_error(card.answer_where, f"card {card.slug!r}: {problem}"))
     return errors
+
+
+def _answer_problem(card: CardSpec) -> str:
+    return _numeric_problem(card) if card.kind == "numeric" else _symbolic_problem(card)
 
 
 def _numeric_problem(card: CardSpec) -> str:
@@ -164,7 +171,7 @@ def _symbolic_problem(card: CardSpec) -> str:
     if not isinstance(symbols, list) or not symbols or not all(isinstance(s, str) for s in symbols):
         return "a symbolic answer needs `symbols`, a non-empty list of names"
     try:
-        parsed = parse_expression(expr, symbols)
+        parsed = parse_expression(expr, symbols, symbol_assumptions(answer))
     except AnswerError as error:
         return f"`expr` does not parse: {error}"
     used = {str(symbol) for symbol in parsed.free_symbols}
@@ -172,6 +179,24 @@ def _symbolic_problem(card: CardSpec) -> str:
     if unused:
         return f"symbol(s) {', '.join(unused)} are declared but not used in `expr`"
     return ""
+
+
+def example_errors(bank: Bank) -> list[BankError]:
+    """Each `accept:` example must be judged right and each `reject:` example wrong by check_answer, the
+    function the review page calls, so the bank proves its own answers and tolerances. A card whose answer
+    spec is broken is left out (answer_errors reports it)."""
+    errors = []
+    for card in bank.cards:
+        if card.answer is None or _answer_problem(card):
+            continue
+        spec = card.answer_for_storage() or {}
+        for example, wanted in [(e, True) for e in card.accept] + [(e, False) for e in card.reject]:
+            check = check_answer(card.kind, spec, example.text)
+            if check.correct != wanted:
+                listed, judged = ("accept", "wrong") if wanted else ("reject", "right")
+                message = f"card {card.slug!r}: {listed} {example.text!r} is judged {judged}: {check.message}"
+                errors.append(_error(example.where, message))
+    return errors
 
 
 def link_errors(bank: Bank) -> list[BankError]:

@@ -63,6 +63,14 @@ class MathText:
 
 
 @dataclass(frozen=True)
+class AnswerExample:
+    """A typed answer the bank expects the checker to accept (or reject), with where it was written."""
+
+    text: str
+    where: Located
+
+
+@dataclass(frozen=True)
 class CardSpec:
     slug: str
     topic: str
@@ -76,6 +84,9 @@ class CardSpec:
     answer: dict[str, Any] | None = None
     answer_where: Located | None = None
     drill: str | None = None
+    # Natural forms of the right answer and common wrong ones, run through the review page's checker.
+    accept: tuple[AnswerExample, ...] = ()
+    reject: tuple[AnswerExample, ...] = ()
 
     def answer_for_storage(self) -> dict[str, Any] | None:
         """The answer spec as the review service receives it (numeric units travel inside it)."""
