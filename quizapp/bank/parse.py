@@ -166,6 +166,10 @@ def _answer_examples(
         return ()
     value = raw.get(key)
     wanted = MIN_EXAMPLES[key]
+    if value is None:
+        kinds = "natural forms of the right answer" if key == "accept" else "common wrong answers"
+        errors.at(raw.line, f"a {kind} card needs `{key}:`, a list of at least {wanted} {kinds}")
+        return ()
     plain = (str, int, float)
     if not isinstance(value, LineList) or not all(
         isinstance(item, plain) and not isinstance(item, bool) and str(item).strip() for item in value

@@ -74,7 +74,7 @@ def load_bank(questions_dir: Path | str | None = None, seeds_dir: Path | str | N
     check finds errors, before anything is written. Defaults: QUESTIONS_DIR and SEEDS_DIR from config."""
     questions_dir = Path(questions_dir or current_app.config["QUESTIONS_DIR"])
     seeds_dir = Path(seeds_dir or current_app.config["SEEDS_DIR"])
-    bank, problems = checked_bank(questions_dir, seeds_dir)
+    bank, problems = checked_bank(questions_dir, seeds_dir, judge_examples=False)
     errors = [problem for problem in problems if problem.is_error]
     if errors:
         raise BankCheckFailed(errors)
