@@ -57,15 +57,16 @@ def check_numeric(spec: dict[str, Any], typed: str) -> AnswerCheck:
         value = numeric.read_answer(expected, typed)
     except AnswerError as error:
         return AnswerCheck(False, str(error), expected_latex, "")
-    shown = numeric.format_number(value) + (f" {expected.unit}" if expected.unit else "")
+    normalized = numeric.format_number(value)
+    shown = f"{normalized} {expected.unit}" if expected.unit else normalized
     if numeric.within_tolerance(expected, value):
-        return AnswerCheck(True, f"Correct: {shown}.", expected_latex, shown)
+        return AnswerCheck(True, f"Correct: {shown}.", expected_latex, normalized)
     margin = numeric.format_number(expected.allowed_error())
     message = (
         f"Not quite: {shown} is off; the answer is {numeric.format_number(expected.value)} (± {margin})."
         + numeric.percent_hint(expected, value)
     )
-    return AnswerCheck(False, message, expected_latex, shown)
+    return AnswerCheck(False, message, expected_latex, normalized)
 
 
 def check_symbolic(spec: dict[str, Any], typed: str) -> AnswerCheck:

@@ -34,7 +34,7 @@ def card_yaml(slug: str, front: str = "What does momentum add?", kind: str = "ba
     return "\n".join(lines) + "\n" + textwrap.indent(extra, "    ")
 
 
-NUMERIC = "answer: {value: 10, tolerance: 0.5}\nunit: steps\n"
+NUMERIC = 'answer: {value: 10, tolerance: 0.5}\nunit: steps\naccept: ["10", "10 steps"]\nreject: ["9"]\n'
 
 
 def write_bank(folder: Path, cards: list[str], covered: list[str] | None = None) -> Path:
