@@ -71,6 +71,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(review_bp)
     app.register_blueprint(review_api_bp)
 
+    from quizapp.api.cards import bp as cards_api_bp
+    from quizapp.cards import bp as cards_bp
+
+    app.register_blueprint(cards_bp)
+    app.register_blueprint(cards_api_bp)
+
 
 def register_errorhandlers(app: Flask) -> None:
     from quizapp.errors import register

@@ -29,9 +29,18 @@ def register(app: Flask) -> None:
 
 def _commands() -> list[click.Command]:
     # Each room's command group is imported here, lazily, so `quizapp --help` stays fast.
+    from quizapp.cards.cli import cards_group
     from quizapp.grader.cli import drills_group, grade_command
     from quizapp.jobs.cli import worker_command
     from quizapp.progress.cli import export_command, import_command
     from quizapp.questions.cli import questions_group
 
-    return [worker_command, export_command, import_command, grade_command, drills_group, questions_group]
+    return [
+        worker_command,
+        export_command,
+        import_command,
+        grade_command,
+        drills_group,
+        questions_group,
+        cards_group,
+    ]

@@ -5,6 +5,8 @@ Every record keeps the file and line it came from so errors can point at them.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +21,12 @@ TAGS = (
     "default",
     "concept",
 )
+
+
+def content_version(kind: str, front: str, back: str, answer: dict[str, Any] | None) -> str:
+    """A short hash of what a learner sees and is judged against: it changes whenever a fix does."""
+    content = json.dumps([kind, front.strip(), back.strip(), answer], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(content.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

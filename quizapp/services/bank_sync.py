@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from quizapp.bank import Bank, BankError, CardSpec, DrillEntry, checked_bank
 from quizapp.bank.model import Topic as TopicSpec
+from quizapp.bank.model import content_version
 from quizapp.extensions import db
 from quizapp.models import Card, Drill, Topic
 
@@ -116,12 +117,14 @@ def _sync_cards(cards: Iterable[CardSpec], counts: SyncCounts) -> None:
 
 def card_values(spec: CardSpec) -> dict[str, Any]:
     """The Card columns the bank decides, as plain JSON-able values."""
+    front, back, answer = spec.front.text.strip(), spec.back.text.strip(), _plain(spec.answer_for_storage())
     return {
         "topic_slug": spec.topic,
         "kind": spec.kind,
-        "front": spec.front.text.strip(),
-        "back": spec.back.text.strip(),
-        "answer": _plain(spec.answer_for_storage()),
+        "front": front,
+        "back": back,
+        "answer": answer,
+        "content_version": content_version(spec.kind, front, back, answer),
         "drill_slug": spec.drill,
         "source_seed": spec.source.seed,
         "source_section": spec.source.section,
