@@ -31,6 +31,8 @@ DRILLS_FOLDER = "drills"
 CARD_KEYS = {"slug", "kind", "front", "back", "source", "tags", "answer", "unit", "drill", "accept", "reject"}
 TOPIC_KEYS = {"slug", "title", "description", "position"}
 ANSWER_KEYS = {"numeric": {"value", "tolerance", "rel_tolerance"}, "symbolic": {"expr", "symbols", "assume"}}
+# The database keeps a card's seed and section in columns of this size (models.Card.source_*).
+MAX_SOURCE_CHARS = 200
 # Every typed-answer card tests itself: at least this many natural right answers and common wrong ones.
 MIN_EXAMPLES = {"accept": 2, "reject": 1}
 
@@ -381,5 +383,8 @@ def _source(raw: LineDict, errors: FileErrors) -> SourceRef | None:
     seed = _text(value, "seed", errors)
     section = _text(value, "section", errors)
     if seed is None or section is None:
+        return None
+    if len(section) > MAX_SOURCE_CHARS or len(seed) > MAX_SOURCE_CHARS:
+        errors.at(raw.line_of("source"), f"a source's seed and section fit in {MAX_SOURCE_CHARS} characters")
         return None
     return SourceRef(seed, section, errors.where(raw.line_of("source")))

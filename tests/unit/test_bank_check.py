@@ -390,7 +390,13 @@ def _assumption_on_an_undeclared_symbol(q: Path) -> tuple[str, int, str]:
     return "basics.yaml", line, "`assume` names 'g'"
 
 
+def _section_too_long(q: Path) -> tuple[str, int, str]:
+    line = edit(q / "basics.yaml", "section: Second heading}", f"section: '{'x' * 201}'}}")
+    return "basics.yaml", line, "fit in 200 characters"
+
+
 BREAKERS: list[Breaker] = [
+    _section_too_long,
     _accept_judged_wrong,
     _accept_in_another_unit,
     _reject_judged_right,
