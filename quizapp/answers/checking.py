@@ -11,7 +11,7 @@ from typing import Any
 import sympy
 
 from quizapp.answers import numeric
-from quizapp.answers.equivalence import CheckerUnavailable, equivalent
+from quizapp.answers.equivalence import DEFAULT_TIME_LIMIT_S, CheckerUnavailable, equivalent
 from quizapp.answers.symbolic import AnswerError, parse_expression, symbol_assumptions
 
 
@@ -34,8 +34,11 @@ class AnswerCheck:
         }
 
 
-def check_answer(kind: str, spec: dict[str, Any], typed: str) -> AnswerCheck:
-    """Check `typed` against a card's answer `spec` (as written in the bank) for `kind` numeric|symbolic."""
+def check_answer(
+    kind: str, spec: dict[str, Any], typed: str, time_limit_s: float = DEFAULT_TIME_LIMIT_S
+) -> AnswerCheck:
+    """Check `typed` against a card's answer `spec` (as written in the bank) for `kind` numeric|symbolic.
+    `time_limit_s` bounds the expression check; the bank check, which no one waits on, allows more."""
     if not isinstance(typed, str):
         return AnswerCheck(False, "Send the answer as text, e.g. 0.1 or 1/(1 - beta).", "", "")
     if not isinstance(spec, dict):
@@ -43,7 +46,7 @@ def check_answer(kind: str, spec: dict[str, Any], typed: str) -> AnswerCheck:
     if kind == "numeric":
         return check_numeric(spec, typed)
     if kind == "symbolic":
-        return check_symbolic(spec, typed)
+        return check_symbolic(spec, typed, time_limit_s)
     return AnswerCheck(False, f"Cards of kind {kind!r} take no typed answer.", "", "")
 
 
@@ -69,7 +72,9 @@ def check_numeric(spec: dict[str, Any], typed: str) -> AnswerCheck:
     return AnswerCheck(False, message, expected_latex, normalized)
 
 
-def check_symbolic(spec: dict[str, Any], typed: str) -> AnswerCheck:
+def check_symbolic(
+    spec: dict[str, Any], typed: str, time_limit_s: float = DEFAULT_TIME_LIMIT_S
+) -> AnswerCheck:
     symbols = [str(name) for name in spec.get("symbols") or []]
     try:
         assumptions = symbol_assumptions(spec)
@@ -83,7 +88,7 @@ def check_symbolic(spec: dict[str, Any], typed: str) -> AnswerCheck:
         return AnswerCheck(False, str(error), expected_latex, "")
     normalized = sympy.sstr(given)
     try:
-        outcome = equivalent(str(spec["expr"]), typed, symbols, assumptions)
+        outcome = equivalent(str(spec["expr"]), typed, symbols, assumptions, time_limit_s)
     except CheckerUnavailable:
         return AnswerCheck(
             False,

@@ -20,6 +20,9 @@ from quizapp.bank.parse import DRILLS_FOLDER, read_bank
 
 # Where problems with the seeds folder as a whole are reported (like "<latex>" for the KaTeX run).
 SEEDS_PLACE = "<seeds>"
+# The review page gives an expression 3 s; judging the bank's examples on a busy CI machine may take longer,
+# and a verdict that depends on the machine's load would make the check flaky.
+EXAMPLE_TIME_LIMIT_S = 30.0
 
 
 def check_bank(questions_dir: Path, seeds_dir: Path, *, require_seeds: bool = False) -> list[BankError]:
@@ -193,7 +196,7 @@ def example_errors(bank: Bank) -> list[BankError]:
             continue
         spec = card.answer_for_storage() or {}
         for example, wanted in [(e, True) for e in card.accept] + [(e, False) for e in card.reject]:
-            check = check_answer(card.kind, spec, example.text)
+            check = check_answer(card.kind, spec, example.text, EXAMPLE_TIME_LIMIT_S)
             if check.correct != wanted:
                 listed, judged = ("accept", "wrong") if wanted else ("reject", "right")
                 message = f"card {card.slug!r}: {listed} {example.text!r} is judged {judged}: {check.message}"
