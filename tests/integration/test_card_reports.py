@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from support.accounts import login, make_user
 from support.apps import make_app
-from support.review_cards import make_bank
+from support.review_cards import bank_with_logged_in_user, make_bank
 
 from quizapp.bank.model import content_version
 from quizapp.extensions import db
@@ -23,10 +23,7 @@ REASON = "The back says 0.9, but PyTorch's RMSprop defaults to alpha=0.99."
 
 @pytest.fixture
 def user(app: Flask, client: FlaskClient) -> User:
-    make_bank()
-    person = make_user()
-    login(client, person)
-    return person
+    return bank_with_logged_in_user(client)
 
 
 def post_report(

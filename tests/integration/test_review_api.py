@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from support.accounts import login, make_user
-from support.review_cards import LIVE_CARDS, make_bank, new_key
+from support.review_cards import LIVE_CARDS, bank_with_logged_in_user, new_key
 
 from quizapp.extensions import db
 from quizapp.models import Card, Review, User
@@ -15,10 +14,7 @@ from quizapp.models import Card, Review, User
 
 @pytest.fixture
 def user(app: Flask, client: FlaskClient) -> User:
-    make_bank()
-    person = make_user()
-    login(client, person)
-    return person
+    return bank_with_logged_in_user(client)
 
 
 def post_review(client: FlaskClient, card: str, rating: object = 3, key: str | None = None, **extra: object):
