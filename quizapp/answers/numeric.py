@@ -131,9 +131,10 @@ def read_answer(spec: NumericSpec, text: str) -> float:
         raise AnswerError(
             f"This card's answer has no unit: type just the number, not {shown} {quantity.unit}."
         )
+    written = f"{shown}%" if spec.is_percent else f"{shown} {spec.unit}"
     raise AnswerError(
-        f"This card's answer is in {spec.unit}, not {quantity.unit}: type the number of {spec.unit} "
-        f"(e.g. {shown} or {shown} {spec.unit})."
+        f"This card's answer is in {spec.unit}, not {quantity.unit}: type the number alone or with "
+        f"the card's unit (e.g. {shown} or {written})."
     )
 
 
