@@ -5,6 +5,7 @@ Views and the CLI call these; every rule about usernames, passwords and schedule
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import zoneinfo
@@ -194,21 +195,14 @@ def update_settings(user: User, settings: Settings, *, today: dt.date | None = N
 def update_study_plan(user: User, choices: StudyPlanChoices, *, today: dt.date | None = None) -> None:
     """Save onboarding's answers (validated like the same fields of the settings page); the other settings
     stay as they are. Commits nothing when a field is wrong."""
-    current = settings_of(user)
-    update_settings(
-        user,
-        Settings(
-            desired_retention=current.desired_retention,
-            new_cards_per_day=current.new_cards_per_day,
-            timezone=choices.timezone,
-            interview_date=choices.interview_date,
-            pull_ahead_for_interview=current.pull_ahead_for_interview,
-            minutes_per_day=choices.minutes_per_day,
-            new_card_order=current.new_card_order,
-            known_topics=choices.known_topics,
-        ),
-        today=today,
+    chosen = dataclasses.replace(
+        settings_of(user),
+        timezone=choices.timezone,
+        interview_date=choices.interview_date,
+        minutes_per_day=choices.minutes_per_day,
+        known_topics=choices.known_topics,
     )
+    update_settings(user, chosen, today=today)
 
 
 def topic_choices() -> list[tuple[str, str]]:

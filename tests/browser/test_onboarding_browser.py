@@ -8,9 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.accounts import PASSWORD
 from support.apps import LiveServer, load_question_bank, migrated_sqlite_app, serving
-from support.browser import chromium_page
+from support.browser import chromium_page, register_and_log_in
 
 pytestmark = pytest.mark.browser
 
@@ -29,21 +28,12 @@ def page(server: LiveServer):
         yield page
 
 
-def register(page, username: str) -> None:
-    page.goto("/auth/register")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.fill("#confirm", PASSWORD)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-
-
 def plan_sentence(page) -> str:
     return " ".join(page.locator("#plan-sentence").inner_text().split())
 
 
 def test_onboarding_makes_the_plan_the_today_page_states(page) -> None:
-    register(page, "ada")
+    register_and_log_in(page, "ada")
     assert page.url.endswith("/welcome")
     assert page.input_value("#timezone") == "America/Sao_Paulo"  # detected by the browser, preselected
     interview = dt.date.today() + dt.timedelta(days=60)
@@ -80,7 +70,7 @@ def test_onboarding_makes_the_plan_the_today_page_states(page) -> None:
 
 
 def test_onboarding_can_be_skipped(page) -> None:
-    register(page, "grace")
+    register_and_log_in(page, "grace")
     with page.expect_navigation():
         page.click("#skip-onboarding")
     sentence = plan_sentence(page)
