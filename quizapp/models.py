@@ -66,6 +66,11 @@ class User(UserMixin, db.Model):
     # Before the interview, also review cards not yet due that would fall below the desired retention by then.
     pull_ahead_for_interview: Mapped[bool] = mapped_column(Boolean, default=False)
     fsrs_parameters: Mapped[list[float] | None] = mapped_column(JSON, nullable=True)
+    # The daily plan's inputs (services/daily.py): study time a day, how unseen cards are ordered, and the
+    # topics the person already knows (their cards are not introduced as new, unless studied by topic).
+    minutes_per_day: Mapped[int] = mapped_column(Integer, default=30)
+    new_card_order: Mapped[str] = mapped_column(String(16), default="mixed")
+    known_topics: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class Topic(db.Model):

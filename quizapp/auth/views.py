@@ -32,9 +32,7 @@ def unauthorized() -> BaseResponse | tuple[object, int]:
 
 
 def _home() -> str:
-    if "review.session" in current_app.view_functions:
-        return url_for("review.session")
-    return url_for("pages.index")
+    return url_for("pages.index")  # the Today page once signed in
 
 
 def _after_login() -> BaseResponse:
@@ -53,7 +51,7 @@ def register() -> str | BaseResponse:
         else:
             login_user(user)
             flash(f"Welcome, {user.username}! Your account is ready.", "success")
-            return _after_login()
+            return redirect(url_for("pages.onboarding"))
     return render_template("auth/register.html", form=form)
 
 

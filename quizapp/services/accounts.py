@@ -5,6 +5,7 @@ Views and the CLI call these; every rule about usernames, passwords and schedule
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import zoneinfo
@@ -16,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from quizapp.extensions import db
-from quizapp.models import User
+from quizapp.models import Topic, User
+from quizapp.srs.new_card_order import NEW_CARD_ORDERS
 
 USERNAME_MIN, USERNAME_MAX = 3, 40
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9._-]+")
@@ -26,6 +28,7 @@ PASSWORD_MIN, PASSWORD_MAX = 8, 256
 RETENTION_MIN, RETENTION_MAX = 0.70, 0.97
 NEW_CARDS_MIN, NEW_CARDS_MAX = 0, 500
 INTERVIEW_MAX_DAYS_AHEAD = 3 * 366
+MINUTES_MIN, MINUTES_MAX = 0, 600
 USERNAME_TAKEN = "That username is taken. Pick another one."
 
 
@@ -46,6 +49,19 @@ class Settings:
     timezone: str
     interview_date: dt.date | None
     pull_ahead_for_interview: bool = False
+    minutes_per_day: int = 30
+    new_card_order: str = "mixed"
+    known_topics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StudyPlanChoices:
+    """What onboarding asks: the daily plan's inputs (also part of the full Settings)."""
+
+    timezone: str
+    interview_date: dt.date | None
+    minutes_per_day: int
+    known_topics: tuple[str, ...] = ()
 
 
 def canonical_username(raw: str) -> str:
@@ -153,6 +169,9 @@ def settings_of(user: User) -> Settings:
         user.timezone,
         user.interview_date,
         bool(user.pull_ahead_for_interview),
+        user.minutes_per_day,
+        user.new_card_order,
+        tuple(user.known_topics or ()),
     )
 
 
@@ -166,8 +185,29 @@ def update_settings(user: User, settings: Settings, *, today: dt.date | None = N
     user.timezone = timezone
     user.interview_date = settings.interview_date
     user.pull_ahead_for_interview = bool(settings.pull_ahead_for_interview)
+    user.minutes_per_day = int(settings.minutes_per_day)
+    user.new_card_order = settings.new_card_order
+    user.known_topics = list(dict.fromkeys(settings.known_topics))
     db.session.commit()
     return settings_of(user)
+
+
+def update_study_plan(user: User, choices: StudyPlanChoices, *, today: dt.date | None = None) -> None:
+    """Save onboarding's answers (validated like the same fields of the settings page); the other settings
+    stay as they are. Commits nothing when a field is wrong."""
+    chosen = dataclasses.replace(
+        settings_of(user),
+        timezone=choices.timezone,
+        interview_date=choices.interview_date,
+        minutes_per_day=choices.minutes_per_day,
+        known_topics=choices.known_topics,
+    )
+    update_settings(user, chosen, today=today)
+
+
+def topic_choices() -> list[tuple[str, str]]:
+    """(slug, title) of every topic in bank order: what a person may mark as already known."""
+    return [(topic.slug, topic.title) for topic in db.session.scalars(select(Topic).order_by(Topic.position))]
 
 
 def _settings_errors(user: User, settings: Settings, today: dt.date | None) -> tuple[dict[str, str], str]:
@@ -185,7 +225,20 @@ def _settings_errors(user: User, settings: Settings, today: dt.date | None) -> t
     today = today or dt.datetime.now(zoneinfo.ZoneInfo(timezone or user.timezone)).date()
     if problem := _interview_date_problem(settings.interview_date, user.interview_date, today):
         errors["interview_date"] = problem
+    errors.update(_plan_errors(settings))
     return errors, timezone or user.timezone
+
+
+def _plan_errors(settings: Settings) -> dict[str, str]:
+    errors = {}
+    if not MINUTES_MIN <= settings.minutes_per_day <= MINUTES_MAX:
+        errors["minutes_per_day"] = f"Choose a number of minutes from {MINUTES_MIN} to {MINUTES_MAX}."
+    if settings.new_card_order not in NEW_CARD_ORDERS:
+        errors["new_card_order"] = "Choose one of the listed orders."
+    known = {slug for slug, _ in topic_choices()}
+    if unknown := [slug for slug in settings.known_topics if slug not in known]:
+        errors["known_topics"] = f"There is no topic named {unknown[0][:64]!r}; pick from the list."
+    return errors
 
 
 def _interview_date_problem(new: dt.date | None, current: dt.date | None, today: dt.date) -> str | None:

@@ -31,6 +31,8 @@ from quizapp.models import (
     UTCDateTime,
     utcnow,
 )
+from quizapp.services import accounts
+from quizapp.srs.new_card_order import MIXED, NEW_CARD_ORDERS
 
 FORMAT = "quizapp-history"
 VERSION = 1
@@ -174,6 +176,7 @@ def _check_settings(values: dict[str, Any], problems: list[str]) -> None:
     retention = values.get("desired_retention")
     if retention is not None and not 0 < retention < 1:
         problems.append("settings.desired_retention: expected a number between 0 and 1")
+    _check_plan_settings(values, problems)
     parameters = values.get("fsrs_parameters")
     if parameters is not None:
         from fsrs import Scheduler
@@ -182,6 +185,19 @@ def _check_settings(values: dict[str, Any], problems: list[str]) -> None:
             Scheduler(parameters=parameters)
         except (TypeError, ValueError) as exc:
             problems.append(f"settings.fsrs_parameters: not valid FSRS weights ({exc})".replace("\n", " "))
+
+
+def _check_plan_settings(values: dict[str, Any], problems: list[str]) -> None:
+    minutes = values.get("minutes_per_day")
+    if minutes is not None and not accounts.MINUTES_MIN <= minutes <= accounts.MINUTES_MAX:
+        problems.append(
+            f"settings.minutes_per_day: expected {accounts.MINUTES_MIN} to {accounts.MINUTES_MAX}"
+        )
+    if values.get("new_card_order", MIXED) not in NEW_CARD_ORDERS:
+        problems.append(f"settings.new_card_order: expected one of {', '.join(NEW_CARD_ORDERS)}")
+    known = values.get("known_topics", [])
+    if not isinstance(known, list) or not all(isinstance(slug, str) for slug in known):
+        problems.append("settings.known_topics: expected a list of topic slugs")
 
 
 def _load_rows(section: str, raw: Any, problems: list[str]) -> list[dict[str, Any]]:
