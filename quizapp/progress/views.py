@@ -181,11 +181,7 @@ def import_upload() -> str | BaseResponse | tuple[str, int]:
         counts = history.import_history(current_user, data)
     except history.HistoryImportError as exc:
         return _import_failed(exc)
-    flash(
-        f"Imported {counts['reviews']} reviews, {counts['card_states']} card states and "
-        f"{counts['submissions']} submissions.",
-        "success",
-    )
+    flash(history.import_summary(counts), "success")
     return redirect(url_for("progress.dashboard"))
 
 
