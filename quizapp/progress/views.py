@@ -235,6 +235,9 @@ def scheduler() -> str:
 def optimize_scheduler() -> BaseResponse | tuple[str, int]:
     try:
         scheduler_tuning.request_optimization(current_user)
+    except scheduler_tuning.OptimizationTooSoon as exc:
+        flash(str(exc), "error")
+        return scheduler(), exc.status
     except scheduler_tuning.OptimizationRefused as exc:
         flash(str(exc), "error")
         return redirect(url_for("progress.scheduler"))
