@@ -190,8 +190,9 @@ def reap_stale_submissions(now: dt.datetime | None = None) -> list[int]:
 
 def reap_lost_jobs(is_backed: Callable[[int], bool], now: dt.datetime | None = None) -> list[int]:
     """Find `queued` rows, older than the staleness limit, that no job in the queue backs (the queue lost
-    them: a Redis key deleted or flushed, an enqueue that failed). Each gets one more delivery (counted as
-    an attempt), or ends as `error` once its attempts are used. Returns the ids to enqueue again."""
+    them: a Redis key deleted or flushed, an enqueue that failed). The lost delivery counts as an attempt:
+    the row is enqueued once more, or ends as `error` once its attempts are used. Returns the ids to enqueue
+    again."""
     now = now or utcnow()
     cutoff = now - dt.timedelta(seconds=float(current_app.config["SUBMISSION_STALE_SECONDS"]))
     waiting = db.session.execute(
@@ -203,7 +204,8 @@ def reap_lost_jobs(is_backed: Callable[[int], bool], now: dt.datetime | None = N
     for submission_id, attempts in waiting:
         if is_backed(submission_id):
             continue
-        retry = attempts < MAX_ATTEMPTS
+        # The lost delivery counts as an attempt: one re-queue, then `error`.
+        retry = attempts + 1 < MAX_ATTEMPTS
         values: dict[str, Any] = (
             {"attempts": attempts + 1}
             if retry

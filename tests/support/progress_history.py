@@ -146,11 +146,21 @@ def seed_history(user: User, now: dt.datetime | None = None) -> dt.datetime:
     return now
 
 
-def seed_long_history(user: User, cards: int = 4, per_card: int = 160) -> int:
-    """Many day-spaced reviews (enough for fsrs's optimiser); returns how many are a day or more apart."""
+LONG_HISTORY_CARDS = [
+    "adam-bias-correction-why",
+    "adam-epsilon-placement",
+    "adam-beta-roles",
+    "gd-update-direction",
+]
+
+
+def seed_long_history(
+    user: User, cards: int = 4, per_card: int = 160, slugs: list[str] = LONG_HISTORY_CARDS
+) -> int:
+    """Many day-spaced reviews (enough for fsrs's optimiser) of `slugs` (default: this module's bank);
+    returns how many are a day or more apart."""
     rng = random.Random(7)
     start = utcnow() - dt.timedelta(days=per_card * 2 + 5)
-    slugs = ["adam-bias-correction-why", "adam-epsilon-placement", "adam-beta-roles", "gd-update-direction"]
     index = 0
     for slug in slugs[:cards]:
         at = start
