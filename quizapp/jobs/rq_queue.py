@@ -43,18 +43,26 @@ def fitting_queue(app: Flask) -> Queue:
     return Queue(app.config["FIT_QUEUE_NAME"], connection=_redis(app))
 
 
+def _enqueue(
+    queue: Queue, body: Callable[[int], str | None], row_id: int, *, job_id: str, timeout: int, what: str
+) -> None:
+    """A job that carries only a row id; finished jobs vanish, failed ones stay a day for inspection."""
+    queue.enqueue(
+        body,
+        row_id,
+        job_id=job_id,
+        job_timeout=timeout,
+        result_ttl=0,
+        failure_ttl=24 * 3600,
+        description=what,
+    )
+
+
 def enqueue_fit(app: Flask, run_id: int) -> None:
     from quizapp.services.scheduler_tuning import FIT_TIMEOUT_SECONDS
 
-    fitting_queue(app).enqueue(
-        run_fit_job,
-        run_id,
-        job_id=f"quizapp-fit-{run_id}",
-        job_timeout=FIT_TIMEOUT_SECONDS,
-        result_ttl=0,
-        failure_ttl=24 * 3600,
-        description=f"fit FSRS weights, run {run_id}",
-    )
+    job_id, what = f"quizapp-fit-{run_id}", f"fit FSRS weights, run {run_id}"
+    _enqueue(fitting_queue(app), run_fit_job, run_id, job_id=job_id, timeout=FIT_TIMEOUT_SECONDS, what=what)
 
 
 def run_fit_job(run_id: int) -> str | None:
@@ -73,15 +81,9 @@ def grading_job_id(submission_id: int) -> str:
 
 
 def enqueue(app: Flask, submission_id: int) -> None:
-    grading_queue(app).enqueue(
-        run_grading_job,
-        submission_id,
-        job_id=grading_job_id(submission_id),
-        job_timeout=int(app.config["SUBMISSION_JOB_TIMEOUT_SECONDS"]),
-        result_ttl=0,
-        failure_ttl=24 * 3600,
-        description=f"grade submission {submission_id}",
-    )
+    timeout = int(app.config["SUBMISSION_JOB_TIMEOUT_SECONDS"])
+    job_id, what = grading_job_id(submission_id), f"grade submission {submission_id}"
+    _enqueue(grading_queue(app), run_grading_job, submission_id, job_id=job_id, timeout=timeout, what=what)
 
 
 def run_grading_job(submission_id: int) -> str | None:

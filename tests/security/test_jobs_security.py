@@ -11,7 +11,7 @@ import datetime as dt
 import os
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from flask import Flask
@@ -73,6 +73,11 @@ def test_fits_run_one_at_a_time_on_a_single_low_priority_thread(app: Flask) -> N
 # ------------------------------------------------------------------------------ Redis: queues and reaper
 
 
+def real_rq(test: Callable[..., None]) -> Callable[..., None]:
+    """Marks a test that runs real RQ workers' code against PostgreSQL and Redis."""
+    return pytest.mark.postgres(pytest.mark.redis(pytest.mark.slow(test)))
+
+
 @pytest.fixture
 def redis_web(database_urls: dict[str, str]) -> Iterator[Flask]:
     """The web side with RQ on PostgreSQL, on queues of its own; the bank loaded for real drills."""
@@ -93,6 +98,13 @@ def redis_web(database_urls: dict[str, str]) -> Iterator[Flask]:
             queue.delete(delete_jobs=True)
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def ada(redis_web: Flask) -> FlaskClient:
+    client = redis_web.test_client()
+    sign_up(client, "ada")
+    return client
 
 
 def _submit(client: FlaskClient) -> tuple[int, int]:
@@ -126,14 +138,13 @@ def _run_worker_burst(app: Flask) -> None:
     db.session.remove()
 
 
-@pytest.mark.postgres
-@pytest.mark.redis
-@pytest.mark.slow
-def test_a_queued_row_whose_queue_key_was_deleted_is_requeued_then_graded(redis_web: Flask) -> None:
+@real_rq
+def test_a_queued_row_whose_queue_key_was_deleted_is_requeued_then_graded(
+    redis_web: Flask, ada: FlaskClient
+) -> None:
     from quizapp.jobs.rq_queue import grading_queue, recover
 
-    client = redis_web.test_client()
-    sign_up(client, "ada")
+    client = ada
     status, submission_id = _submit(client)
     assert status == 202
     queue = grading_queue(redis_web)
@@ -150,14 +161,13 @@ def test_a_queued_row_whose_queue_key_was_deleted_is_requeued_then_graded(redis_
     assert row.status == "done" and row.outcome == "passed", (row.status, row.error)
 
 
-@pytest.mark.postgres
-@pytest.mark.redis
-@pytest.mark.slow
-def test_a_job_lost_twice_ends_in_error_and_the_drill_accepts_a_new_submission(redis_web: Flask) -> None:
+@real_rq
+def test_a_job_lost_twice_ends_in_error_and_the_drill_accepts_a_new_submission(
+    redis_web: Flask, ada: FlaskClient
+) -> None:
     from quizapp.jobs.rq_queue import grading_job_id, grading_queue, recover
 
-    client = redis_web.test_client()
-    sign_up(client, "ada")
+    client = ada
     _, submission_id = _submit(client)
     connection = grading_queue(redis_web).connection
     _age(submission_id)
@@ -175,14 +185,11 @@ def test_a_job_lost_twice_ends_in_error_and_the_drill_accepts_a_new_submission(r
     assert status == 202 and new_id != submission_id
 
 
-@pytest.mark.postgres
-@pytest.mark.redis
-@pytest.mark.slow
-def test_fit_jobs_use_their_own_queue_and_wait_behind_grading(redis_web: Flask) -> None:
+@real_rq
+def test_fit_jobs_use_their_own_queue_and_wait_behind_grading(redis_web: Flask, ada: FlaskClient) -> None:
     from quizapp.jobs.rq_queue import fitting_queue, grading_queue
 
-    client = redis_web.test_client()
-    sign_up(client, "ada")
+    client = ada
     user = db.session.query(User).filter_by(username="ada").one()
     seed_long_history(user, slugs=[card.slug for card in db.session.query(Card).order_by(Card.slug).limit(4)])
     assert client.post("/progress/scheduler").status_code == 302  # the fit is enqueued first
