@@ -128,6 +128,15 @@ UNFINISHED_SUBMISSION = (
     "Imported submissions are history and are never graded; submit the code again for a verdict."
 )
 UNFINISHED_FIT = "This run had not finished when the history was exported."
+# Times of things that happened cannot lie ahead (beyond a little clock difference between servers): a
+# future-dated row would pass for the latest one and shadow the real ones (e.g. the fit rate limit).
+CLOCK_SKEW = dt.timedelta(minutes=5)
+PAST_TIMES: dict[str, tuple[str, ...]] = {
+    "card_states": ("last_review", "introduced_at"),
+    "reviews": ("reviewed_at",),
+    "submissions": ("created_at", "started_at", "finished_at", "heartbeat_at"),
+    "scheduler_optimizations": ("created_at", "started_at", "finished_at"),
+}
 
 
 def import_history(user: User, data: Any) -> dict[str, int]:
@@ -190,9 +199,15 @@ def validate_history(data: Any) -> tuple[dict[str, Any], dict[str, list[dict[str
     settings = _load_settings(data.get("settings"), problems)
     sections = {section: _load_rows(section, data.get(section, []), problems) for section in SECTIONS}
     _check_references(sections, problems)
+    latest = utcnow() + CLOCK_SKEW
     for section, check in SECTION_RULES.items():
         for index, row in enumerate(sections[section]):
             check(f"{section}[{index}]", row, problems)
+            problems.extend(
+                f"{section}[{index}].{key}: {row[key].isoformat()} is in the future"
+                for key in PAST_TIMES[section]
+                if row.get(key) is not None and row[key] > latest
+            )
     if problems:
         more = len(problems) - MAX_PROBLEMS
         shown = problems[:MAX_PROBLEMS] + ([f"… and {more} more"] if more > 0 else [])

@@ -76,6 +76,23 @@ def latest_optimization(user: User) -> SchedulerOptimization | None:
 def request_optimization(user: User) -> SchedulerOptimization:
     """Queue a fit for `user` (one at a time) and hand it to the worker; raises OptimizationRefused."""
     _retire_stale_runs(user)
+    # Lock the person's row so two requests at once cannot both pass the checks.
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    try:
+        status = _ready_to_start(user)
+    except OptimizationRefused:
+        db.session.rollback()  # releases the lock
+        raise
+    run = SchedulerOptimization(user_id=user.id, status="queued", reviews_used=status.long_term_reviews)
+    db.session.add(run)
+    db.session.commit()
+    from quizapp.jobs import enqueue_fit
+
+    enqueue_fit(run.id)
+    return run
+
+
+def _ready_to_start(user: User) -> Readiness:
     active = latest_optimization(user)
     if active is not None and active.status in {"queued", "running"}:
         raise OptimizationRefused("An optimisation is already running; its result will appear on this page.")
@@ -87,13 +104,7 @@ def request_optimization(user: User) -> SchedulerOptimization:
             f"after the card's previous review, and you have {status.long_term_reviews}. Keep reviewing and "
             "try again later; until then the default FSRS weights are used."
         )
-    run = SchedulerOptimization(user_id=user.id, status="queued", reviews_used=status.long_term_reviews)
-    db.session.add(run)
-    db.session.commit()
-    from quizapp.jobs import enqueue_fit
-
-    enqueue_fit(run.id)
-    return run
+    return status
 
 
 def _require_interval_since_last(latest: SchedulerOptimization | None) -> None:

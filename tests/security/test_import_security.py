@@ -243,6 +243,10 @@ HOSTILE = {
     "-5 new cards a day": (_set("settings.new_cards_per_day", -5), "settings.new_cards_per_day"),
     "interview date 9999-12-31": (_set("settings.interview_date", "9999-12-31"), "settings.interview_date"),
     "version true": (_set("version", True), "Unsupported export version True"),
+    "a review dated in the future": (
+        _set("reviews.0.reviewed_at", "2150-01-01T00:00:00+00:00"),
+        "reviews[0].reviewed_at: 2150-01-01T00:00:00+00:00 is in the future",
+    ),
 }
 
 
