@@ -144,13 +144,12 @@ def test_a_queued_row_whose_queue_key_was_deleted_is_requeued_then_graded(
 ) -> None:
     from quizapp.jobs.rq_queue import grading_queue, recover
 
-    client = ada
-    status, submission_id = _submit(client)
+    status, submission_id = _submit(ada)
     assert status == 202
     queue = grading_queue(redis_web)
     queue.connection.delete(queue.key)  # Redis lost the queue (FLUSHDB, eviction, operator error)
     _age(submission_id)
-    assert _submit(client)[0] == 409  # the drill is locked behind the lost row: the reported bug
+    assert _submit(ada)[0] == 409  # the drill is locked behind the lost row: the reported bug
 
     assert recover(redis_web, include_queued=False) == 1  # the periodic reaper of `quizapp worker`
     row = _row(submission_id)
@@ -167,8 +166,7 @@ def test_a_job_lost_twice_ends_in_error_and_the_drill_accepts_a_new_submission(
 ) -> None:
     from quizapp.jobs.rq_queue import grading_job_id, grading_queue, recover
 
-    client = ada
-    _, submission_id = _submit(client)
+    _, submission_id = _submit(ada)
     connection = grading_queue(redis_web).connection
     _age(submission_id)
     assert recover(redis_web, include_queued=False) == 0  # a job that is there backs its row
@@ -181,7 +179,7 @@ def test_a_job_lost_twice_ends_in_error_and_the_drill_accepts_a_new_submission(
     row = _row(submission_id)
     assert row.status == "error" and row.error == LOST_JOB_MESSAGE
 
-    status, new_id = _submit(client)
+    status, new_id = _submit(ada)
     assert status == 202 and new_id != submission_id
 
 
@@ -189,12 +187,11 @@ def test_a_job_lost_twice_ends_in_error_and_the_drill_accepts_a_new_submission(
 def test_fit_jobs_use_their_own_queue_and_wait_behind_grading(redis_web: Flask, ada: FlaskClient) -> None:
     from quizapp.jobs.rq_queue import fitting_queue, grading_queue
 
-    client = ada
     user = db.session.query(User).filter_by(username="ada").one()
     seed_long_history(user, slugs=[card.slug for card in db.session.query(Card).order_by(Card.slug).limit(4)])
-    assert client.post("/progress/scheduler").status_code == 302  # the fit is enqueued first
+    assert ada.post("/progress/scheduler").status_code == 302  # the fit is enqueued first
     assert (grading_queue(redis_web).count, fitting_queue(redis_web).count) == (0, 1)
-    status, submission_id = _submit(client)  # a submission arrives after it
+    status, submission_id = _submit(ada)  # a submission arrives after it
     assert status == 202
     assert (grading_queue(redis_web).count, fitting_queue(redis_web).count) == (1, 1)
 
