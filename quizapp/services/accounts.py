@@ -211,22 +211,32 @@ def topic_choices() -> list[tuple[str, str]]:
 
 
 def _settings_errors(user: User, settings: Settings, today: dt.date | None) -> tuple[dict[str, str], str]:
+    timezone = canonical_timezone(settings.timezone) or user.timezone
+    today = today or dt.datetime.now(zoneinfo.ZoneInfo(timezone)).date()
+    return settings_errors(settings, saved_interview_date=user.interview_date, today=today), timezone
+
+
+def settings_errors(
+    settings: Settings, *, saved_interview_date: dt.date | None, today: dt.date
+) -> dict[str, str]:
+    """Every rule about the scheduler and calendar settings, field by field (empty when all are valid).
+
+    The one definition, shared by the settings form and the history importer.
+    """
     errors = {}
     # `not a <= x <= b` also refuses NaN.
     if not RETENTION_MIN <= settings.desired_retention <= RETENTION_MAX:
         errors["desired_retention"] = f"Choose a value from {RETENTION_MIN:.2f} to {RETENTION_MAX:.2f}."
     if not NEW_CARDS_MIN <= settings.new_cards_per_day <= NEW_CARDS_MAX:
         errors["new_cards_per_day"] = f"Choose a number from {NEW_CARDS_MIN} to {NEW_CARDS_MAX}."
-    timezone = canonical_timezone(settings.timezone)
-    if timezone is None:
+    if canonical_timezone(settings.timezone) is None:
         errors["timezone"] = (
             f"Unknown time zone {settings.timezone.strip()}. Use a name such as Europe/Paris."
         )
-    today = today or dt.datetime.now(zoneinfo.ZoneInfo(timezone or user.timezone)).date()
-    if problem := _interview_date_problem(settings.interview_date, user.interview_date, today):
+    if problem := _interview_date_problem(settings.interview_date, saved_interview_date, today):
         errors["interview_date"] = problem
     errors.update(_plan_errors(settings))
-    return errors, timezone or user.timezone
+    return errors
 
 
 def _plan_errors(settings: Settings) -> dict[str, str]:
