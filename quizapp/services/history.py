@@ -231,7 +231,9 @@ def _load_value(column: Column[Any], value: Any) -> Any:
     if isinstance(kind, Boolean):
         return _require(value, isinstance(value, bool), "true or false")
     if isinstance(kind, Integer):
-        return _require(value, isinstance(value, int) and not isinstance(value, bool), "an integer")
+        whole = isinstance(value, int) and not isinstance(value, bool)
+        # INTEGER columns hold 32 bits on PostgreSQL: a larger number would fail the insert.
+        return _require(value, whole and -(2**31) <= value < 2**31, "an integer of at most 10 digits")
     if isinstance(kind, Float):
         ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
         return float(_require(value, ok, "a number"))
@@ -255,7 +257,10 @@ def _load_datetime(value: Any) -> dt.datetime:
         except ValueError:
             parsed = None
         if parsed is not None and parsed.tzinfo is not None:
-            return parsed
+            try:
+                return parsed.astimezone(dt.UTC)  # stored as UTC: a year-1 or year-9999 offset overflows
+            except OverflowError:
+                raise ValueError(f"{value[:40]!r} lies outside the years 1 to 9999 in UTC") from None
     raise ValueError(f"expected an ISO 8601 time with a UTC offset, got {str(value)[:40]!r}")
 
 
