@@ -20,11 +20,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_object(Config(app.instance_path))
     if config:
         app.config.update(config)
+    register_input_guards(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
     return app
+
+
+def register_input_guards(app: Flask) -> None:
+    from quizapp import input_guards
+
+    input_guards.init_app(app)
 
 
 def register_extensions(app: Flask) -> None:
@@ -76,6 +83,10 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(cards_bp)
     app.register_blueprint(cards_api_bp)
+
+    from quizapp.api.spec import bp as api_spec_bp
+
+    app.register_blueprint(api_spec_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

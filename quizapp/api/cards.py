@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, url_for
 from flask_login import current_user
 
+from quizapp.api.validation import validate_request
 from quizapp.errors import error_response
 from quizapp.extensions import limiter
 from quizapp.models import CardReport
@@ -31,6 +32,9 @@ def _require_login() -> tuple[Response | str, int] | None:
     if not current_user.is_authenticated:
         return error_response(401, "Log in to report a problem with a card (POST /auth/login).")
     return None
+
+
+bp.before_request(validate_request)  # after the login check: the OpenAPI document's request shapes
 
 
 @bp.errorhandler(CardReportError)

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from flask_login import current_user
 
 from quizapp import srs
+from quizapp.api.validation import validate_request
 from quizapp.errors import error_response
 from quizapp.models import Card
 from quizapp.prose import render_prose
@@ -28,6 +29,9 @@ def _require_login() -> tuple[Response | str, int] | None:
     if not current_user.is_authenticated:
         return error_response(401, "Log in to use the review API (POST /auth/login).")
     return None
+
+
+bp.before_request(validate_request)  # after the login check: the OpenAPI document's request shapes
 
 
 @bp.errorhandler(ReviewError)
@@ -60,13 +64,7 @@ def next_card() -> Response:
 
 @bp.post("/reviews")
 def create_review() -> tuple[Response, int]:
-    payload = _json_object(REVIEW_EXAMPLE)
-    missing = [name for name in ("card", "rating", "idempotency_key") if payload.get(name) in (None, "")]
-    if missing:
-        raise ReviewError(400, f"Missing field(s): {', '.join(missing)}.")
-    version = payload.get("version")
-    if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 0):
-        raise ReviewError(422, "version must be the version GET /api/review/next gave (0 or more).")
+    payload = _json_object(REVIEW_EXAMPLE)  # fields and types as quizapp/api/openapi.yaml says (checked)
     answer = payload.get("answer")
     result = reviews.review_card(
         current_user,
@@ -76,7 +74,7 @@ def create_review() -> tuple[Response, int]:
         payload.get("duration_ms"),
         answer_given=answer if isinstance(answer, str) else None,
         answer_correct=_checked_answer(str(payload["card"]), answer),
-        expected_version=version,
+        expected_version=payload.get("version"),
     )
     return jsonify(review_json(result)), 200 if result.replayed else 201
 
@@ -85,10 +83,7 @@ def create_review() -> tuple[Response, int]:
 def undo_review() -> Response:
     # An empty body undoes the last rating; a body that is there must be a well-formed JSON object.
     payload = _json_object('{"review_id": 17}') if request.get_data() else {}
-    review_id = payload.get("review_id")
-    if review_id is not None and (isinstance(review_id, bool) or not isinstance(review_id, int)):
-        raise ReviewError(422, "review_id must be the id returned by POST /api/reviews.")
-    undone = reviews.undo_last_review(current_user, review_id)
+    undone = reviews.undo_last_review(current_user, payload.get("review_id"))
     return jsonify(
         card=undone.card_slug,
         rating=undone.rating.name.lower(),
@@ -98,10 +93,7 @@ def undo_review() -> Response:
 
 @bp.post("/cards/<slug>/check")
 def check_answer(slug: str) -> Response:
-    payload = _json_object('{"answer": "0.1"}')
-    answer = payload.get("answer")
-    if not isinstance(answer, str) or not answer.strip():
-        raise ReviewError(400, 'Type an answer first: send {"answer": "..."}.')
+    answer = _json_object('{"answer": "0.1"}')["answer"]  # a non-blank string (openapi.yaml, checked)
     check = reviews.check_typed_answer(slug, answer)
     return jsonify(
         card=slug,

@@ -21,6 +21,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 
 from quizapp.errors import error_response
+from quizapp.input_guards import MalformedInput, load_json
 from quizapp.models import utcnow
 from quizapp.progress import bp, charts
 from quizapp.services import history, progress, scheduler_tuning
@@ -195,8 +196,8 @@ def import_upload() -> str | BaseResponse | tuple[str, int]:
     if upload is None or not upload.filename:
         return _import_failed(history.HistoryImportError("Choose the .json file you exported"))
     try:
-        data = json.loads(_read_and_close(upload).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = load_json(_read_and_close(upload))
+    except MalformedInput as exc:
         return _import_failed(history.HistoryImportError(f"The file is not valid JSON ({exc})"))
     try:
         counts = history.import_history(current_user, data)

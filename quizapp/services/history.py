@@ -308,8 +308,9 @@ def _load_value(column: Column[Any], value: Any) -> Any:
     if isinstance(kind, Boolean):
         return _require(value, isinstance(value, bool), "true or false")
     if isinstance(kind, Integer):
-        ok = isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**31
-        return _require(value, ok, "an integer")
+        whole = isinstance(value, int) and not isinstance(value, bool)
+        # INTEGER columns hold 32 bits on PostgreSQL: a larger number would fail the insert.
+        return _require(value, whole and -(2**31) <= value < 2**31, "an integer of at most 10 digits")
     if isinstance(kind, Float):
         ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
         return float(_require(value, ok, "a number"))
@@ -331,11 +332,14 @@ def _load_datetime(value: Any) -> dt.datetime:
     if isinstance(value, str):
         try:
             parsed = dt.datetime.fromisoformat(value)
-            if parsed.tzinfo is not None and EARLIEST <= parsed <= LATEST:
-                return parsed.astimezone(dt.UTC)
-        except (ValueError, OverflowError):
+        except ValueError:
             parsed = None
     if parsed is not None and parsed.tzinfo is not None:
+        try:
+            if EARLIEST <= parsed <= LATEST:
+                return parsed.astimezone(dt.UTC)
+        except OverflowError:  # comparing converts to UTC: year 1 or 9999 with an offset overflows
+            pass
         raise ValueError(f"expected a time from {EARLIEST.year} to {LATEST.year}, got {str(value)[:40]!r}")
     raise ValueError(f"expected an ISO 8601 time with a UTC offset, got {str(value)[:40]!r}")
 
