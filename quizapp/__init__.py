@@ -7,14 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
-from quizapp.config import Config
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    # Flask and the app's modules load here, not at package import: `quizapp grade` and the pure
+    # `quizapp.srs` / `quizapp.grader` packages import `quizapp` without ever building an app.
+    from flask import Flask
+
+    from quizapp.config import Config
+
     app = Flask(__name__, instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_object(Config(app.instance_path))
