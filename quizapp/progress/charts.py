@@ -12,17 +12,16 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib as mpl
 from markupsafe import Markup, escape
-from matplotlib.artist import Artist
-from matplotlib.axes import Axes
-from matplotlib.collections import PatchCollection
-from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
 
 from quizapp.srs.stats import DayCount, DrillAttempts, TopicStats
+
+if TYPE_CHECKING:
+    from matplotlib.artist import Artist
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 CELL = 13  # heatmap cell size in px (including a 2 px gap)
 FILL, HATCH_BG, HATCH_EDGE, MARKER, AXIS = "#4a6fbf", "#dfe7f7", "#2457c5", "#9a6700", "#5b6475"
@@ -60,6 +59,9 @@ class _Drawing:
     tags: list[tuple[str, str | None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        # matplotlib loads with the first chart, not with the app: most workers never draw one.
+        from matplotlib.figure import Figure
+
         self.figure = Figure(figsize=(self.width / 72, self.height / 72), dpi=72, facecolor="none")
 
     def axes(self, left: float, top: float, right: float, bottom: float) -> Axes:
@@ -80,6 +82,8 @@ class _Drawing:
 
 @contextmanager
 def _drawing(width: float, height: float) -> Iterator[_Drawing]:
+    import matplotlib as mpl
+
     with _DRAWING, mpl.rc_context(STYLE):
         yield _Drawing(width, height)
 
@@ -129,6 +133,8 @@ def _rewrite_tag(tag: str, tags: list[tuple[str, str | None]], referenced: set[s
 
 
 def _rectangle(ax: Axes, corner: tuple[float, float], width: float, height: float, **style: Any) -> Artist:
+    from matplotlib.patches import Rectangle
+
     # add_artist, not add_patch or bar(): the limits are set by hand, and updating them per bar is slow.
     return ax.add_artist(Rectangle(corner, width, height, clip_on=False, **style))
 
@@ -275,6 +281,9 @@ def heat_level(count: int) -> int:
 
 def calendar_heatmap(days: Sequence[DayCount]) -> Markup:
     """Weeks as columns (Monday on top); each day shows its count as text, grey shade and <title>."""
+    from matplotlib.collections import PatchCollection
+    from matplotlib.patches import Rectangle
+
     if not days:
         with _drawing(120, 16) as drawing:
             drawing.figure.text(0, 0.5, "No reviews yet", va="center")
