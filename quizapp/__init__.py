@@ -25,11 +25,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_object(Config(app.instance_path))
     if config:
         app.config.update(config)
+    require_configured_extras(app.config)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
     return app
+
+
+def require_configured_extras(config: Mapping[str, Any]) -> None:
+    """A configured service whose client comes with an optional extra that is not installed stops the start
+    with a message naming the extra (MissingExtra), rather than failing later inside SQLAlchemy or RQ."""
+    from quizapp.extras import require_extra
+
+    if str(config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        require_extra("postgres")
+    if config.get("QUEUE_URL"):
+        require_extra("queue")
 
 
 def register_extensions(app: Flask) -> None:

@@ -38,8 +38,12 @@ APP_EXTENSION_COMMANDS = {"db": "flask_migrate.cli:db"}
 
 def _create_app() -> Flask:
     from quizapp import create_app
+    from quizapp.extras import MissingExtra
 
-    return create_app()
+    try:
+        return create_app()
+    except MissingExtra as error:  # a message to act on, not a traceback
+        raise click.ClickException(str(error)) from error
 
 
 class QuizappCLI(click.Group):

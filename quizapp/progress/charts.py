@@ -6,16 +6,18 @@ Every bar and cell carries its value as text and in a <title>; emphasis uses hat
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup, escape
 
+from quizapp.extras import missing_extra
 from quizapp.srs.stats import DayCount, DrillAttempts, TopicStats
 
 if TYPE_CHECKING:
@@ -145,6 +147,20 @@ def _bare(ax: Axes, *keep: str) -> None:
         spine.set_color(AXIS)
 
 
+def _drawn(chart: Callable[..., Markup]) -> Callable[..., Markup]:
+    """A public chart; on a node installed without quizapp[charts] it is a line of text saying so."""
+
+    @functools.wraps(chart)
+    def draw(*args: Any, **kwargs: Any) -> Markup:
+        missing = missing_extra("charts")
+        if missing is not None:
+            return Markup('<p class="chart-missing">{}</p>').format(missing)
+        return chart(*args, **kwargs)
+
+    return draw
+
+
+@_drawn
 def column_chart(title: str, bars: Sequence[Bar], *, tick_every: int = 5, height: int = 180) -> Markup:
     """Vertical bars with the value printed above each non-empty bar and every `tick_every`-th label below."""
     slot, top, bottom, side = 22, 18, 34, 8
@@ -168,6 +184,7 @@ def column_chart(title: str, bars: Sequence[Bar], *, tick_every: int = 5, height
         return _svg(drawing, title)
 
 
+@_drawn
 def bar_chart(
     title: str, bars: Sequence[Bar], *, maximum: float, marker: tuple[float, str] | None = None
 ) -> Markup:
@@ -216,11 +233,13 @@ def _target_line(drawing: _Drawing, ax: Axes, marker: tuple[float, str]) -> None
     drawing.tag(text, "chart-marker-label")
 
 
+@_drawn
 def forecast_chart(forecast: Sequence[DayCount]) -> Markup:
     bars = [Bar(day.day.strftime("%b %-d"), day.count, str(day.count)) for day in forecast]
     return column_chart("Cards due on each of the next 30 days (overdue cards count today)", bars)
 
 
+@_drawn
 def retrievability_chart(topics: Sequence[TopicStats], desired_retention: float) -> Markup:
     """Mean recall now per topic; topics below the desired retention are hatched and say so."""
     bars = []
@@ -237,6 +256,7 @@ def retrievability_chart(topics: Sequence[TopicStats], desired_retention: float)
     return bar_chart("Predicted recall now, per topic", bars, maximum=1.0, marker=marker)
 
 
+@_drawn
 def projection_chart(topics: Sequence[TopicStats], desired_retention: float, when: dt.date) -> Markup:
     bars = []
     for topic in topics:
@@ -251,6 +271,7 @@ def projection_chart(topics: Sequence[TopicStats], desired_retention: float, whe
     return bar_chart(title, bars, maximum=1.0, marker=(desired_retention, f"target {desired_retention:.0%}"))
 
 
+@_drawn
 def drill_chart(drills: Sequence[DrillAttempts]) -> Markup:
     """Attempts per drill; passed drills are solid, drills tried but not passed are hatched."""
     peak = max((drill.attempts for drill in drills), default=0) or 1
@@ -279,6 +300,7 @@ def heat_level(count: int) -> int:
     return 0 if count == 0 else 1 if count < 10 else 2 if count < 30 else 3 if count < 60 else 4
 
 
+@_drawn
 def calendar_heatmap(days: Sequence[DayCount]) -> Markup:
     """Weeks as columns (Monday on top); each day shows its count as text, grey shade and <title>."""
     from matplotlib.collections import PatchCollection
