@@ -18,7 +18,7 @@ from support.submissions import SAMPLE_SUBMISSIONS
 
 from quizapp.cli import APP_EXTENSION_COMMANDS, PROJECT_COMMANDS, command_summary, project_command
 from quizapp.grader import problems
-from quizapp.grader.sandbox import bubblewrap_available
+from quizapp.grader.sandbox import PrestartedSandbox, bubblewrap_available
 
 REPO = Path(__file__).resolve().parents[2]
 NOT_FOR_GRADING = {"flask", "werkzeug", "sqlalchemy", "flask_sqlalchemy", "sympy", "matplotlib", "torch"}
@@ -97,3 +97,25 @@ def test_committed_gradient_sources_match_the_problem_definitions() -> None:
         "problems.py changed: run scripts/regen-gradient-sources and commit generated_sources.json"
     )
     assert committed["sources"] == problems.generate_all_sources()
+
+
+@pytest.mark.skipif(not bubblewrap_available(), reason="needs bubblewrap")
+def test_prestarted_sandbox_runs_the_job_in_the_sandbox_it_started_then_fresh_ones() -> None:
+    with PrestartedSandbox(framework="numpy") as sandbox:
+        started = sandbox._waiting.popen
+        first = sandbox.run(
+            {"job.py": b"import numpy, os\nprint(numpy.ones(2).sum(), os.getuid())\n"}, entry="job.py"
+        )
+        assert started.poll() is not None  # that sandbox ran the job and is gone
+        second = sandbox.run({"job.py": b"print('again')\n"}, entry="job.py")
+    assert (first.status, first.stdout) == ("ok", "2.0 65534\n")
+    assert (second.status, second.stdout) == ("ok", "again\n")
+
+
+@pytest.mark.skipif(not bubblewrap_available(), reason="needs bubblewrap")
+def test_prestarted_sandbox_nobody_used_is_killed_on_close() -> None:
+    sandbox = PrestartedSandbox(framework="numpy")
+    started = sandbox._waiting.popen
+    sandbox.close()
+    assert started.poll() is not None
+    sandbox.close()  # closing twice is harmless
