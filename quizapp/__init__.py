@@ -7,20 +7,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
-from quizapp.config import Config
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    # Flask and the app's modules load here, not at package import: `quizapp grade` and the pure
+    # `quizapp.srs` / `quizapp.grader` packages import `quizapp` without ever building an app.
+    from flask import Flask
+
+    from quizapp.config import Config
+
     app = Flask(__name__, instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_object(Config(app.instance_path))
     if config:
         app.config.update(config)
     register_input_guards(app)
+    require_configured_extras(app.config)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -32,6 +38,17 @@ def register_input_guards(app: Flask) -> None:
     from quizapp import input_guards
 
     input_guards.init_app(app)
+
+
+def require_configured_extras(config: Mapping[str, Any]) -> None:
+    """A configured service whose client comes with an optional extra that is not installed stops the start
+    with a message naming the extra (MissingExtra), rather than failing later inside SQLAlchemy or RQ."""
+    from quizapp.extras import require_extra
+
+    if str(config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        require_extra("postgres")
+    if config.get("QUEUE_URL"):
+        require_extra("queue")
 
 
 def register_extensions(app: Flask) -> None:

@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from quizapp.bank.check import check_bank, checked_bank
+from typing import TYPE_CHECKING, Any
+
 from quizapp.bank.model import (
     CARD_KINDS,
     TAGS,
@@ -21,6 +22,9 @@ from quizapp.bank.model import (
     Topic,
 )
 from quizapp.bank.parse import read_bank
+
+if TYPE_CHECKING:
+    from quizapp.bank.check import check_bank, checked_bank
 
 __all__ = [
     "CARD_KINDS",
@@ -39,3 +43,12 @@ __all__ = [
     "checked_bank",
     "read_bank",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The checker parses every answer with SymPy; loading it lazily keeps the bank's records cheap to import.
+    if name in ("check_bank", "checked_bank"):
+        from quizapp.bank import check
+
+        return getattr(check, name)
+    raise AttributeError(f"module 'quizapp.bank' has no attribute {name!r}")

@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from quizapp.extensions import db
+from quizapp.extras import MissingExtra, require_extra
 from quizapp.models import Review, SchedulerOptimization, User, utcnow
 from quizapp.srs.stats import RatingEvent, long_term_review_count, scheduler_log_loss
 
@@ -154,16 +155,14 @@ def run_optimization(run_id: int) -> str | None:
         log.exception("FSRS optimisation %s failed", run_id)
         db.session.rollback()
         run = db.session.get(SchedulerOptimization, run_id)
-        run.status, run.message, run.finished_at = (
-            "error",
-            f"The fit failed ({type(exc).__name__}).",
-            utcnow(),
-        )
+        reason = str(exc) if isinstance(exc, MissingExtra) else f"The fit failed ({type(exc).__name__})."
+        run.status, run.message, run.finished_at = "error", reason, utcnow()
     db.session.commit()
     return run.status
 
 
 def _fit(run: SchedulerOptimization, user: User) -> None:
+    require_extra("fit")  # fsrs's Optimizer needs torch, pandas and tqdm
     from fsrs import Optimizer, Rating, ReviewLog
     from fsrs.scheduler import DEFAULT_PARAMETERS
 
