@@ -41,6 +41,8 @@ class Config:
         self.SEEDS_DIR = env.get("SEEDS_DIR") or str(REPO_ROOT.parent / "shared" / "seeds")
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI") or self.QUEUE_URL or "memory://"
         self.RATELIMIT_ENABLED = _bool(env.get("RATELIMIT_ENABLED"), True)
+        # Typed answers checked per person and minute (the check button and ratings sent with an answer).
+        self.ANSWER_CHECKS_PER_MINUTE = int(env.get("ANSWER_CHECKS_PER_MINUTE") or 20)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _bool(env.get("SESSION_COOKIE_SECURE"), False)

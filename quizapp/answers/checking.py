@@ -11,8 +11,12 @@ from typing import Any
 import sympy
 
 from quizapp.answers import numeric
-from quizapp.answers.equivalence import CheckerUnavailable, equivalent
+from quizapp.answers.equivalence import CheckerBusy, CheckerUnavailable, equivalent
 from quizapp.answers.symbolic import AnswerError, parse_expression
+
+CHECKER_BUSY = (
+    "The expression checker is busy with other answers; try again in a few seconds, or rate yourself."
+)
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,8 @@ def check_symbolic(spec: dict[str, Any], typed: str) -> AnswerCheck:
     normalized = sympy.sstr(given)
     try:
         outcome = equivalent(str(spec["expr"]), typed, symbols)
+    except CheckerBusy:
+        return AnswerCheck(False, CHECKER_BUSY, expected_latex, normalized)
     except CheckerUnavailable:
         return AnswerCheck(
             False,
