@@ -34,7 +34,7 @@ DEFAULT_TIME_LIMIT_S = 3.0
 WORKER_START_LIMIT_S = 30.0
 # SymPy is CPU-bound: more checks at once than half the cores would only slow every request on the host.
 CHECKS_AT_ONCE = max(1, (os.cpu_count() or 2) // 2)
-QUEUE_WAIT_S = 0.5
+QUEUE_WAIT_S = 0.25
 SLOTS_DIR = Path(tempfile.gettempdir()) / f"quizapp-answer-checks-{os.getuid()}"
 _SLOT_POLL_S = 0.02
 

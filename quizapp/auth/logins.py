@@ -1,8 +1,8 @@
 """Flask-Login's side of server-side logins: load the user of a live login, begin and end logins.
 
 A cookie names a login (`User.get_id()` is `"<user id>:<token>"`), not just a user, so a captured session
-or remember cookie stops working once its login ends. Each change of who is logged in starts a fresh
-session, which also drops the old CSRF token (it is kept in the session).
+or remember cookie stops working once its login ends. Logging out, or arriving with an ended login, empties
+the session, and with it the CSRF token kept there: forms rendered before that are refused afterwards.
 """
 
 from __future__ import annotations
@@ -27,8 +27,7 @@ def load_user(login_id: str) -> User | None:
 
 
 def begin_login(user: User, remember: bool = False) -> None:
-    """Log `user` in with a new server-side login, in a fresh session."""
-    session.clear()
+    """Log `user` in with a new server-side login."""
     login_user(accounts.start_login(user), remember=remember)
 
 
