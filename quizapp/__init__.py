@@ -21,6 +21,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     register_extensions(app)
+    register_security_headers(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -42,6 +43,12 @@ def register_extensions(app: Flask) -> None:
     from quizapp.auth.logins import load_user
 
     login_manager.user_loader(load_user)
+
+
+def register_security_headers(app: Flask) -> None:
+    from quizapp import security_headers
+
+    security_headers.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
