@@ -89,6 +89,7 @@ class _Worker:
         self._process: subprocess.Popen[bytes] | None = None
         self._owner_pid = 0
         self._buffer = b""
+        self._ready = False
 
     def decide(self, request: dict[str, Any], time_limit_s: float) -> Outcome:
         if not self._lock.acquire(timeout=QUEUE_WAIT_S):
@@ -120,7 +121,9 @@ class _Worker:
             message = self._read_message(deadline)
             if message is None:
                 # Out of time: the child is still simplifying, so it goes; the points decide if they agreed.
+                # Its successor imports SymPy now, while nobody waits, rather than in the next check.
                 self.stop()
+                self._spawn()
                 return "equal" if numeric else "timeout"
             if message.get("error"):
                 raise ValueError(message["error"])
@@ -149,9 +152,21 @@ class _Worker:
         return json.loads(line)
 
     def _ensure_started(self) -> subprocess.Popen[bytes]:
-        if self._process is not None and self._owner_pid == os.getpid() and self._process.poll() is None:
-            return self._process
-        self.stop()
+        alive = self._process is not None and self._owner_pid == os.getpid() and self._process.poll() is None
+        if not alive:
+            self.stop()
+            self._spawn()
+        if not self._ready:
+            ready = self._read_message(time.monotonic() + WORKER_START_LIMIT_S)
+            if not ready or ready.get("stage") != "ready":
+                self.stop()
+                raise ValueError("the expression checker did not start")
+            self._ready = True
+        assert self._process is not None
+        return self._process
+
+    def _spawn(self) -> None:
+        """Start a child without waiting for it: it says "ready" once SymPy is imported."""
         self._process = subprocess.Popen(
             [sys.executable, "-m", "quizapp.answers.worker"],
             stdin=subprocess.PIPE,
@@ -160,16 +175,13 @@ class _Worker:
         )
         self._owner_pid = os.getpid()
         self._buffer = b""
-        ready = self._read_message(time.monotonic() + WORKER_START_LIMIT_S)
-        if not ready or ready.get("stage") != "ready":
-            self.stop()
-            raise ValueError("the expression checker did not start")
-        return self._process
+        self._ready = False
 
     def stop(self) -> None:
         """Kill the child (if this process started it) and close its pipes."""
         process, self._process = self._process, None
         self._buffer = b""
+        self._ready = False
         if process is None:
             return
         if self._owner_pid == os.getpid():

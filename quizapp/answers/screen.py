@@ -175,7 +175,7 @@ def _number(token: str) -> Size:
     exponent = Decimal(token).adjusted()  # 123 → 2, 1e300 → 300, 0.001 → -3
     digits = abs(exponent) + 1.0
     if digits > MAX_DIGITS:
-        raise CostlyExpression(f"That number is too large (numbers may have at most {MAX_DIGITS} digits).")
+        raise CostlyExpression(f"That number is too large or too small (at most {MAX_DIGITS} digits).")
     return Size(degree=0.0, digits=digits, value=float(token), numeric=True)
 
 
