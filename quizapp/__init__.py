@@ -28,6 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_input_guards(app)
     require_configured_extras(app.config)
     register_extensions(app)
+    register_security_headers(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -52,7 +53,7 @@ def require_configured_extras(config: Mapping[str, Any]) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from quizapp import models
+    from quizapp import models  # noqa: F401  (the tables, before Flask-Migrate looks for them)
     from quizapp.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -63,9 +64,15 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
 
-    @login_manager.user_loader
-    def load_user(user_id: str) -> models.User | None:
-        return db.session.get(models.User, int(user_id))
+    from quizapp.auth.logins import load_user
+
+    login_manager.user_loader(load_user)
+
+
+def register_security_headers(app: Flask) -> None:
+    from quizapp import security_headers
+
+    security_headers.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -72,6 +72,25 @@ class User(UserMixin, db.Model):
     new_card_order: Mapped[str] = mapped_column(String(16), default="mixed")
     known_topics: Mapped[list[str]] = mapped_column(JSON, default=list)
 
+    # Not a column: the token of the login this object was loaded for (quizapp.services.accounts sets it).
+    login_token = None
+
+    def get_id(self) -> str:
+        """Flask-Login's id, kept in the session and the remember cookie: the user *and* the login, so ending
+        the login (logout, password change elsewhere) makes every cookie that carries it worthless."""
+        return f"{self.id}:{self.login_token}"
+
+
+class Login(db.Model):
+    """One logged-in browser: its session and remember cookies carry `token`; deleting the row ends it."""
+
+    __tablename__ = "logins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
 
 class Topic(db.Model):
     __tablename__ = "topics"

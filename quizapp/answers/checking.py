@@ -11,8 +11,12 @@ from typing import Any
 import sympy
 
 from quizapp.answers import numeric
-from quizapp.answers.equivalence import DEFAULT_TIME_LIMIT_S, CheckerUnavailable, equivalent
+from quizapp.answers.equivalence import DEFAULT_TIME_LIMIT_S, CheckerBusy, CheckerUnavailable, equivalent
 from quizapp.answers.symbolic import AnswerError, parse_expression, symbol_assumptions
+
+CHECKER_BUSY = (
+    "The expression checker is busy with other answers; try again in a few seconds, or rate yourself."
+)
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,8 @@ def check_symbolic(
     normalized = sympy.sstr(given)
     try:
         outcome = equivalent(str(spec["expr"]), typed, symbols, assumptions, time_limit_s)
+    except CheckerBusy:
+        return AnswerCheck(False, CHECKER_BUSY, expected_latex, normalized)
     except CheckerUnavailable:
         return AnswerCheck(
             False,

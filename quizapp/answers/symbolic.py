@@ -19,6 +19,8 @@ from sympy.parsing.sympy_parser import (
     standard_transformations,
 )
 
+from quizapp.answers.screen import CostlyExpression, refuse_costly
+
 MAX_EXPRESSION_CHARS = 200
 MAX_NESTING = 20
 # Largest |exponent| on a symbol (x**1000 is fine; x**100000 only exists to stall simplify).
@@ -120,6 +122,10 @@ def parse_expression(
     declared assumption (`{"g": "positive"}`); raises AnswerError."""
     table = symbol_table(symbols, assumptions)
     source = screen_expression(text, table)
+    try:
+        refuse_costly(source)  # degree, exponents, digits, factors: before SymPy spends anything on them
+    except CostlyExpression as error:
+        raise AnswerError(str(error)) from None
     local_dict = {**FUNCTIONS, **table}
     _refuse_huge_powers(_parse(source, local_dict, evaluate=False))
     expression = _parse(source, local_dict, evaluate=True)

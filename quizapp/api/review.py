@@ -8,12 +8,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_login import current_user
 
 from quizapp import srs
 from quizapp.api.validation import validate_request
 from quizapp.errors import error_response
+from quizapp.extensions import limiter
 from quizapp.models import Card
 from quizapp.prose import render_prose
 from quizapp.services import review as reviews
@@ -22,6 +23,34 @@ from quizapp.services.review import QueuedCard, ReviewError, ReviewResult
 bp = Blueprint("review_api", __name__, url_prefix="/api")
 
 REVIEW_EXAMPLE = '{"card": "<slug>", "rating": 3, "idempotency_key": "<uuid>", "duration_ms": 4200}'
+
+
+def _answer_checks_per_minute() -> str:
+    return f"{current_app.config['ANSWER_CHECKS_PER_MINUTE']}/minute"
+
+
+def _too_many_checks() -> str:
+    return (
+        f"You can have {current_app.config['ANSWER_CHECKS_PER_MINUTE']} typed answers checked per minute; "
+        "wait a moment, or reveal the answer and rate yourself."
+    )
+
+
+def _checks_nothing() -> bool:
+    """Requests that check no typed answer (a plain rating, or anonymous: 401) do not count."""
+    payload = request.get_json(silent=True)
+    answer = payload.get("answer") if isinstance(payload, dict) else None
+    return not current_user.is_authenticated or not (isinstance(answer, str) and answer.strip())
+
+
+# One budget per person for both routes that run the answer checker.
+_limit_answer_checks = limiter.shared_limit(
+    _answer_checks_per_minute,
+    scope="answer-checks",
+    key_func=lambda: f"answer-checks:user:{current_user.id}",
+    error_message=_too_many_checks,
+    exempt_when=_checks_nothing,
+)
 
 
 @bp.before_request
@@ -63,6 +92,7 @@ def next_card() -> Response:
 
 
 @bp.post("/reviews")
+@_limit_answer_checks
 def create_review() -> tuple[Response, int]:
     payload = _json_object(REVIEW_EXAMPLE)  # fields and types as quizapp/api/openapi.yaml says (checked)
     answer = payload.get("answer")
@@ -92,6 +122,7 @@ def undo_review() -> Response:
 
 
 @bp.post("/cards/<slug>/check")
+@_limit_answer_checks
 def check_answer(slug: str) -> Response:
     answer = _json_object('{"answer": "0.1"}')["answer"]  # a non-blank string (openapi.yaml, checked)
     check = reviews.check_typed_answer(slug, answer)

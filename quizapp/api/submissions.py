@@ -25,7 +25,7 @@ def _submissions_per_minute() -> str:
 
 
 def _per_person() -> str:
-    return f"submissions:user:{current_user.get_id()}"
+    return f"submissions:user:{current_user.id}"
 
 
 def _too_many_message() -> str:

@@ -8,16 +8,18 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+import secrets
 import zoneinfo
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from quizapp.config import LOGIN_LIFETIME
 from quizapp.extensions import db
-from quizapp.models import Topic, User
+from quizapp.models import Login, Topic, User, utcnow
 from quizapp.srs.new_card_order import NEW_CARD_ORDERS
 
 USERNAME_MIN, USERNAME_MAX = 3, 40
@@ -30,6 +32,8 @@ NEW_CARDS_MIN, NEW_CARDS_MAX = 0, 500
 INTERVIEW_MAX_DAYS_AHEAD = 3 * 366
 MINUTES_MIN, MINUTES_MAX = 0, 600
 USERNAME_TAKEN = "That username is taken. Pick another one."
+# What a login id (`User.get_id()`, kept in the signed session and remember cookies) looks like.
+LOGIN_ID = re.compile(r"([0-9]{1,18}):([A-Za-z0-9_-]{20,64})")
 
 
 class AccountError(Exception):
@@ -150,7 +154,55 @@ def authenticate(username: str, password: str) -> User | None:
     return user if check_password_hash(user.password_hash, password) else None
 
 
+# ----------------------------------------------------------------------------------------------- logins
+
+
+def start_login(user: User) -> User:
+    """Record a new login for `user` (one browser) and return the user carrying its token, ready for
+    Flask-Login's login_user. Logins older than LOGIN_LIFETIME are forgotten on the way."""
+    db.session.execute(
+        delete(Login).where(Login.user_id == user.id, Login.created_at < utcnow() - LOGIN_LIFETIME)
+    )
+    token = secrets.token_urlsafe(32)
+    db.session.add(Login(user_id=user.id, token=token))
+    db.session.commit()
+    user.login_token = token
+    return user
+
+
+def user_for_login(login_id: str) -> User | None:
+    """The user of a live login named by `login_id` (as `User.get_id()` wrote it), else None: the login
+    was ended (logout, password change), is older than LOGIN_LIFETIME, or the id is not one of ours."""
+    match = LOGIN_ID.fullmatch(login_id) if isinstance(login_id, str) else None
+    if match is None:
+        return None
+    user = db.session.scalar(
+        select(User)
+        .join(Login, Login.user_id == User.id)
+        .where(
+            User.id == int(match.group(1)),
+            Login.token == match.group(2),
+            Login.created_at >= utcnow() - LOGIN_LIFETIME,
+        )
+    )
+    if user is not None:
+        user.login_token = match.group(2)
+    return user
+
+
+def end_login(user: User) -> None:
+    """Logout: the login `user` was loaded for ends; cookies that carry it no longer log anyone in."""
+    db.session.execute(delete(Login).where(Login.user_id == user.id, Login.token == user.login_token))
+    db.session.commit()
+
+
+def _end_other_logins(user: User) -> None:
+    db.session.execute(delete(Login).where(Login.user_id == user.id, Login.token != user.login_token))
+
+
 def change_password(user: User, current: str, new: str) -> None:
+    """Set a new password and end every other login of the person (other browsers, remember cookies);
+    the login `user` was loaded for stays."""
     errors = {}
     if not check_password_hash(user.password_hash, current):
         errors["current"] = "That is not your current password."
@@ -159,6 +211,7 @@ def change_password(user: User, current: str, new: str) -> None:
     if errors:
         raise AccountError(errors)
     user.password_hash = generate_password_hash(new)
+    _end_other_logins(user)
     db.session.commit()
 
 

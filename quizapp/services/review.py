@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fsrs import Scheduler
-from sqlalchemy import ColumnElement, Row, and_, bindparam, exists, func, insert, select, update
+from sqlalchemy import ColumnElement, Row, and_, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -568,19 +568,36 @@ def undo_last_review(user: User, review_id: int | None = None) -> UndoResult:
     if review_id is not None and last.id != review_id:
         raise ReviewError(409, "That rating is no longer your last one (it was undone already); reload.")
     _require_last_of_card(user, last)
-    row = _state_row(user.id, last.card_slug)
-    restored = MemoryState.from_dict(last.previous_state) if last.previous_state else None
-    if restored is None and row is not None:
+    undone = UndoResult(
+        card_slug=last.card_slug,
+        rating=Rating(last.rating),
+        restored=MemoryState.from_dict(last.previous_state) if last.previous_state else None,
+    )
+    _delete_review_once(user.id, last.id)
+    row = _state_row(user.id, undone.card_slug)
+    if undone.restored is None and row is not None:
         db.session.delete(row)
-    elif restored is not None:
-        apply_state(user.id, last.card_slug, row, restored)
-    db.session.delete(last)
+    elif undone.restored is not None:
+        apply_state(user.id, undone.card_slug, row, undone.restored)
     try:
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
         raise ReviewError(409, "The card changed while undoing; reload and try again.") from None
-    return UndoResult(card_slug=last.card_slug, rating=Rating(last.rating), restored=restored)
+    return undone
+
+
+def _delete_review_once(user_id: int, review_id: int) -> None:
+    """Delete the review first, and only if it is still there: of two undos racing for it, the second
+    waits on the first one's row lock (PostgreSQL) or write lock (SQLite), then deletes nothing and is
+    refused before it writes anything."""
+    deleted = db.session.execute(
+        delete(Review).where(Review.id == review_id, Review.user_id == user_id),
+        execution_options={"synchronize_session": False},
+    )
+    if deleted.rowcount != 1:  # type: ignore[attr-defined]
+        db.session.rollback()
+        raise ReviewError(409, "That rating was just undone (another tab or request); reload.")
 
 
 def _own_review(user: User, review_id: int) -> Review | None:

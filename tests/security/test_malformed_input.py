@@ -253,12 +253,7 @@ def test_an_import_with_numbers_wider_than_the_columns_is_refused(client: FlaskC
 # ------------------------------------------------------------------------------------------ typed answers
 
 
-# Until the typed-answer checker's expression screen lands (branch `websession`, quizapp/answers/screen.py),
-# SymPy multiplies the factors out and printing the 4,500-digit result fails. Strict: the merge drops it.
-SCREEN_MISSING = pytest.mark.xfail(reason="typed-answer expression screen not merged yet", strict=True)
-
-
-@pytest.mark.parametrize("card", ["ema-window", pytest.param("ema-window-formula", marks=SCREEN_MISSING)])
+@pytest.mark.parametrize("card", ["ema-window", "ema-window-formula"])
 def test_a_typed_answer_of_fifteen_huge_factors_gets_a_clear_answer(
     client: FlaskClient, ada: User, card: str
 ) -> None:
