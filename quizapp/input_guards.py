@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Request, request
-from flask.json.provider import DefaultJSONProvider
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter, UnicodeConverter
@@ -43,20 +42,23 @@ class PrintableStringConverter(UnicodeConverter):
         self.regex = self.regex.replace("[^/]", r"[^/\x00-\x1f\x7f]", 1)
 
 
+class _GuardedJSON:
+    """What `request.get_json()` parses bodies with. Only request bodies: the session cookie, which Flask
+    also decodes with JSON, is signed by us and keeps Flask's own loader."""
+
+    loads = staticmethod(lambda s, **kwargs: load_json(s, **kwargs))
+
+
 class GuardedRequest(Request):
-    """Form fields are checked for NUL as soon as they are parsed, by whichever code reads them first."""
+    """Form fields are checked for NUL as soon as they are parsed, by whichever code reads them first;
+    JSON bodies go through `load_json`."""
+
+    json_module = _GuardedJSON
 
     def _load_form_data(self) -> None:
         super()._load_form_data()
         if problem := nul_problem(self.form, "form field"):
             raise BadRequest(problem)
-
-
-class GuardedJSONProvider(DefaultJSONProvider):
-    """`request.get_json()` and `app.json.loads` refuse documents that `load_json` refuses."""
-
-    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        return load_json(s, **kwargs)
 
 
 def load_json(text: str | bytes, **kwargs: Any) -> Any:
@@ -116,7 +118,6 @@ def _refuse_nul_in_query() -> None:
 def init_app(app: Flask) -> None:
     """Install the guards; before any blueprint is registered, so every URL rule uses the converters."""
     app.request_class = GuardedRequest
-    app.json = GuardedJSONProvider(app)
     app.url_map.converters.update(
         int=BoundedIntegerConverter, default=PrintableStringConverter, string=PrintableStringConverter
     )

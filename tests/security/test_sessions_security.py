@@ -142,6 +142,7 @@ def test_a_csrf_token_from_before_logout_is_refused_after_logging_in_again(app: 
     login = {"username": "ada", "password": PASSWORD, "csrf_token": _csrf_token(client, "/auth/login")}
     assert client.post("/auth/login", data=login).status_code == 302
     settings = {"desired_retention": "0.85", "new_cards_per_day": "10", "timezone": "UTC"}
+    settings |= {"minutes_per_day": "30", "new_card_order": "mixed"}
     assert client.post("/auth/settings", data=settings | {"csrf_token": old}).status_code == 400
     fresh = _csrf_token(client, "/auth/settings")
     assert client.post("/auth/settings", data=settings | {"csrf_token": fresh}).status_code == 302
