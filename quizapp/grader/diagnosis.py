@@ -78,6 +78,13 @@ def _earliest_divergence(comparisons: Sequence[Comparison]) -> int:
     return min(steps) if steps else 1 << 30
 
 
+def diagnosis_for(drill: str, mistake_id: str) -> Diagnosis:
+    """The diagnosis a learner sees for `mistake_id` on `drill`, in that drill's own wording."""
+    mistake = MISTAKES[mistake_id]
+    wording = mistake.wording_for(drill)
+    return Diagnosis(mistake.id, wording.title, wording.explanation, mistake.card)
+
+
 def diagnose(
     drill: str,
     accepted: Sequence[str],
@@ -98,6 +105,5 @@ def diagnose(
                 matches(g, r, tolerance=tolerance * DIAGNOSIS_SLACK, kind=i.kind)
                 for g, r, i in zip(got, references, instances, strict=True)
             ):
-                mistake = MISTAKES[mistake_id]
-                return Diagnosis(mistake.id, mistake.title, mistake.explanation, mistake.card)
+                return diagnosis_for(drill, mistake_id)
     return None

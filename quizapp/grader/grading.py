@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from quizapp.grader.compare import tolerance_for
+from quizapp.grader.compare import computed_dtype, tolerance_for
 from quizapp.grader.diagnosis import ConventionMatch, closest_convention, diagnose
 from quizapp.grader.drills import DrillSpec, UnknownDrill, load_drills
 from quizapp.grader.plots import case_plots
@@ -25,7 +25,13 @@ if TYPE_CHECKING:
     from quizapp.grader.sandbox import Sandbox, SandboxResult
 
 HARNESS_PATH = Path(__file__).with_name("harness.py")
-DTYPES = {"numpy": "float64", "torch": "float32"}
+# Both frameworks run in float64, so a mistake as small as a misplaced ε cannot hide in float32 rounding.
+DTYPES = {"numpy": "float64", "torch": "float64"}
+FLOAT32_NOTE = (
+    "Every number your code produced is a float32 value although it was given float64 parameters, so it "
+    "was compared at float32's tolerance ({tolerance:g} relative) instead of float64's ({strict:g}); keep "
+    "the parameters' dtype (torch.zeros_like(p), no .float()) to be graded at full precision."
+)
 FIVE_LINES_DRILLS = frozenset({"adam"})
 FIVE_LINES_LIMIT = 5
 
@@ -131,7 +137,7 @@ def grade(
     runner = sandbox if sandbox is not None else Sandbox(device=resolved)
     result = runner.run(_files(job, code), entry="harness.py", framework=framework)
     verdict.stdout, verdict.stderr, verdict.elapsed_ms = result.stdout, result.stderr, result.elapsed_ms
-    _judge(verdict, spec, instances, result, DTYPES[framework])
+    _judge(verdict, spec, instances, result)
     if verdict.passed and drill in FIVE_LINES_DRILLS and tree is not None:
         count = update_line_count(tree)
         verdict.five_lines = count is not None and count <= FIVE_LINES_LIMIT
@@ -220,7 +226,7 @@ def _harness_bytes() -> bytes:
 
 # --------------------------------------------------------------------------------------- judging
 def _judge(
-    verdict: Verdict, spec: DrillSpec, instances: list[ProblemInstance], result: SandboxResult, dtype: str
+    verdict: Verdict, spec: DrillSpec, instances: list[ProblemInstance], result: SandboxResult
 ) -> None:
     if result.status == "timeout":
         _refuse(verdict, "timeout", result.message or "the submission ran past the time limit")
@@ -237,7 +243,11 @@ def _judge(
         return
     arrays, meta = payload
     got = [arrays.get(f"case_{i}") for i in range(len(instances))]
+    dtype = computed_dtype(got)
     _compare_cases(verdict, spec, instances, got, dtype)
+    if dtype == "float32":
+        note = FLOAT32_NOTE.format(tolerance=tolerance_for("float32"), strict=tolerance_for("float64"))
+        verdict.message = _join(verdict.message, note)
     error = meta.get("error")
     if error:
         _apply_error(verdict, error)
