@@ -228,7 +228,8 @@ BUGS: dict[str, tuple[str, str]] = {
 }
 
 
-# Correct solutions for every drill: PyTorch (float32, in place on .grad), NumPy where seeds have none.
+# Correct solutions for every drill: PyTorch (the parameters' dtype, in place on .grad), NumPy where seeds
+# have none.
 TORCH_OPTIMIZER = """
 import math
 import torch
