@@ -74,8 +74,8 @@ MISTAKES: dict[str, Mistake] = {
             "ε placed inside the square root",
             "This drill divides by √v̂ + ε. Writing √(v̂ + ε) instead barely matters while √v̂ is far above "
             "√ε, but it does when gradients are tiny: with gradients near 10⁻⁶, √(v̂ + ε) is about √ε, "
-            "hundreds of times larger than √v̂, and the step shrinks by that factor, which is what the "
-            "tiny-gradient problem shows.",
+            "hundreds of times larger than √v̂, and the adaptive step shrinks by that factor, which is what "
+            "the tiny-gradient problem shows.",
             "adam-epsilon-placement",
             {
                 "lamb": Wording(
