@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -30,7 +31,13 @@ DTYPES = {"numpy": "float64", "torch": "float64"}
 FLOAT32_NOTE = (
     "Every number your code produced is a float32 value although it was given float64 parameters, so it "
     "was compared at float32's tolerance ({tolerance:g} relative) instead of float64's ({strict:g}); keep "
-    "the parameters' dtype (torch.zeros_like(p), no .float()) to be graded at full precision."
+    "the parameters' dtype (buffers from zeros_like, no .float() or .astype(float32)) to be graded at "
+    "full precision."
+)
+FLOAT32_MIXED_NOTE = (
+    "Every case stays within {worst:.1e} of the reference, about the size of float32 rounding: if your code "
+    "computes in float32 anywhere (a buffer or a cast), keep the parameters' float64 throughout; otherwise "
+    "look for a small difference in the update itself."
 )
 FIVE_LINES_DRILLS = frozenset({"adam"})
 FIVE_LINES_LIMIT = 5
@@ -245,9 +252,7 @@ def _judge(
     got = [arrays.get(f"case_{i}") for i in range(len(instances))]
     dtype = computed_dtype(got)
     _compare_cases(verdict, spec, instances, got, dtype)
-    if dtype == "float32":
-        note = FLOAT32_NOTE.format(tolerance=tolerance_for("float32"), strict=tolerance_for("float64"))
-        verdict.message = _join(verdict.message, note)
+    _note_precision(verdict, dtype)
     error = meta.get("error")
     if error:
         _apply_error(verdict, error)
@@ -310,6 +315,19 @@ def _compare_cases(
     verdict.diagnosis = diagnose(spec.slug, accepted, got, instances, hp, steps, tolerance)
     if verdict.diagnosis is None:
         _flag_non_finite(verdict, instances, got)
+
+
+def _note_precision(verdict: Verdict, dtype: str) -> None:
+    """Say when code was judged at float32's tolerance, or failed by no more than float32 rounding."""
+    loose, strict = tolerance_for("float32"), tolerance_for("float64")
+    if dtype == "float32":
+        verdict.message = _join(verdict.message, FLOAT32_NOTE.format(tolerance=loose, strict=strict))
+        return
+    errors = [case.max_rel_err for case in verdict.cases]
+    if verdict.verdict == "failed" and verdict.diagnosis is None and errors:
+        worst = max(e if e is not None else math.inf for e in errors)
+        if worst <= loose:
+            verdict.message = _join(verdict.message, FLOAT32_MIXED_NOTE.format(worst=worst))
 
 
 def _case_results(
