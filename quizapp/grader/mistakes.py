@@ -105,7 +105,8 @@ MISTAKES: dict[str, Mistake] = {
                     "momentum with the fresh gradient before the sign is taken. β₂ (0.99 by default, "
                     "closer to 1) updates the stored momentum m for later steps, so that memory is the "
                     "longer one. Swapped, the current sign is decided almost entirely by old momentum, "
-                    "while the stored momentum forgets within a few steps.",
+                    "while the stored momentum keeps only about the last 1/(1 − β₁) = 10 gradients "
+                    "(β₁ = 0.9).",
                 ),
             },
         ),
