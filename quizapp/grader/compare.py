@@ -1,12 +1,14 @@
 """Step-by-step comparison of a submission's trajectory with a reference trajectory.
 
 Errors are measured relative to how far the reference moves (so tiny-gradient problems still count),
-with a tolerance per dtype: float32 rounding passes, a real mistake does not.
+with a tolerance per dtype: float32 rounding passes, a real mistake does not. Every submission is run in
+float64; only one whose numbers are all float32 values (it cast to float32 itself) gets float32's tolerance.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +31,24 @@ class Comparison:
 
 def tolerance_for(dtype: str) -> float:
     return TOLERANCES.get(dtype, TOLERANCES["float32"])
+
+
+def computed_dtype(trajectories: Sequence[np.ndarray | None]) -> str:
+    """ "float32" when the submission's numbers are all float32 values although it was handed float64 ones.
+
+    Starting points are float32-representable, so a float64 computation leaves that set after its first
+    step; a submission that stays inside it through every step of every case has rounded to float32 itself.
+    A trajectory that never moves says nothing about precision and counts as float64.
+    """
+    present = [t for t in trajectories if t is not None and t.size]
+    if not present or not any(np.any(t != t[:1]) for t in present):
+        return "float64"
+    for trajectory in present:
+        finite = trajectory[np.isfinite(trajectory)]
+        with np.errstate(over="ignore"):
+            if not np.array_equal(finite.astype(np.float32).astype(np.float64), finite):
+                return "float64"
+    return "float32"
 
 
 def motion_scale(expected: np.ndarray, kind: str) -> float:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from quizapp.extras import missing_extra
-from quizapp.grader.compare import tolerance_for
+from quizapp.grader.compare import computed_dtype, tolerance_for
 from quizapp.grader.diagnosis import ConventionMatch, closest_convention, diagnose
 from quizapp.grader.drills import DrillSpec, UnknownDrill, load_drills
 from quizapp.grader.plots import case_plots
@@ -26,7 +27,19 @@ if TYPE_CHECKING:
     from quizapp.grader.sandbox import Sandbox, SandboxResult
 
 HARNESS_PATH = Path(__file__).with_name("harness.py")
-DTYPES = {"numpy": "float64", "torch": "float32"}
+# Both frameworks run in float64, so a mistake as small as a misplaced ε cannot hide in float32 rounding.
+DTYPES = {"numpy": "float64", "torch": "float64"}
+FLOAT32_NOTE = (
+    "Every number your code produced is a float32 value although it was given float64 parameters, so it "
+    "was compared at float32's tolerance ({tolerance:g} relative) instead of float64's ({strict:g}); keep "
+    "the parameters' dtype (buffers from zeros_like, no .float() or .astype(float32)) to be graded at "
+    "full precision."
+)
+FLOAT32_MIXED_NOTE = (
+    "Every case stays within {worst:.1e} of the reference, about the size of float32 rounding: if your code "
+    "computes in float32 anywhere (a buffer or a cast), keep the parameters' float64 throughout; otherwise "
+    "look for a small difference in the update itself."
+)
 FIVE_LINES_DRILLS = frozenset({"adam"})
 FIVE_LINES_LIMIT = 5
 
@@ -135,7 +148,7 @@ def grade(
     runner = sandbox if sandbox is not None else Sandbox(device=resolved)
     result = runner.run(_files(job, code), entry="harness.py", framework=framework)
     verdict.stdout, verdict.stderr, verdict.elapsed_ms = result.stdout, result.stderr, result.elapsed_ms
-    _judge(verdict, spec, instances, result, DTYPES[framework])
+    _judge(verdict, spec, instances, result)
     if verdict.passed and drill in FIVE_LINES_DRILLS and tree is not None:
         count = update_line_count(tree)
         verdict.five_lines = count is not None and count <= FIVE_LINES_LIMIT
@@ -224,7 +237,7 @@ def _harness_bytes() -> bytes:
 
 # --------------------------------------------------------------------------------------- judging
 def _judge(
-    verdict: Verdict, spec: DrillSpec, instances: list[ProblemInstance], result: SandboxResult, dtype: str
+    verdict: Verdict, spec: DrillSpec, instances: list[ProblemInstance], result: SandboxResult
 ) -> None:
     if result.status == "timeout":
         _refuse(verdict, "timeout", result.message or "the submission ran past the time limit")
@@ -241,7 +254,9 @@ def _judge(
         return
     arrays, meta = payload
     got = [arrays.get(f"case_{i}") for i in range(len(instances))]
+    dtype = computed_dtype(got)
     _compare_cases(verdict, spec, instances, got, dtype)
+    _note_precision(verdict, dtype)
     error = meta.get("error")
     if error:
         _apply_error(verdict, error)
@@ -304,6 +319,19 @@ def _compare_cases(
     verdict.diagnosis = diagnose(spec.slug, accepted, got, instances, hp, steps, tolerance)
     if verdict.diagnosis is None:
         _flag_non_finite(verdict, instances, got)
+
+
+def _note_precision(verdict: Verdict, dtype: str) -> None:
+    """Say when code was judged at float32's tolerance, or failed by no more than float32 rounding."""
+    loose, strict = tolerance_for("float32"), tolerance_for("float64")
+    if dtype == "float32":
+        verdict.message = _join(verdict.message, FLOAT32_NOTE.format(tolerance=loose, strict=strict))
+        return
+    errors = [case.max_rel_err for case in verdict.cases]
+    if verdict.verdict == "failed" and verdict.diagnosis is None and errors:
+        worst = max(e if e is not None else math.inf for e in errors)
+        if worst <= loose:
+            verdict.message = _join(verdict.message, FLOAT32_MIXED_NOTE.format(worst=worst))
 
 
 def _case_results(

@@ -96,7 +96,8 @@ class ProblemInstance:
 
 
 def _f32(values: Any) -> np.ndarray:
-    """Round to float32-representable values so float64 and float32 runs start from identical inputs."""
+    """Round to float32-representable values, so float64 and float32 runs start from identical inputs and
+    code that rounds to float32 by itself can be recognised from its numbers (compare.computed_dtype)."""
     return np.asarray(values, dtype=np.float32).astype(np.float64)
 
 

@@ -228,7 +228,8 @@ BUGS: dict[str, tuple[str, str]] = {
 }
 
 
-# Correct solutions for every drill: PyTorch (float32, in place on .grad), NumPy where seeds have none.
+# Correct solutions for every drill: PyTorch (the parameters' dtype, in place on .grad), NumPy where seeds
+# have none.
 TORCH_OPTIMIZER = """
 import math
 import torch
@@ -405,3 +406,41 @@ class Adam:
             v[:] = self.b2 * v + (1 - self.b2) * p.grad ** 2
             p -= self.lr * (m / (1 - self.b1 ** self.t)) / (np.sqrt(v / (1 - self.b2 ** self.t)) + self.eps)
 """
+
+
+# The held-out mistake variants of quizapp/grader/mistakes.py, written in PyTorch: one flag-driven file.
+TORCH_FLAGGED_VARIANTS = sample_submission("torch_flagged_variants.py")
+
+
+def torch_variant(drill: str, flags: dict, *, force_float32: bool = False, eps: float | None = None) -> str:
+    """The PyTorch submission that follows `drill`'s reference with `flags` (a convention or a mistake)."""
+    return (
+        TORCH_FLAGGED_VARIANTS.replace('DRILL = "adam"', f"DRILL = {drill!r}")
+        .replace("FLAGS = {}", f"FLAGS = {flags!r}")
+        .replace("FORCE_FLOAT32 = False", f"FORCE_FLOAT32 = {force_float32!r}")
+        .replace("EPS_OVERRIDE = None", f"EPS_OVERRIDE = {eps!r}")
+    )
+
+
+# Copies of the torch.optim classes the drill prompts say they match, each with the library's update rule
+# written out (the sandbox refuses the library's own classes): (file, edit of its defaults, convention).
+TORCH_OPTIM_COPIES: dict[str, tuple[str, tuple[str, str] | None, str]] = {
+    "sgd": ("sgd.py", None, "plain"),
+    "momentum": ("sgd.py", None, "pytorch"),
+    "nesterov": ("sgd.py", ("nesterov=False", "nesterov=True"), "pytorch"),
+    "adagrad": ("adagrad.py", None, "eps-outside-sqrt"),
+    "rmsprop": ("rmsprop.py", None, "eps-outside-sqrt"),
+    "adadelta": ("adadelta.py", None, "pytorch"),
+    "adam": ("adam.py", None, "pytorch"),
+    "amsgrad": ("adam.py", ("amsgrad=False", "amsgrad=True"), "pytorch"),
+    "adamw": ("adam.py", ("decoupled_weight_decay=False", "decoupled_weight_decay=True"), "pytorch"),
+    "nadam": ("nadam.py", None, "pytorch"),
+    "muon": ("muon.py", None, "pytorch"),
+    "clip-grad-norm": ("clip_grad_norm.py", None, "pytorch"),
+}
+
+
+def torch_optim_copy(drill: str) -> str:
+    name, edit, _ = TORCH_OPTIM_COPIES[drill]
+    code = sample_submission(f"torch_optim/{name}")
+    return code.replace(*edit) if edit else code

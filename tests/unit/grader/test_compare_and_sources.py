@@ -9,7 +9,7 @@ import pytest
 import torch
 from support.submissions import ADAM_CORRECT
 
-from quizapp.grader.compare import compare_trajectories, matches, tolerance_for
+from quizapp.grader.compare import compare_trajectories, computed_dtype, matches, tolerance_for
 from quizapp.grader.problems import LANDSCAPES, gradient_source, make_instance, numpy_functions
 from quizapp.grader.source_checks import check_source, update_line_count
 
@@ -36,6 +36,18 @@ def test_float32_rounding_passes_but_a_small_real_difference_does_not() -> None:
     assert not compare_trajectories(
         expected * 1.01, expected, tolerance=tolerance_for("float32"), kind="landscape"
     ).passed
+
+
+def test_precision_is_read_from_the_numbers_that_came_back() -> None:
+    start = np.float32([[0.5, -1.25]]).astype(np.float64)
+    moved = start + np.cumsum(np.full((6, 2), 0.013), axis=0)
+    in_float32 = moved.astype(np.float32).astype(np.float64)
+    assert computed_dtype([moved]) == "float64"
+    assert computed_dtype([in_float32, None]) == "float32"
+    assert computed_dtype([in_float32, moved]) == "float64"  # one case at full precision is enough
+    assert computed_dtype([np.repeat(start, 5, axis=0)]) == "float64"  # never moved: nothing to read
+    assert computed_dtype([np.vstack([in_float32, [[np.nan, np.inf]]])]) == "float32"
+    assert computed_dtype([None]) == "float64"
 
 
 def test_errors_are_relative_to_the_motion_so_tiny_steps_still_count() -> None:

@@ -3,15 +3,19 @@ unknown mistakes get no id but still the first divergence; accepted conventions 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from support.submissions import (
     ADAM_CORRECT,
     BUGS,
+    LION_CLASS,
     MOMENTUM_CLASS,
     NESTEROV_LOOKAHEAD,
     RMSPROP_CLASS,
 )
 
+from quizapp.grader.diagnosis import diagnosis_for
 from quizapp.grader.mistakes import MISTAKE_VARIANTS, MISTAKES
 
 REQUIRED_IDS = {
@@ -133,3 +137,75 @@ def test_accepted_conventions_pass_and_are_named(grade_with, drill: str, code: s
     verdict = grade_with(drill, code).to_dict()
     assert verdict["verdict"] == "passed", verdict
     assert verdict["convention"] == convention
+
+
+# What each drill has, for checking that a diagnosis shown on it names nothing else. Symbols follow the
+# drill's hyper-parameters; the rest are facts about the update rules (references.py).
+SECOND_MOMENT_DRILLS = {"adagrad", "rmsprop", "adadelta", "adam", "amsgrad", "adamw", "nadam", "lamb"}
+BIAS_CORRECTED_DRILLS = {"adam", "amsgrad", "adamw", "nadam", "lamb"}
+
+
+def _has_hyperparameter(name: str):
+    return lambda drill, spec: name in spec.hyperparameters
+
+
+# (pattern, who may say it): a diagnosis whose text matches `pattern` may only be shown on such drills.
+MENTIONS = [
+    (r"β₁|β₂", lambda drill, spec: "beta1" in spec.hyperparameters),
+    (r"ρ", _has_hyperparameter("rho")),
+    (r"μ", _has_hyperparameter("momentum")),
+    (r"λ", _has_hyperparameter("weight_decay")),
+    (r"ε", _has_hyperparameter("eps")),
+    (r"0\.999", lambda drill, spec: spec.hyperparameters.get("beta2") == 0.999),
+    (r"[mv]̂", lambda drill, spec: drill in BIAS_CORRECTED_DRILLS),
+    (r"(?i)bias.correct|1 − β[₁₂]ᵗ", lambda drill, spec: drill in BIAS_CORRECTED_DRILLS),
+    (r"(?i)squared.gradient|g²|second moment", lambda drill, spec: drill in SECOND_MOMENT_DRILLS),
+    (r"(?i)tiny.gradient", lambda drill, spec: "tiny-gradient" in spec.grading.problems),
+    # LAMB's trust ratio fixes every step's length at η‖θ‖: no claim about the step's size may appear there.
+    (
+        r"(?i)step (?:\w+ )?shrinks|wrong size|too (?:small|large)|smaller step|larger step",
+        lambda d, s: d != "lamb",
+    ),
+]
+
+
+def diagnosable_pairs() -> list[tuple[str, str]]:
+    """Every (drill, mistake) the grader can report: the drill's own variants, nothing else."""
+    return sorted({(drill, m) for drill, variants in MISTAKE_VARIANTS.items() for m, _ in variants})
+
+
+@pytest.mark.parametrize(("drill", "mistake_id"), diagnosable_pairs())
+def test_diagnosis_names_only_what_the_drill_has(drills, drill: str, mistake_id: str) -> None:
+    shown = diagnosis_for(drill, mistake_id)
+    spec = drills[drill]
+    text = f"{shown.title} {shown.explanation}"
+    wrong = [
+        pattern for pattern, allowed in MENTIONS if re.search(pattern, text) and not allowed(drill, spec)
+    ]
+    assert not wrong, f"{mistake_id} on {drill} mentions {wrong}: {text}"
+    assert shown.card == MISTAKES[mistake_id].card
+    assert len(shown.explanation.split()) >= 25
+
+
+def test_the_check_above_catches_the_general_wording_where_it_would_be_wrong(drills) -> None:
+    """The general betas-swapped text on Lion, and eps-inside-sqrt's on LAMB, are what the drill wording
+    replaces; the mention rules must flag them, or the test above could not fail."""
+    for drill, mistake_id in (("lion", "betas-swapped"), ("lamb", "eps-inside-sqrt")):
+        general = MISTAKES[mistake_id]
+        text = f"{general.title} {general.explanation}"
+        spec = drills[drill]
+        assert any(re.search(p, text) and not allowed(drill, spec) for p, allowed in MENTIONS)
+
+
+def test_every_drill_wording_belongs_to_a_drill_that_can_show_it() -> None:
+    pairs = set(diagnosable_pairs())
+    for mistake in MISTAKES.values():
+        for drill in mistake.by_drill:
+            assert (drill, mistake.id) in pairs, f"{mistake.id} has wording for {drill}, which never shows it"
+
+
+def test_grader_shows_the_drills_own_wording(grade_with) -> None:
+    code = LION_CLASS.replace("= lr, beta1, beta2, weight_decay", "= lr, beta2, beta1, weight_decay")
+    verdict = grade_with("lion", code)
+    assert verdict.diagnosis is not None and verdict.diagnosis.id == "betas-swapped"
+    assert verdict.diagnosis.explanation == MISTAKES["betas-swapped"].by_drill["lion"].explanation
