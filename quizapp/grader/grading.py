@@ -18,6 +18,7 @@ from quizapp.grader.drills import DrillSpec, UnknownDrill, load_drills
 from quizapp.grader.plots import case_plots
 from quizapp.grader.problems import LANDSCAPES, ProblemInstance, gradient_source, make_instance
 from quizapp.grader.results import UnreadableResult, case_bounds, read_result
+from quizapp.grader.sandbox_bootstrap import refusal_message
 from quizapp.grader.source_checks import check_source, update_line_count
 from quizapp.grader.verdict import CaseResult, Verdict
 
@@ -222,6 +223,10 @@ def _harness_bytes() -> bytes:
 def _judge(
     verdict: Verdict, spec: DrillSpec, instances: list[ProblemInstance], result: SandboxResult, dtype: str
 ) -> None:
+    if result.library_calls:  # reported by the sandbox itself, whatever the submission did afterwards
+        called = result.library_calls.split()[0]
+        _refuse(verdict, "rejected", f"{refusal_message(called)}.")
+        return
     if result.status == "timeout":
         _refuse(verdict, "timeout", result.message or "the submission ran past the time limit")
         return

@@ -44,6 +44,7 @@ FRAMEWORK_PACKAGES = {
 CUDA_PACKAGES = ("nvidia", "triton")  # shipped only with CUDA builds of torch
 ROOT_LINK_CANDIDATES = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 TRUNCATED = "…[truncated]"
+REPORT_BYTES = 4096
 WARM_UP_SECONDS = 120.0  # a pooled sandbox that takes longer to import its framework is discarded
 MEMORY_MARKERS = ("MemoryError", "can't allocate memory", "std::bad_alloc", "Cannot allocate memory")
 FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
@@ -84,6 +85,7 @@ class SandboxResult:
     result: bytes | None
     elapsed_ms: int
     message: str
+    library_calls: str = ""  # the library optimizer code the payload called (the bootstrap reports it)
 
 
 @dataclass(frozen=True)
@@ -134,9 +136,12 @@ class _BoundedReader(threading.Thread):
 class _SandboxProcess:
     """One started sandbox: the bootstrap inside waits for its job frame on stdin."""
 
-    def __init__(self, popen: subprocess.Popen[bytes], result_fd: int, workdir: str | None) -> None:
+    def __init__(
+        self, popen: subprocess.Popen[bytes], result_fd: int, report_fd: int, workdir: str | None
+    ) -> None:
         self.popen = popen
         self.result_fd = result_fd
+        self.report_fd = report_fd  # the bootstrap reports each use of the library's optimizers here
         self.workdir = workdir  # host folder of an unsafe run, removed afterwards
         self.warm = False  # the bootstrap's ready byte has been read
         self.killed = False
@@ -162,9 +167,10 @@ class _SandboxProcess:
         for stream in (self.popen.stdin, self.popen.stdout, self.popen.stderr):
             if stream is not None:
                 stream.close()
-        if self.result_fd >= 0:
-            os.close(self.result_fd)
-            self.result_fd = -1
+        for fd in (self.result_fd, self.report_fd):
+            if fd >= 0:
+                os.close(fd)
+        self.result_fd = self.report_fd = -1
         if self.workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None
@@ -193,34 +199,38 @@ class Sandbox:
         if framework not in FRAMEWORK_PACKAGES:
             raise ValueError(f"unknown framework {framework!r}; expected one of {sorted(FRAMEWORK_PACKAGES)}")
         read_fd, write_fd = os.pipe()
+        report_read_fd, report_write_fd = os.pipe()
         workdir = tempfile.mkdtemp(prefix="quizapp-unsafe-") if self.unsafe_no_sandbox else None
         filter_fd = None if self.unsafe_no_sandbox else _seccomp_fd()
-        command = self._command(framework, write_fd, workdir, warm, filter_fd)
+        command = self._command(framework, (write_fd, report_write_fd), workdir, warm, filter_fd)
+        passed = (write_fd, report_write_fd) + (() if filter_fd is None else (filter_fd,))
         try:
             popen = subprocess.Popen(
                 command,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                pass_fds=(write_fd,) if filter_fd is None else (write_fd, filter_fd),
+                pass_fds=passed,
                 start_new_session=True,
                 env={"PATH": "/usr/local/bin:/usr/bin:/bin"},
                 cwd=os.path.join(workdir, "work") if workdir else "/",
             )
         except OSError as error:
             os.close(read_fd)
+            os.close(report_read_fd)
             raise SandboxUnavailable(f"could not start the sandbox: {error}") from error
         finally:
-            os.close(write_fd)
-            if filter_fd is not None:
-                os.close(filter_fd)
-        return _SandboxProcess(popen, read_fd, workdir)
+            for fd in passed:
+                os.close(fd)
+        return _SandboxProcess(popen, read_fd, report_read_fd, workdir)
 
     def _command(
-        self, framework: str, result_fd: int, workdir: str | None, warm: bool, filter_fd: int | None
+        self, framework: str, fds: tuple[int, int], workdir: str | None, warm: bool, filter_fd: int | None
     ) -> list[str]:
         limits = _limits_prefix(self.limits, self.device)
-        arguments = [framework, str(result_fd), workdir or SANDBOX_ROOT, "warm" if warm else "cold"]
+        result_fd, report_fd = fds
+        arguments = [framework, str(result_fd), str(report_fd), workdir or SANDBOX_ROOT]
+        arguments.append("warm" if warm else "cold")
         if workdir is not None:
             for name in ("in", "work", "out"):
                 os.mkdir(os.path.join(workdir, name))
@@ -243,6 +253,7 @@ class Sandbox:
         stderr = _BoundedReader(process.popen.stderr, limits.output_bytes)
         ready_byte = 0 if process.warm else len(sandbox_bootstrap.READY)
         result = _BoundedReader(process.result_fd, limits.result_bytes, skip=ready_byte)
+        reports = _BoundedReader(process.report_fd, REPORT_BYTES)
         threading.Thread(target=_write_frame, args=(process.popen.stdin, frame), daemon=True).start()
         # A timer rather than wait(timeout): Popen polls with sleeps then, adding up to 50 ms per run.
         timer = threading.Timer(limits.wall_seconds, process.kill)
@@ -251,15 +262,19 @@ class Sandbox:
         timer.cancel()
         timed_out = process.killed
         elapsed_ms = int((time.monotonic() - started) * 1000)
-        for reader in (stdout, stderr, result):
+        readers = (stdout, stderr, result, reports)
+        for reader in readers:
             reader.join(timeout=5)
-        if not any(reader.is_alive() for reader in (stdout, stderr, result)):
+        if not any(reader.is_alive() for reader in readers):
             process.close()
         status, message = classify(returncode, timed_out, stderr.text(), limits)
         if result.truncated:
             message = _join(message, f"the result file is over {limits.result_bytes} bytes and was ignored")
         payload = result.data() if result.kept and not result.truncated else None
-        return SandboxResult(status, returncode, stdout.text(), stderr.text(), payload, elapsed_ms, message)
+        library_calls = reports.text() if reports.total else ""
+        return SandboxResult(
+            status, returncode, stdout.text(), stderr.text(), payload, elapsed_ms, message, library_calls
+        )
 
 
 class SandboxPool(Sandbox):
