@@ -72,6 +72,8 @@ class Limits:
     result_bytes: int = 32 * MiB
     open_files: int = 64  # with file_bytes, bounds what memfd files can hold
     tmp_bytes: int = 64 * MiB
+    # The whole sandbox (every process, its /tmp, the framework) under a cgroup; see containment().
+    budget_bytes: int = 1024 * MiB
 
 
 @dataclass
@@ -86,6 +88,8 @@ class SandboxResult:
     elapsed_ms: int
     message: str
     library_calls: str = ""  # the library optimizer code the payload called (the bootstrap reports it)
+    containment: str = ""  # how the whole sandbox was bounded: cgroup-v2, cgroup-v1 or rlimit
+    peak_bytes: int | None = None  # the sandbox's peak memory as its cgroup counted it
 
 
 @dataclass(frozen=True)
@@ -137,9 +141,15 @@ class _SandboxProcess:
     """One started sandbox: the bootstrap inside waits for its job frame on stdin."""
 
     def __init__(
-        self, popen: subprocess.Popen[bytes], result_fd: int, report_fd: int, workdir: str | None
+        self,
+        popen: subprocess.Popen[bytes],
+        result_fd: int,
+        report_fd: int,
+        workdir: str | None,
+        cgroup: RunCgroup | None,
     ) -> None:
         self.popen = popen
+        self.cgroup = cgroup  # every process of this sandbox, created before the sandbox started
         self.result_fd = result_fd
         self.report_fd = report_fd  # the bootstrap reports each use of the library's optimizers here
         self.workdir = workdir  # host folder of an unsafe run, removed afterwards
@@ -160,6 +170,8 @@ class _SandboxProcess:
         self.killed = True
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.popen.pid, signal.SIGKILL)
+        if self.cgroup is not None:
+            self.cgroup.kill()
         self.popen.wait()
 
     def close(self) -> None:
@@ -174,6 +186,8 @@ class _SandboxProcess:
         if self.workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None
+        if self.cgroup is not None:
+            self.cgroup.remove()
 
 
 class Sandbox:
@@ -201,8 +215,12 @@ class Sandbox:
         read_fd, write_fd = os.pipe()
         report_read_fd, report_write_fd = os.pipe()
         workdir = tempfile.mkdtemp(prefix="quizapp-unsafe-") if self.unsafe_no_sandbox else None
-        filter_fd = None if self.unsafe_no_sandbox else _seccomp_fd()
+        cgroup = RunCgroup.create(self.limits) if not self.unsafe_no_sandbox else None
+        # Without a cgroup, one process is all a sandbox may have: its memory limit is then the budget.
+        filter_fd = None if self.unsafe_no_sandbox else _seccomp_fd(deny_new_processes=cgroup is None)
         command = self._command(framework, (write_fd, report_write_fd), workdir, warm, filter_fd)
+        if cgroup is not None:
+            command = cgroup.join_prefix() + command
         passed = (write_fd, report_write_fd) + (() if filter_fd is None else (filter_fd,))
         try:
             popen = subprocess.Popen(
@@ -218,11 +236,13 @@ class Sandbox:
         except OSError as error:
             os.close(read_fd)
             os.close(report_read_fd)
+            if cgroup is not None:
+                cgroup.remove()
             raise SandboxUnavailable(f"could not start the sandbox: {error}") from error
         finally:
             for fd in passed:
                 os.close(fd)
-        return _SandboxProcess(popen, read_fd, report_read_fd, workdir)
+        return _SandboxProcess(popen, read_fd, report_read_fd, workdir, cgroup)
 
     def _command(
         self, framework: str, fds: tuple[int, int], workdir: str | None, warm: bool, filter_fd: int | None
@@ -263,17 +283,37 @@ class Sandbox:
         timed_out = process.killed
         elapsed_ms = int((time.monotonic() - started) * 1000)
         readers = (stdout, stderr, result, reports)
+        cgroup = process.cgroup
+        if cgroup is not None:
+            cgroup.kill()  # whatever the payload left running (a forked child) ends with the run
         for reader in readers:
             reader.join(timeout=5)
+        status, message = classify(returncode, timed_out, stderr.text(), limits)
+        peak = cgroup.peak_bytes() if cgroup is not None else None
+        if cgroup is not None and cgroup.out_of_memory() and status != "timeout":
+            status = "memory"
+            message = (
+                f"ran out of memory: the sandbox as a whole is limited to {limits.budget_bytes // MiB} MiB "
+                f"({cgroup.mechanism})"
+            )
         if not any(reader.is_alive() for reader in readers):
             process.close()
-        status, message = classify(returncode, timed_out, stderr.text(), limits)
         if result.truncated:
             message = _join(message, f"the result file is over {limits.result_bytes} bytes and was ignored")
         payload = result.data() if result.kept and not result.truncated else None
         library_calls = reports.text() if reports.total else ""
+        mechanism = cgroup.mechanism if cgroup is not None else "rlimit"
         return SandboxResult(
-            status, returncode, stdout.text(), stderr.text(), payload, elapsed_ms, message, library_calls
+            status,
+            returncode,
+            stdout.text(),
+            stderr.text(),
+            payload,
+            elapsed_ms,
+            message,
+            library_calls,
+            "none (unsafe)" if self.unsafe_no_sandbox else mechanism,
+            peak,
         )
 
 
@@ -488,9 +528,9 @@ def _find_bwrap() -> str:
     return path
 
 
-def _seccomp_fd() -> int | None:
+def _seccomp_fd(deny_new_processes: bool) -> int | None:
     """A pipe holding the seccomp program, one per sandbox (bwrap reads it to the end)."""
-    program = seccomp_program()
+    program = seccomp_program(deny_new_processes=deny_new_processes)
     if program is None:
         return None
     read_fd, write_fd = os.pipe()
@@ -635,7 +675,8 @@ def _outer_bwrap(bwrap: str, mounts: list[_Mount]) -> list[str]:
         "--tmpfs", "/tmp",
         *_mount_args(mounts, from_dest=False),
         shutil.which("setpriv") or "setpriv",
-        f"--reuid={host_uid}", f"--regid={host_uid}", "--clear-groups", "--",
+        # Changing uid clears the parent-death signal; set it again so the inner bwrap dies with us.
+        f"--reuid={host_uid}", f"--regid={host_uid}", "--clear-groups", "--pdeathsig=SIGKILL", "--",
     ]  # fmt: skip
 
 
@@ -655,3 +696,220 @@ def _inner_bwrap(bwrap: str, mounts: list[_Mount], limits: Limits, *, from_dest:
         "--remount-ro", "/dev", "--remount-ro", "/",
         "--chdir", f"{SANDBOX_ROOT}/work",
     ]  # fmt: skip
+
+
+# -- bounding the whole sandbox: one cgroup per run ----------------------------------------------------------
+CGROUP_PARENT = "quizapp-sandboxes"  # created under each hierarchy's root; one child per run
+_CGROUP_NAME = re.compile(r"run-(\d+)-(\d+)-(\d+)")  # owner pid, owner start time, counter
+_CGROUP_COUNTER = itertools.count()
+_JOIN_SCRIPT = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
+
+
+@dataclass(frozen=True)
+class Containment:
+    """Which mechanism bounds a whole sandbox here, and the cgroup folders runs are created in."""
+
+    mechanism: Literal["cgroup-v2", "cgroup-v1", "rlimit"]
+    parents: tuple[str, ...] = ()  # v2: one folder; v1: the memory and the pids folder
+
+
+def containment() -> Containment:
+    """cgroup v2 where it has the memory and pids controllers, else v1's memory and pids hierarchies, else
+    per-process rlimits with new processes refused (we must be root to create cgroups)."""
+    global _CONTAINMENT
+    if _CONTAINMENT is None:
+        _CONTAINMENT = _detect_containment()
+    return _CONTAINMENT
+
+
+_CONTAINMENT: Containment | None = None
+
+
+def _detect_containment() -> Containment:
+    if os.geteuid() != 0:
+        return Containment("rlimit")
+    mounts = _cgroup_mounts()
+    for path in mounts.get("cgroup2", []):
+        controllers = _read(os.path.join(path, "cgroup.controllers")).split()
+        if {"memory", "pids"} <= set(controllers) and _prepare_parent(path, v2=True):
+            return Containment("cgroup-v2", (os.path.join(path, CGROUP_PARENT),))
+    memory, pids = mounts.get("memory", []), mounts.get("pids", [])
+    if memory and pids and _prepare_parent(memory[0]) and _prepare_parent(pids[0]):
+        return Containment("cgroup-v1", (f"{memory[0]}/{CGROUP_PARENT}", f"{pids[0]}/{CGROUP_PARENT}"))
+    return Containment("rlimit")
+
+
+def _cgroup_mounts() -> dict[str, list[str]]:
+    """Mount points by kind: "cgroup2", and for v1 each controller ("memory", "pids") of a hierarchy."""
+    found: dict[str, list[str]] = {}
+    for line in _read("/proc/self/mounts").splitlines():
+        fields = line.split()
+        if len(fields) < 4:
+            continue
+        if fields[2] == "cgroup2":
+            found.setdefault("cgroup2", []).append(fields[1])
+        elif fields[2] == "cgroup":
+            for option in fields[3].split(","):
+                found.setdefault(option, []).append(fields[1])
+    return found
+
+
+def _prepare_parent(root: str, v2: bool = False) -> bool:
+    parent = os.path.join(root, CGROUP_PARENT)
+    try:
+        if v2:
+            _write(os.path.join(root, "cgroup.subtree_control"), "+memory +pids")
+        os.makedirs(parent, exist_ok=True)
+        if v2:
+            _write(os.path.join(parent, "cgroup.subtree_control"), "+memory +pids")
+    except OSError:
+        return False
+    return os.access(parent, os.W_OK)
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="ascii") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _write(path: str, value: str) -> None:
+    with open(path, "w", encoding="ascii") as handle:
+        handle.write(value)
+
+
+def _start_time(pid: int) -> int | None:
+    """A process's start time in clock ticks (with the pid, it names one process even after pid reuse)."""
+    stat = _read(f"/proc/{pid}/stat")
+    if not stat:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[19])
+
+
+class RunCgroup:
+    """The cgroup of one sandbox: memory (no swap) and pids limits for all its processes together."""
+
+    def __init__(self, mechanism: str, paths: tuple[str, ...]) -> None:
+        self.mechanism = mechanism
+        self.paths = paths
+
+    @classmethod
+    def create(cls, limits: Limits) -> RunCgroup | None:
+        """A fresh cgroup for one run, or None where the host offers none (the rlimit fallback)."""
+        where = containment()
+        if where.mechanism == "rlimit":
+            return None
+        name = f"run-{os.getpid()}-{_start_time(os.getpid())}-{next(_CGROUP_COUNTER)}"
+        cgroup = cls(where.mechanism, tuple(os.path.join(parent, name) for parent in where.parents))
+        try:
+            for path in cgroup.paths:
+                os.mkdir(path)
+            cgroup._limit(limits)
+        except OSError as error:
+            cgroup.remove()
+            raise SandboxUnavailable(f"could not set up the sandbox's cgroup: {error}") from error
+        return cgroup
+
+    def _limit(self, limits: Limits) -> None:
+        budget, processes = str(limits.budget_bytes), str(limits.max_processes)
+        if self.mechanism == "cgroup-v2":
+            (path,) = self.paths
+            for name, value in (("memory.max", budget), ("memory.swap.max", "0"), ("pids.max", processes)):
+                if name != "memory.swap.max" or os.path.exists(os.path.join(path, name)):
+                    _write(os.path.join(path, name), value)
+            return
+        memory, pids = self.paths
+        _write(os.path.join(memory, "memory.limit_in_bytes"), budget)
+        if os.path.exists(os.path.join(memory, "memory.memsw.limit_in_bytes")):
+            _write(os.path.join(memory, "memory.memsw.limit_in_bytes"), budget)  # no swapping past it
+        _write(os.path.join(pids, "pids.max"), processes)
+
+    def join_prefix(self) -> list[str]:
+        """A command prefix that moves the starting process into the cgroup before anything else runs."""
+        targets = [os.path.join(path, "cgroup.procs") for path in self.paths]
+        return ["/bin/sh", "-c", _JOIN_SCRIPT, "sh", *targets, "--"]
+
+    def processes(self) -> list[int]:
+        pids: set[int] = set()
+        for path in self.paths:
+            pids.update(int(pid) for pid in _read(os.path.join(path, "cgroup.procs")).split())
+        return sorted(pids)
+
+    def kill(self) -> None:
+        """SIGKILL every process in the cgroup, until none is left (a fork racing the kill is caught too)."""
+        kill_file = os.path.join(self.paths[0], "cgroup.kill")
+        for _ in range(100):
+            pids = self.processes()
+            if not pids:
+                return
+            if self.mechanism == "cgroup-v2" and os.path.exists(kill_file):
+                with contextlib.suppress(OSError):
+                    _write(kill_file, "1")
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.01)
+
+    def peak_bytes(self) -> int | None:
+        name = "memory.peak" if self.mechanism == "cgroup-v2" else "memory.max_usage_in_bytes"
+        value = _read(os.path.join(self.paths[0], name)).strip()
+        return int(value) if value.isdigit() else None
+
+    def out_of_memory(self) -> bool:
+        """Whether the kernel killed a process of this sandbox for going over the budget."""
+        name = "memory.events" if self.mechanism == "cgroup-v2" else "memory.oom_control"
+        fields = dict(line.split() for line in _read(os.path.join(self.paths[0], name)).splitlines())
+        return int(fields.get("oom_kill", "0")) > 0
+
+    def remove(self) -> None:
+        self.kill()
+        for path in self.paths:
+            for _ in range(50):  # a killed process leaves its cgroup a moment after the signal
+                try:
+                    os.rmdir(path)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.01)
+
+
+def kill_leftover_sandboxes() -> int:
+    """Kill sandboxes whose grading process is gone (a SIGKILLed worker); returns how many were ended.
+
+    Run cgroups name their owner (pid and start time), so a live worker's sandboxes are never touched.
+    Without cgroups, a sandbox's bwrap adopted by init (parent pid 1) is a leftover.
+    """
+    ended = 0
+    where = containment()
+    for parent in where.parents:
+        with contextlib.suppress(OSError):
+            for name in os.listdir(parent):
+                match = _CGROUP_NAME.fullmatch(name)
+                if match is None or _start_time(int(match[1])) == int(match[2]):
+                    continue
+                paths = tuple(os.path.join(other, name) for other in where.parents)
+                cgroup = RunCgroup(where.mechanism, tuple(p for p in paths if os.path.isdir(p)))
+                ended += bool(cgroup.processes())
+                cgroup.remove()
+    return ended + _kill_orphaned_bwraps()
+
+
+def _kill_orphaned_bwraps() -> int:
+    if os.getpid() == 1:
+        return 0  # our own sandboxes have parent pid 1 then: orphans cannot be told apart
+    marker = _BOOTSTRAP_SOURCE.splitlines()[0].encode()
+    ended = 0
+    for status in glob.glob("/proc/[0-9]*/stat"):
+        pid = int(status.split("/")[2])
+        fields = _read(status).rsplit(")", 1)
+        if len(fields) != 2 or fields[1].split()[1] != "1":
+            continue
+        with contextlib.suppress(OSError):
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if command.split(b"\0", 1)[0].endswith(b"bwrap") and marker in command:
+                os.kill(pid, signal.SIGKILL)  # its pid namespace, and every process in it, goes with it
+                ended += 1
+    return ended
