@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import glob
 import itertools
 import json
@@ -19,6 +20,7 @@ import signal
 import struct
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import threading
 import time
@@ -42,6 +44,14 @@ FRAMEWORK_PACKAGES = {
     "torch": ("numpy", "torch", "torchgen", "typing_extensions", "sympy", "mpmath"),
 }
 CUDA_PACKAGES = ("nvidia", "triton")  # shipped only with CUDA builds of torch
+SANDBOX_TOOLS = ("bwrap", "setpriv")  # run inside the outer stage as root: the inner bwrap and the uid drop
+THIRD_PARTY_FOLDERS = ("site-packages", "dist-packages")  # hidden inside the mounted standard library
+LDD_PATH = re.compile(r"(?:=>\s+|^\s+)(/[^\s]+)\s+\(0x", re.MULTILINE)
+GPU_DRIVER_LIBRARIES = tuple(
+    f"{folder}/{name}"
+    for folder in ("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib/aarch64-linux-gnu")
+    for name in ("libcuda.so*", "libnvidia-*.so*", "libnvrtc*.so*")
+)
 ROOT_LINK_CANDIDATES = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 TRUNCATED = "…[truncated]"
 REPORT_BYTES = 4096
@@ -97,6 +107,7 @@ class _Mount:
     source: str  # path on the host
     dest: str  # path inside the sandbox
     device: bool = False
+    hidden: bool = False  # an empty read-only tmpfs over dest (hides what the bind above it holds)
 
 
 class _BoundedReader(threading.Thread):
@@ -593,12 +604,23 @@ def _package_path(name: str) -> str | None:
 
 
 def _runtime_mounts(framework: str, device: str) -> list[_Mount]:
-    """Read-only binds of the interpreter, /usr (shared libraries) and only the packages the job needs."""
-    prefix = os.path.realpath(sys.base_prefix)
-    mounts = [_Mount("/usr", "/usr")]
-    if not prefix.startswith("/usr/"):
-        mounts.append(_Mount(prefix, prefix))
+    """Read-only binds of exactly what a job runs on: the interpreter and its standard library (without
+    site-packages), the framework's packages, and the shared libraries all of these load."""
+    packages = _package_mounts(framework, device)
+    tools = [os.path.realpath(path) for path in map(shutil.which, SANDBOX_TOOLS) if path]
+    mounts = [*_interpreter_mounts(), *packages, *(_Mount(tool, tool) for tool in tools)]
     mounts += [_Mount(path, path) for path in ROOT_LINK_CANDIDATES if _is_real_dir(path)]
+    skip = tuple(mount.source + "/" for mount in mounts if not mount.hidden)
+    mounts += [
+        library for library in _shared_libraries(framework, device) if not library.source.startswith(skip)
+    ]
+    if device == "cuda":
+        mounts += _gpu_mounts()
+    return mounts
+
+
+def _package_mounts(framework: str, device: str) -> list[_Mount]:
+    mounts = []
     names = FRAMEWORK_PACKAGES[framework] + (CUDA_PACKAGES if device == "cuda" else ())
     for name in names:
         path = _package_path(name)
@@ -609,17 +631,57 @@ def _runtime_mounts(framework: str, device: str) -> list[_Mount]:
         libs = f"{path}.libs"  # auditwheel's vendored shared libraries (numpy.libs)
         if os.path.isdir(libs):
             mounts.append(_Mount(libs, f"{site}/{os.path.basename(libs)}"))
-    if device == "cuda":
-        mounts += _gpu_mounts()
     return mounts
 
 
+def _standard_library() -> str:
+    return os.path.realpath(sysconfig.get_paths(vars={"installed_base": sys.base_prefix})["stdlib"])
+
+
+def _interpreter_mounts() -> list[_Mount]:
+    """The interpreter binary and its standard library, with every folder of third-party packages hidden."""
+    interpreter, stdlib = _interpreter(), _standard_library()
+    mounts = [_Mount(interpreter, interpreter), _Mount(stdlib, stdlib)]
+    for name in THIRD_PARTY_FOLDERS:
+        if os.path.isdir(os.path.join(stdlib, name)):
+            mounts.append(_Mount("", os.path.join(stdlib, name), hidden=True))
+    return mounts
+
+
+@functools.lru_cache(maxsize=4)
+def _shared_libraries(framework: str, device: str) -> tuple[_Mount, ...]:
+    """The shared libraries the interpreter, its extension modules, the framework and the sandbox's own
+    tools (bwrap, setpriv) load, as `ldd` resolves them; each bound alone, under its real folder."""
+    binaries = [_interpreter(), *(shutil.which(tool) or "" for tool in SANDBOX_TOOLS)]
+    binaries += glob.glob(os.path.join(_standard_library(), "lib-dynload", "*.so"))
+    for mount in _package_mounts(framework, device):
+        for folder, _, names in os.walk(mount.source):
+            binaries += [os.path.join(folder, name) for name in names if ".so" in name]
+    ldd = shutil.which("ldd")
+    if ldd is None:
+        raise SandboxUnavailable("ldd (libc-bin) is needed to find the shared libraries the sandbox mounts")
+    output = subprocess.run(
+        [ldd, *(path for path in binaries if path)], capture_output=True, text=True, check=False
+    ).stdout
+    found = {match[1] for match in LDD_PATH.finditer(output)}
+    libraries = []
+    for path in sorted(found):
+        if os.path.exists(path):
+            dest = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+            libraries.append(_Mount(os.path.realpath(path), dest))
+    return tuple(libraries)
+
+
 def _gpu_mounts() -> list[_Mount]:
-    """Just the NVIDIA device nodes, plus the loader cache so the driver's libcuda is found."""
+    """The NVIDIA device nodes, the loader cache and the driver's libraries, which torch loads by name."""
     nodes = sorted(glob.glob("/dev/nvidia*")) + sorted(glob.glob("/dev/nvidia-caps/*"))
     mounts = [_Mount(node, node, device=True) for node in nodes if not os.path.isdir(node)]
     if os.path.exists("/etc/ld.so.cache"):
         mounts.append(_Mount("/etc/ld.so.cache", "/etc/ld.so.cache"))
+    for pattern in GPU_DRIVER_LIBRARIES:
+        for path in sorted(glob.glob(pattern)):
+            dest = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+            mounts.append(_Mount(os.path.realpath(path), dest))
     return mounts
 
 
@@ -657,6 +719,9 @@ def _parent_dirs(mounts: list[_Mount]) -> list[str]:
 def _mount_args(mounts: list[_Mount], *, from_dest: bool) -> list[str]:
     args = _parent_dirs(mounts)
     for mount in sorted(mounts, key=lambda mount: mount.dest.count("/")):
+        if mount.hidden:
+            args += ["--perms", "0555", "--tmpfs", mount.dest, "--remount-ro", mount.dest]
+            continue
         source = mount.dest if from_dest else mount.source
         args += ["--dev-bind" if mount.device else "--ro-bind", source, mount.dest]
     return args + _root_links()
