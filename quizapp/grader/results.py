@@ -33,6 +33,7 @@ TOTAL_BYTES = 16 * MiB  # every member together, uncompressed
 ROW_SLACK = 4  # a loop may evaluate the gradient more than once per step; more rows than this is not a run
 MEMBER_OVERHEAD = 4096  # zip headers and deflate framing per member, on top of the data itself
 CHUNK = 1 << 16
+DIRECTORY_ENTRY_BYTES = 512  # one central-directory entry: 46 bytes, a short name and a zip64 extra field
 MESSAGE_CHARS = 2000
 CASE_NAME = re.compile(r"case_(0|[1-9][0-9]{0,3})\.npy")
 _END_OF_DIRECTORY = b"PK\x05\x06"
@@ -111,9 +112,11 @@ def _check_directory_size(blob: bytes, most: int) -> None:
         raise UnreadableResult("the result file is not a zip archive")
     if blob.rfind(_ZIP64_LOCATOR, max(0, end - 20), end) >= 0:
         raise UnreadableResult("the result file uses zip64 records, which the harness never writes")
-    entries_here, entries_total = struct.unpack_from("<HH", blob, end + 8)
+    entries_here, entries_total, directory_bytes = struct.unpack_from("<HHI", blob, end + 8)
     if max(entries_here, entries_total) > most:
         raise UnreadableResult(f"the result file has {entries_total} members; at most {most} were expected")
+    if directory_bytes > most * DIRECTORY_ENTRY_BYTES:  # zipfile reads entries until these bytes are used
+        raise UnreadableResult(f"the result file's directory is {directory_bytes} bytes, too long for {most}")
 
 
 def _checked_members(

@@ -199,6 +199,18 @@ def test_an_archive_with_thousands_of_members_is_refused_before_parsing_them() -
         read_result(buffer.getvalue(), [CaseBound(max_rows=10**4, columns=100)])
 
 
+def test_a_directory_hiding_more_entries_than_its_count_is_refused() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for index in range(300):
+            archive.writestr(f"m{index}", b"")
+    blob = bytearray(buffer.getvalue())
+    end = blob.rfind(b"PK\x05\x06")
+    struct.pack_into("<HH", blob, end + 8, 1, 1)  # the count claims one entry; the directory holds 300
+    with pytest.raises(UnreadableResult, match="directory is"):
+        read_result(bytes(blob), [CaseBound(max_rows=10**4, columns=100)])
+
+
 def test_an_oversized_blob_is_refused_before_unzipping() -> None:
     with pytest.raises(UnreadableResult, match="more than these cases can produce"):
         read_result(bytes(2 << 20), BOUNDS)
