@@ -653,7 +653,9 @@ def _shared_libraries(framework: str, device: str) -> tuple[_Mount, ...]:
     """The shared libraries the interpreter, its extension modules, the framework and the sandbox's own
     tools (bwrap, setpriv) load, as `ldd` resolves them; each bound alone, under its real folder."""
     binaries = [_interpreter(), *(shutil.which(tool) or "" for tool in SANDBOX_TOOLS)]
-    binaries += glob.glob(os.path.join(_standard_library(), "lib-dynload", "*.so"))
+    extensions = os.path.join(_standard_library(), "lib-dynload")
+    if os.path.isdir(extensions):
+        binaries += [entry.path for entry in os.scandir(extensions) if entry.name.endswith(".so")]
     for mount in _package_mounts(framework, device):
         for folder, _, names in os.walk(mount.source):
             binaries += [os.path.join(folder, name) for name in names if ".so" in name]

@@ -269,9 +269,10 @@ def test_sandbox_binds_no_project_or_instance_path() -> None:
     project = str(sandbox_module.Path(sandbox_module.__file__).resolve().parents[2])
     assert not any(source in (project, f"{project}/instance", f"{project}/quizapp") for source in sources)
     assert all(
-        mount.dest.startswith(("/usr", "/opt/sandbox/site/")) or mount.dest == mount.source
+        mount.dest.startswith(("/usr", "/opt/sandbox/site/")) or mount.dest == mount.source or mount.hidden
         for mount in mounts
     )
+    assert not any(mount.source in ("/usr", "/", "/root", "/home", "/etc") for mount in mounts)
 
 
 @pytest.mark.cuda
