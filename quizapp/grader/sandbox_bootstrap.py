@@ -6,8 +6,10 @@ It pre-imports the framework, waits for one frame of files on stdin, then runs t
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
+import pkgutil
 import runpy
 import stat
 import struct
@@ -113,6 +115,9 @@ def disable_library_optimizers(torch: Any, report_fd: int) -> int:
     in the dispatcher, whichever route calls them. Each use is written to `report_fd` before it raises.
     Returns how many functions and kernels were disabled.
     """
+    for found in pkgutil.walk_packages(torch.optim.__path__, "torch.optim."):  # none may be left to import
+        with contextlib.suppress(Exception):
+            importlib.import_module(found.name)
     disabled = 0
     for module_name, module in list(sys.modules.items()):
         if not module_name.startswith(LIBRARY_OPTIMIZER_MODULES) or module_name in LIBRARY_BASE_MODULES:
