@@ -7,28 +7,53 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
-from quizapp.config import Config
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    # Flask and the app's modules load here, not at package import: `quizapp grade` and the pure
+    # `quizapp.srs` / `quizapp.grader` packages import `quizapp` without ever building an app.
+    from flask import Flask
+
+    from quizapp.config import Config
+
     app = Flask(__name__, instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_object(Config(app.instance_path))
     if config:
         app.config.update(config)
+    register_input_guards(app)
+    require_configured_extras(app.config)
     register_extensions(app)
+    register_security_headers(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
     return app
 
 
+def register_input_guards(app: Flask) -> None:
+    from quizapp import input_guards
+
+    input_guards.init_app(app)
+
+
+def require_configured_extras(config: Mapping[str, Any]) -> None:
+    """A configured service whose client comes with an optional extra that is not installed stops the start
+    with a message naming the extra (MissingExtra), rather than failing later inside SQLAlchemy or RQ."""
+    from quizapp.extras import require_extra
+
+    if str(config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        require_extra("postgres")
+    if config.get("QUEUE_URL"):
+        require_extra("queue")
+
+
 def register_extensions(app: Flask) -> None:
-    from quizapp import models
+    from quizapp import models  # noqa: F401  (the tables, before Flask-Migrate looks for them)
     from quizapp.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -39,9 +64,15 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
 
-    @login_manager.user_loader
-    def load_user(user_id: str) -> models.User | None:
-        return db.session.get(models.User, int(user_id))
+    from quizapp.auth.logins import load_user
+
+    login_manager.user_loader(load_user)
+
+
+def register_security_headers(app: Flask) -> None:
+    from quizapp import security_headers
+
+    security_headers.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -70,6 +101,16 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(review_bp)
     app.register_blueprint(review_api_bp)
+
+    from quizapp.api.cards import bp as cards_api_bp
+    from quizapp.cards import bp as cards_bp
+
+    app.register_blueprint(cards_bp)
+    app.register_blueprint(cards_api_bp)
+
+    from quizapp.api.spec import bp as api_spec_bp
+
+    app.register_blueprint(api_spec_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

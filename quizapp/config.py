@@ -5,11 +5,14 @@ One source of truth for configuration: every other module reads `app.config`, ne
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The longest a login lasts: the remember cookie's lifetime, after which the server forgets the login too.
+LOGIN_LIFETIME = dt.timedelta(days=365)
 
 
 def _bool(value: str | None, default: bool) -> bool:
@@ -38,11 +41,14 @@ class Config:
         self.SEEDS_DIR = env.get("SEEDS_DIR") or str(REPO_ROOT.parent / "shared" / "seeds")
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI") or self.QUEUE_URL or "memory://"
         self.RATELIMIT_ENABLED = _bool(env.get("RATELIMIT_ENABLED"), True)
+        # Typed answers checked per person and minute (the check button and ratings sent with an answer).
+        self.ANSWER_CHECKS_PER_MINUTE = int(env.get("ANSWER_CHECKS_PER_MINUTE") or 20)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _bool(env.get("SESSION_COOKIE_SECURE"), False)
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_DURATION = LOGIN_LIFETIME
         self.WTF_CSRF_TIME_LIMIT = None
         self.MAX_CONTENT_LENGTH = 1024 * 1024
 

@@ -66,6 +66,30 @@ class User(UserMixin, db.Model):
     # Before the interview, also review cards not yet due that would fall below the desired retention by then.
     pull_ahead_for_interview: Mapped[bool] = mapped_column(Boolean, default=False)
     fsrs_parameters: Mapped[list[float] | None] = mapped_column(JSON, nullable=True)
+    # The daily plan's inputs (services/daily.py): study time a day, how unseen cards are ordered, and the
+    # topics the person already knows (their cards are not introduced as new, unless studied by topic).
+    minutes_per_day: Mapped[int] = mapped_column(Integer, default=30)
+    new_card_order: Mapped[str] = mapped_column(String(16), default="mixed")
+    known_topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    # Not a column: the token of the login this object was loaded for (quizapp.services.accounts sets it).
+    login_token = None
+
+    def get_id(self) -> str:
+        """Flask-Login's id, kept in the session and the remember cookie: the user *and* the login, so ending
+        the login (logout, password change elsewhere) makes every cookie that carries it worthless."""
+        return f"{self.id}:{self.login_token}"
+
+
+class Login(db.Model):
+    """One logged-in browser: its session and remember cookies carry `token`; deleting the row ends it."""
+
+    __tablename__ = "logins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Topic(db.Model):
@@ -97,6 +121,9 @@ class Card(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # A hash of what a learner sees and is judged against (kind, front, back, answer), set by the bank sync;
+    # a problem report keeps the version it was about. None for rows not re-synced since it was added.
+    content_version: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
     topic: Mapped[Topic] = relationship(back_populates="cards")
 
@@ -156,6 +183,31 @@ class Review(db.Model):
     origin: Mapped[str] = mapped_column(String(16), default="review")  # review | focus | drill
     answer_given: Mapped[str | None] = mapped_column(Text, nullable=True)
     answer_correct: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+
+
+class CardReport(db.Model):
+    """A learner's "this card is wrong" report: `status` open → resolved (by `quizapp cards reports`).
+
+    `card_version` is the card's content version when the report was made, so a later fix can be told apart.
+    """
+
+    __tablename__ = "card_reports"
+    __table_args__ = (
+        Index("ix_card_reports_card_user", "card_slug", "user_id"),
+        Index("ix_card_reports_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    card_slug: Mapped[str] = mapped_column(ForeignKey("cards.slug"))
+    reason: Mapped[str] = mapped_column(Text)
+    card_version: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | resolved
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    user: Mapped[User] = relationship()
+    card: Mapped[Card] = relationship()
 
 
 class Drill(db.Model):

@@ -11,8 +11,12 @@ from typing import Any
 import sympy
 
 from quizapp.answers import numeric
-from quizapp.answers.equivalence import CheckerUnavailable, equivalent
-from quizapp.answers.symbolic import AnswerError, parse_expression
+from quizapp.answers.equivalence import DEFAULT_TIME_LIMIT_S, CheckerBusy, CheckerUnavailable, equivalent
+from quizapp.answers.symbolic import AnswerError, parse_expression, symbol_assumptions
+
+CHECKER_BUSY = (
+    "The expression checker is busy with other answers; try again in a few seconds, or rate yourself."
+)
 
 
 @dataclass(frozen=True)
@@ -34,8 +38,11 @@ class AnswerCheck:
         }
 
 
-def check_answer(kind: str, spec: dict[str, Any], typed: str) -> AnswerCheck:
-    """Check `typed` against a card's answer `spec` (as written in the bank) for `kind` numeric|symbolic."""
+def check_answer(
+    kind: str, spec: dict[str, Any], typed: str, time_limit_s: float = DEFAULT_TIME_LIMIT_S
+) -> AnswerCheck:
+    """Check `typed` against a card's answer `spec` (as written in the bank) for `kind` numeric|symbolic.
+    `time_limit_s` bounds the expression check; the bank check, which no one waits on, allows more."""
     if not isinstance(typed, str):
         return AnswerCheck(False, "Send the answer as text, e.g. 0.1 or 1/(1 - beta).", "", "")
     if not isinstance(spec, dict):
@@ -43,7 +50,7 @@ def check_answer(kind: str, spec: dict[str, Any], typed: str) -> AnswerCheck:
     if kind == "numeric":
         return check_numeric(spec, typed)
     if kind == "symbolic":
-        return check_symbolic(spec, typed)
+        return check_symbolic(spec, typed, time_limit_s)
     return AnswerCheck(False, f"Cards of kind {kind!r} take no typed answer.", "", "")
 
 
@@ -54,33 +61,40 @@ def check_numeric(spec: dict[str, Any], typed: str) -> AnswerCheck:
         return AnswerCheck(False, f"This card's answer is misconfigured: {error}", "", "")
     expected_latex = numeric.number_latex(expected.value, expected.unit)
     try:
-        value = numeric.parse_number(typed)
+        value = numeric.read_answer(expected, typed)
     except AnswerError as error:
         return AnswerCheck(False, str(error), expected_latex, "")
-    shown = numeric.format_number(value)
+    normalized = numeric.format_number(value)
+    shown = f"{normalized} {expected.unit}" if expected.unit else normalized
     if numeric.within_tolerance(expected, value):
-        return AnswerCheck(True, f"Correct: {shown}.", expected_latex, shown)
+        return AnswerCheck(True, f"Correct: {shown}.", expected_latex, normalized)
     margin = numeric.format_number(expected.allowed_error())
     message = (
         f"Not quite: {shown} is off; the answer is {numeric.format_number(expected.value)} (± {margin})."
+        + numeric.percent_hint(expected, value)
     )
-    return AnswerCheck(False, message, expected_latex, shown)
+    return AnswerCheck(False, message, expected_latex, normalized)
 
 
-def check_symbolic(spec: dict[str, Any], typed: str) -> AnswerCheck:
+def check_symbolic(
+    spec: dict[str, Any], typed: str, time_limit_s: float = DEFAULT_TIME_LIMIT_S
+) -> AnswerCheck:
     symbols = [str(name) for name in spec.get("symbols") or []]
     try:
-        expected = parse_expression(str(spec.get("expr", "")), symbols)
+        assumptions = symbol_assumptions(spec)
+        expected = parse_expression(str(spec.get("expr", "")), symbols, assumptions)
     except AnswerError as error:
         return AnswerCheck(False, f"This card's answer is misconfigured: {error}", "", "")
     expected_latex = sympy.latex(expected)
     try:
-        given = parse_expression(typed, symbols)
+        given = parse_expression(typed, symbols, assumptions)
     except AnswerError as error:
         return AnswerCheck(False, str(error), expected_latex, "")
     normalized = sympy.sstr(given)
     try:
-        outcome = equivalent(str(spec["expr"]), typed, symbols)
+        outcome = equivalent(str(spec["expr"]), typed, symbols, assumptions, time_limit_s)
+    except CheckerBusy:
+        return AnswerCheck(False, CHECKER_BUSY, expected_latex, normalized)
     except CheckerUnavailable:
         return AnswerCheck(
             False,

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import sympy
 from sympy.parsing.sympy_parser import (
@@ -17,6 +18,8 @@ from sympy.parsing.sympy_parser import (
     parse_expr,
     standard_transformations,
 )
+
+from quizapp.answers.screen import CostlyExpression, refuse_costly
 
 MAX_EXPRESSION_CHARS = 200
 MAX_NESTING = 20
@@ -88,14 +91,41 @@ _SYMBOL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)?_?")
 _KEYWORD_LAMBDA = re.compile(r"\blambda\b")
 
 
+# What a card may declare about a symbol (`assume: {g: positive}`): SymPy's assumption of the same name.
+ASSUMPTIONS = ("positive", "nonnegative", "nonzero")
+
+
 class AnswerError(ValueError):
     """A typed or declared answer that cannot be read; the message says what to change."""
 
 
-def parse_expression(text: str, symbols: Sequence[str]) -> sympy.Expr:
-    """Parse `text` as an expression in `symbols` (plus whitelisted functions); raises AnswerError."""
-    table = symbol_table(symbols)
+def symbol_assumptions(spec: Mapping[str, Any]) -> dict[str, str]:
+    """The `assume` mapping of a symbolic answer spec (symbol -> one of ASSUMPTIONS), checked."""
+    raw = spec.get("assume") or {}
+    if not isinstance(raw, Mapping):
+        raise AnswerError("`assume` must map symbol names to positive, nonnegative or nonzero")
+    symbols = {str(name) for name in spec.get("symbols") or []}
+    for name, assumption in raw.items():
+        if name not in symbols:
+            raise AnswerError(f"`assume` names {name!r}, which is not one of the declared symbols")
+        if assumption not in ASSUMPTIONS:
+            raise AnswerError(
+                f"`assume` for {name!r} must be one of {', '.join(ASSUMPTIONS)}, not {assumption!r}"
+            )
+    return {str(name): str(assumption) for name, assumption in raw.items()}
+
+
+def parse_expression(
+    text: str, symbols: Sequence[str], assumptions: Mapping[str, str] | None = None
+) -> sympy.Expr:
+    """Parse `text` as an expression in `symbols` (plus whitelisted functions), each symbol carrying its
+    declared assumption (`{"g": "positive"}`); raises AnswerError."""
+    table = symbol_table(symbols, assumptions)
     source = screen_expression(text, table)
+    try:
+        refuse_costly(source)  # degree, exponents, digits, factors: before SymPy spends anything on them
+    except CostlyExpression as error:
+        raise AnswerError(str(error)) from None
     local_dict = {**FUNCTIONS, **table}
     _refuse_huge_powers(_parse(source, local_dict, evaluate=False))
     expression = _parse(source, local_dict, evaluate=True)
@@ -104,16 +134,21 @@ def parse_expression(text: str, symbols: Sequence[str]) -> sympy.Expr:
     return expression
 
 
-def symbol_table(symbols: Iterable[str]) -> dict[str, sympy.Symbol]:
+def symbol_table(
+    symbols: Iterable[str], assumptions: Mapping[str, str] | None = None
+) -> dict[str, sympy.Symbol]:
     """Names a person may type → SymPy symbols. `lambda_` stands for λ (`lambda` is a Python keyword);
-    names are real so that |x|, sign(x) and sqrt(x**2) keep their meaning."""
+    names are real so that |x|, sign(x) and sqrt(x**2) keep their meaning, and declared positive (or
+    nonzero...) where the card says so, so that sqrt(g**2) is g when g > 0."""
+    assumptions = assumptions or {}
     table: dict[str, sympy.Symbol] = {}
     for name in symbols:
         if not isinstance(name, str) or not _SYMBOL_NAME.fullmatch(name) or name in FUNCTIONS:
             raise AnswerError(
                 f"{name!r} cannot be a symbol name (a letter, then letters, digits and at most one _ part)."
             )
-        table[name] = sympy.Symbol(name.rstrip("_"), real=True)
+        declared = {assumptions[name]: True} if name in assumptions else {}
+        table[name] = sympy.Symbol(name.rstrip("_"), real=True, **declared)
     if "epsilon" in table and "eps" not in table:
         table["eps"] = table["epsilon"]
     return table

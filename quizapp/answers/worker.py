@@ -23,8 +23,10 @@ MIN_AGREEING_POINTS = 4
 MEMORY_LIMIT_BYTES = 4 << 30
 _REL_TOLERANCE = 1e-7
 # Points away from 0 and ±1 (they would hide β vs β²), mostly positive as optimizer quantities are, some
-# negative so that g, |g| and sign(g) stay apart.
-_SAMPLE_RANGES = ((0.11, 0.93), (0.11, 0.93), (1.1, 3.7), (-0.93, -0.11), (-3.7, -1.1))
+# negative so that g, |g| and sign(g) stay apart. A symbol declared positive or nonnegative only gets the
+# positive ranges: the card told the learner so, and answers that rely on it must pass.
+_POSITIVE_RANGES = ((0.11, 0.93), (0.11, 0.93), (1.1, 3.7))
+_SAMPLE_RANGES = (*_POSITIVE_RANGES, (-0.93, -0.11), (-3.7, -1.1))
 
 
 def spot_check(expected: sympy.Expr, typed: sympy.Expr, points: int = SPOT_POINTS) -> bool | None:
@@ -35,7 +37,7 @@ def spot_check(expected: sympy.Expr, typed: sympy.Expr, points: int = SPOT_POINT
     rng = random.Random(20240617)
     agreed = 0
     for _ in range(SPOT_ATTEMPTS):
-        values = {symbol: _sample(rng) for symbol in symbols}
+        values = {symbol: _sample(rng, symbol) for symbol in symbols}
         pair = _evaluate(expected, values), _evaluate(typed, values)
         if pair[0] is None or pair[1] is None:
             continue
@@ -55,8 +57,9 @@ def simplifies_to_zero(difference: sympy.Expr) -> bool:
         return False
 
 
-def _sample(rng: random.Random) -> sympy.Float:
-    low, high = rng.choice(_SAMPLE_RANGES)
+def _sample(rng: random.Random, symbol: sympy.Symbol) -> sympy.Float:
+    ranges = _POSITIVE_RANGES if symbol.is_nonnegative else _SAMPLE_RANGES
+    low, high = rng.choice(ranges)
     return sympy.Float(rng.uniform(low, high), 30)
 
 
@@ -77,8 +80,9 @@ def _close(left: float, right: float) -> bool:
 
 def _answer(request: dict[str, Any]) -> None:
     try:
-        expected = parse_expression(request["expected"], request["symbols"])
-        typed = parse_expression(request["typed"], request["symbols"])
+        assumptions = request.get("assumptions") or {}
+        expected = parse_expression(request["expected"], request["symbols"], assumptions)
+        typed = parse_expression(request["typed"], request["symbols"], assumptions)
     except (AnswerError, KeyError, TypeError) as error:
         _send({"error": f"unreadable request: {error}"})
         return

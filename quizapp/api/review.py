@@ -8,11 +8,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_login import current_user
 
 from quizapp import srs
+from quizapp.api.validation import validate_request
 from quizapp.errors import error_response
+from quizapp.extensions import limiter
 from quizapp.models import Card
 from quizapp.prose import render_prose
 from quizapp.services import review as reviews
@@ -23,11 +25,42 @@ bp = Blueprint("review_api", __name__, url_prefix="/api")
 REVIEW_EXAMPLE = '{"card": "<slug>", "rating": 3, "idempotency_key": "<uuid>", "duration_ms": 4200}'
 
 
+def _answer_checks_per_minute() -> str:
+    return f"{current_app.config['ANSWER_CHECKS_PER_MINUTE']}/minute"
+
+
+def _too_many_checks() -> str:
+    return (
+        f"You can have {current_app.config['ANSWER_CHECKS_PER_MINUTE']} typed answers checked per minute; "
+        "wait a moment, or reveal the answer and rate yourself."
+    )
+
+
+def _checks_nothing() -> bool:
+    """Requests that check no typed answer (a plain rating, or anonymous: 401) do not count."""
+    payload = request.get_json(silent=True)
+    answer = payload.get("answer") if isinstance(payload, dict) else None
+    return not current_user.is_authenticated or not (isinstance(answer, str) and answer.strip())
+
+
+# One budget per person for both routes that run the answer checker.
+_limit_answer_checks = limiter.shared_limit(
+    _answer_checks_per_minute,
+    scope="answer-checks",
+    key_func=lambda: f"answer-checks:user:{current_user.id}",
+    error_message=_too_many_checks,
+    exempt_when=_checks_nothing,
+)
+
+
 @bp.before_request
 def _require_login() -> tuple[Response | str, int] | None:
     if not current_user.is_authenticated:
         return error_response(401, "Log in to use the review API (POST /auth/login).")
     return None
+
+
+bp.before_request(validate_request)  # after the login check: the OpenAPI document's request shapes
 
 
 @bp.errorhandler(ReviewError)
@@ -59,14 +92,9 @@ def next_card() -> Response:
 
 
 @bp.post("/reviews")
+@_limit_answer_checks
 def create_review() -> tuple[Response, int]:
-    payload = _json_object(REVIEW_EXAMPLE)
-    missing = [name for name in ("card", "rating", "idempotency_key") if payload.get(name) in (None, "")]
-    if missing:
-        raise ReviewError(400, f"Missing field(s): {', '.join(missing)}.")
-    version = payload.get("version")
-    if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 0):
-        raise ReviewError(422, "version must be the version GET /api/review/next gave (0 or more).")
+    payload = _json_object(REVIEW_EXAMPLE)  # fields and types as quizapp/api/openapi.yaml says (checked)
     answer = payload.get("answer")
     result = reviews.review_card(
         current_user,
@@ -76,7 +104,7 @@ def create_review() -> tuple[Response, int]:
         payload.get("duration_ms"),
         answer_given=answer if isinstance(answer, str) else None,
         answer_correct=_checked_answer(str(payload["card"]), answer),
-        expected_version=version,
+        expected_version=payload.get("version"),
     )
     return jsonify(review_json(result)), 200 if result.replayed else 201
 
@@ -85,10 +113,7 @@ def create_review() -> tuple[Response, int]:
 def undo_review() -> Response:
     # An empty body undoes the last rating; a body that is there must be a well-formed JSON object.
     payload = _json_object('{"review_id": 17}') if request.get_data() else {}
-    review_id = payload.get("review_id")
-    if review_id is not None and (isinstance(review_id, bool) or not isinstance(review_id, int)):
-        raise ReviewError(422, "review_id must be the id returned by POST /api/reviews.")
-    undone = reviews.undo_last_review(current_user, review_id)
+    undone = reviews.undo_last_review(current_user, payload.get("review_id"))
     return jsonify(
         card=undone.card_slug,
         rating=undone.rating.name.lower(),
@@ -97,11 +122,9 @@ def undo_review() -> Response:
 
 
 @bp.post("/cards/<slug>/check")
+@_limit_answer_checks
 def check_answer(slug: str) -> Response:
-    payload = _json_object('{"answer": "0.1"}')
-    answer = payload.get("answer")
-    if not isinstance(answer, str) or not answer.strip():
-        raise ReviewError(400, 'Type an answer first: send {"answer": "..."}.')
+    answer = _json_object('{"answer": "0.1"}')["answer"]  # a non-blank string (openapi.yaml, checked)
     check = reviews.check_typed_answer(slug, answer)
     return jsonify(
         card=slug,

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_login import current_user
 
 from quizapp import jobs
+from quizapp.api.validation import validate_request
 from quizapp.errors import error_response
 from quizapp.extensions import limiter
 from quizapp.models import Submission
@@ -24,7 +25,7 @@ def _submissions_per_minute() -> str:
 
 
 def _per_person() -> str:
-    return f"submissions:user:{current_user.get_id()}"
+    return f"submissions:user:{current_user.id}"
 
 
 def _too_many_message() -> str:
@@ -47,22 +48,28 @@ def _require_login() -> tuple[Response | str, int] | None:
     return None
 
 
+bp.before_request(validate_request)  # after the login check: the OpenAPI document's request shapes
+
+
 @bp.errorhandler(SubmissionRejected)
 def _rejected(exc: SubmissionRejected) -> tuple[Response | str, int]:
     return error_response(exc.status, exc.message)
 
 
-@bp.post("/drills/<slug>/submissions")
-@limiter.limit(
+# A limit on the blueprint's POSTs (submitting) is checked before the blueprint's own hooks, so requests
+# that the OpenAPI check refuses count against it too.
+limiter.limit(
     _submissions_per_minute,
     key_func=_per_person,
     error_message=_too_many_message,
     exempt_when=lambda: not current_user.is_authenticated,  # answered with 401 instead
-)
+    methods=["POST"],
+)(bp)
+
+
+@bp.post("/drills/<slug>/submissions")
 def create_submission(slug: str) -> tuple[Response, int, dict[str, str]]:
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
-        raise SubmissionRejected(400, 'Send a JSON object like {"code": "...", "framework": "numpy"}.')
+    payload = request.get_json()  # an object with the fields openapi.yaml allows (checked before this view)
     submission = submit_drill(current_user, slug, payload.get("code"), payload.get("framework"))
     body = submission_json(submission)
     return jsonify(body), 202, {"Location": body["api_url"]}

@@ -6,10 +6,23 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, FloatField, HiddenField, IntegerField, PasswordField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    FloatField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from quizapp.services import accounts
+from quizapp.srs.new_card_order import NEW_CARD_ORDERS
 
 REQUIRED = "This field is required."
 
@@ -59,6 +72,10 @@ def _confirm_password_field(label: str) -> PasswordField:
         validators=[InputRequired(REQUIRED), EqualTo("password", "The two passwords differ.")],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+def _topic_choices() -> list[SelectChoice]:
+    return [SelectChoice(slug, title) for slug, title in accounts.topic_choices()]
 
 
 class RegisterForm(FlaskForm):
@@ -122,6 +139,30 @@ class SettingsForm(FlaskForm):
         description="With an interview date set: cards you would probably forget by that day (predicted "
         "recall below your desired retention) join the review queue early, each at most once a day.",
     )
+    minutes_per_day = ClearIntegerField(
+        "Minutes a day",
+        validators=[InputRequired(REQUIRED)],
+        description=f"How long you can study on a typical day, {accounts.MINUTES_MIN} to "
+        f"{accounts.MINUTES_MAX}; the daily plan fits new cards and the forecast reviews into it.",
+        render_kw={"type": "number", "step": 1, "min": accounts.MINUTES_MIN, "max": accounts.MINUTES_MAX},
+    )
+    new_card_order = SelectField(
+        "New-card order",
+        choices=[SelectChoice(value, label) for value, label in NEW_CARD_ORDERS.items()],
+        description="Mixed interleaves topics and card kinds (typed answers, drills) from the first day; "
+        "topic by topic follows the bank from its first topic to its last.",
+    )
+    known_topics = SelectMultipleField(
+        "Topics I already know",
+        description="Their cards are left out of the daily new cards and the plan; you can still study "
+        "them topic by topic.",
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.known_topics.choices = _topic_choices()
 
     def to_settings(self) -> accounts.Settings:
         return accounts.Settings(
@@ -130,6 +171,30 @@ class SettingsForm(FlaskForm):
             timezone=self.timezone.data,
             interview_date=self.interview_date.data,
             pull_ahead_for_interview=bool(self.pull_ahead_for_interview.data),
+            minutes_per_day=self.minutes_per_day.data,
+            new_card_order=self.new_card_order.data,
+            known_topics=tuple(self.known_topics.data or ()),
+        )
+
+
+class OnboardingForm(FlaskForm):
+    """The questions asked right after registering: the settings page's plan fields, nothing new."""
+
+    interview_date = SettingsForm.interview_date
+    minutes_per_day = SettingsForm.minutes_per_day
+    timezone = SettingsForm.timezone
+    known_topics = SettingsForm.known_topics
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.known_topics.choices = _topic_choices()
+
+    def to_choices(self) -> accounts.StudyPlanChoices:
+        return accounts.StudyPlanChoices(
+            timezone=self.timezone.data,
+            interview_date=self.interview_date.data,
+            minutes_per_day=self.minutes_per_day.data,
+            known_topics=tuple(self.known_topics.data or ()),
         )
 
 

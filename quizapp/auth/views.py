@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_url, login_user, logout_user
+from flask_login import current_user, login_required, login_url
 from werkzeug.wrappers import Response as BaseResponse
 
 from quizapp.auth import bp
 from quizapp.auth.forms import LoginForm, PasswordForm, RegisterForm, SettingsForm, show_errors
+from quizapp.auth.logins import begin_login, end_login
 from quizapp.auth.redirects import safe_next_path
 from quizapp.errors import error_response, wants_json
 from quizapp.extensions import limiter, login_manager
@@ -32,9 +33,7 @@ def unauthorized() -> BaseResponse | tuple[object, int]:
 
 
 def _home() -> str:
-    if "review.session" in current_app.view_functions:
-        return url_for("review.session")
-    return url_for("pages.index")
+    return url_for("pages.index")  # the Today page once signed in
 
 
 def _after_login() -> BaseResponse:
@@ -51,9 +50,9 @@ def register() -> str | BaseResponse:
         except accounts.AccountError as error:
             show_errors(form, error)
         else:
-            login_user(user)
+            begin_login(user)
             flash(f"Welcome, {user.username}! Your account is ready.", "success")
-            return _after_login()
+            return redirect(url_for("pages.onboarding"))
     return render_template("auth/register.html", form=form)
 
 
@@ -64,7 +63,7 @@ def login() -> str | BaseResponse:
     if form.validate_on_submit():
         user = accounts.authenticate(form.username.data, form.password.data)
         if user is not None:
-            login_user(user, remember=form.remember.data)
+            begin_login(user, remember=bool(form.remember.data))
             flash(f"Logged in as {user.username}.", "success")
             return _after_login()
         form.password.errors = ["Wrong username or password."]
@@ -74,7 +73,7 @@ def login() -> str | BaseResponse:
 @bp.post("/logout")
 def logout() -> BaseResponse:
     if current_user.is_authenticated:
-        logout_user()
+        end_login(current_user)
         flash("You are logged out.", "info")
     return redirect(url_for("pages.index"))
 

@@ -5,10 +5,12 @@
 
 from __future__ import annotations
 
-from quizapp.bank.check import check_bank, checked_bank
+from typing import TYPE_CHECKING, Any
+
 from quizapp.bank.model import (
     CARD_KINDS,
     TAGS,
+    AnswerExample,
     Bank,
     BankError,
     CardSpec,
@@ -21,9 +23,13 @@ from quizapp.bank.model import (
 )
 from quizapp.bank.parse import read_bank
 
+if TYPE_CHECKING:
+    from quizapp.bank.check import check_bank, checked_bank
+
 __all__ = [
     "CARD_KINDS",
     "TAGS",
+    "AnswerExample",
     "Bank",
     "BankError",
     "CardSpec",
@@ -37,3 +43,12 @@ __all__ = [
     "checked_bank",
     "read_bank",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The checker parses every answer with SymPy; loading it lazily keeps the bank's records cheap to import.
+    if name in ("check_bank", "checked_bank"):
+        from quizapp.bank import check
+
+        return getattr(check, name)
+    raise AttributeError(f"module 'quizapp.bank' has no attribute {name!r}")

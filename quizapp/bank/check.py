@@ -1,7 +1,8 @@
 """check_bank(): everything that must hold across the bank's files before it may be loaded.
 
 Schema (via parse), unique slugs, cited seeds and sections, KaTeX-parsable math, typed answers that can be
-checked, code cards and drills that point at each other, and coverage of every seed item.
+checked (and judge each card's `accept:` / `reject:` examples as the review page would), code cards and
+drills that point at each other, and coverage of every seed item.
 """
 
 from __future__ import annotations
@@ -10,14 +11,18 @@ import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 
-from quizapp.answers import AnswerError, parse_expression
+from quizapp.answers import AnswerError, check_answer, parse_expression
 from quizapp.answers.numeric import NumericSpec
+from quizapp.answers.symbolic import symbol_assumptions
 from quizapp.bank.latex import Formula, check_formulas, extract_formulas
 from quizapp.bank.model import Bank, BankError, CardSpec, Located, MathText, SourceRef
 from quizapp.bank.parse import DRILLS_FOLDER, read_bank
 
 # Where problems with the seeds folder as a whole are reported (like "<latex>" for the KaTeX run).
 SEEDS_PLACE = "<seeds>"
+# The review page gives an expression 3 s; judging the bank's examples on a busy CI machine may take longer,
+# and a verdict that depends on the machine's load would make the check flaky.
+EXAMPLE_TIME_LIMIT_S = 30.0
 
 
 def check_bank(questions_dir: Path, seeds_dir: Path, *, require_seeds: bool = False) -> list[BankError]:
@@ -26,18 +31,21 @@ def check_bank(questions_dir: Path, seeds_dir: Path, *, require_seeds: bool = Fa
 
 
 def checked_bank(
-    questions_dir: Path, seeds_dir: Path, *, require_seeds: bool = False
+    questions_dir: Path, seeds_dir: Path, *, require_seeds: bool = False, judge_examples: bool = True
 ) -> tuple[Bank, list[BankError]]:
     """The parsed bank and all its problems, sorted by file and line.
 
     A missing seeds *folder* is one warning (sources are then not verified), or one error with
     `require_seeds`; a missing seed file or section, when the folder exists, is always an error.
+    `judge_examples=False` skips running the accept/reject examples through the checker (seconds of
+    SymPy): loading leaves that to `quizapp questions check`, which CI runs.
     """
     questions_dir, seeds_dir = Path(questions_dir), Path(seeds_dir)
     bank, errors = read_bank(questions_dir)
     errors += duplicate_slug_errors(bank)
     errors += source_errors(bank, seeds_dir, require_seeds=require_seeds)
     errors += answer_errors(bank)
+    errors += example_errors(bank) if judge_examples else []
     errors += link_errors(bank)
     errors += drill_file_errors(questions_dir)
     errors += math_errors(bank)
@@ -128,10 +136,14 @@ def answer_errors(bank: Bank) -> list[BankError]:
     for card in bank.cards:
         if card.answer is None or card.answer_where is None:
             continue
-        problem = _numeric_problem(card) if card.kind == "numeric" else _symbolic_problem(card)
+        problem = _answer_problem(card)
         if problem:
             errors.append(_error(card.answer_where, f"card {card.slug!r}: {problem}"))
     return errors
+
+
+def _answer_problem(card: CardSpec) -> str:
+    return _numeric_problem(card) if card.kind == "numeric" else _symbolic_problem(card)
 
 
 def _numeric_problem(card: CardSpec) -> str:
@@ -164,7 +176,7 @@ def _symbolic_problem(card: CardSpec) -> str:
     if not isinstance(symbols, list) or not symbols or not all(isinstance(s, str) for s in symbols):
         return "a symbolic answer needs `symbols`, a non-empty list of names"
     try:
-        parsed = parse_expression(expr, symbols)
+        parsed = parse_expression(expr, symbols, symbol_assumptions(answer))
     except AnswerError as error:
         return f"`expr` does not parse: {error}"
     used = {str(symbol) for symbol in parsed.free_symbols}
@@ -172,6 +184,24 @@ def _symbolic_problem(card: CardSpec) -> str:
     if unused:
         return f"symbol(s) {', '.join(unused)} are declared but not used in `expr`"
     return ""
+
+
+def example_errors(bank: Bank) -> list[BankError]:
+    """Each `accept:` example must be judged right and each `reject:` example wrong by check_answer, the
+    function the review page calls, so the bank proves its own answers and tolerances. A card whose answer
+    spec is broken is left out (answer_errors reports it)."""
+    errors = []
+    for card in bank.cards:
+        if card.answer is None or _answer_problem(card):
+            continue
+        spec = card.answer_for_storage() or {}
+        for example, wanted in [(e, True) for e in card.accept] + [(e, False) for e in card.reject]:
+            check = check_answer(card.kind, spec, example.text, EXAMPLE_TIME_LIMIT_S)
+            if check.correct != wanted:
+                listed, judged = ("accept", "wrong") if wanted else ("reject", "right")
+                message = f"card {card.slug!r}: {listed} {example.text!r} is judged {judged}: {check.message}"
+                errors.append(_error(example.where, message))
+    return errors
 
 
 def link_errors(bank: Bank) -> list[BankError]:

@@ -5,6 +5,8 @@ Every record keeps the file and line it came from so errors can point at them.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +21,12 @@ TAGS = (
     "default",
     "concept",
 )
+
+
+def content_version(kind: str, front: str, back: str, answer: dict[str, Any] | None) -> str:
+    """A short hash of what a learner sees and is judged against: it changes whenever a fix does."""
+    content = json.dumps([kind, front.strip(), back.strip(), answer], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(content.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,14 @@ class MathText:
 
 
 @dataclass(frozen=True)
+class AnswerExample:
+    """A typed answer the bank expects the checker to accept (or reject), with where it was written."""
+
+    text: str
+    where: Located
+
+
+@dataclass(frozen=True)
 class CardSpec:
     slug: str
     topic: str
@@ -76,6 +92,9 @@ class CardSpec:
     answer: dict[str, Any] | None = None
     answer_where: Located | None = None
     drill: str | None = None
+    # Natural forms of the right answer and common wrong ones, run through the review page's checker.
+    accept: tuple[AnswerExample, ...] = ()
+    reject: tuple[AnswerExample, ...] = ()
 
     def answer_for_storage(self) -> dict[str, Any] | None:
         """The answer spec as the review service receives it (numeric units travel inside it)."""

@@ -12,6 +12,7 @@ from typing import Any
 from quizapp.bank.model import (
     CARD_KINDS,
     TAGS,
+    AnswerExample,
     Bank,
     BankError,
     CardSpec,
@@ -27,9 +28,13 @@ from quizapp.bank.yamlfile import LineDict, LineList, read_yaml
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 COVERAGE_FILE = "coverage.yaml"
 DRILLS_FOLDER = "drills"
-CARD_KEYS = {"slug", "kind", "front", "back", "source", "tags", "answer", "unit", "drill"}
+CARD_KEYS = {"slug", "kind", "front", "back", "source", "tags", "answer", "unit", "drill", "accept", "reject"}
 TOPIC_KEYS = {"slug", "title", "description", "position"}
-ANSWER_KEYS = {"numeric": {"value", "tolerance", "rel_tolerance"}, "symbolic": {"expr", "symbols"}}
+ANSWER_KEYS = {"numeric": {"value", "tolerance", "rel_tolerance"}, "symbolic": {"expr", "symbols", "assume"}}
+# The database keeps a card's seed and section in columns of this size (models.Card.source_*).
+MAX_SOURCE_CHARS = 200
+# Every typed-answer card tests itself: at least this many natural right answers and common wrong ones.
+MIN_EXAMPLES = {"accept": 2, "reject": 1}
 
 
 class FileErrors:
@@ -128,6 +133,8 @@ def _read_card(raw: LineDict, topic: str, position: int, errors: FileErrors) -> 
     tags = _tags(raw, errors)
     answer = _answer(raw, kind, errors) if kind else None
     drill = _card_drill(raw, kind, errors)
+    accept = _answer_examples(raw, kind, "accept", errors)
+    reject = _answer_examples(raw, kind, "reject", errors)
     if None in (slug, kind, front, back, source, tags) or answer is False:
         return None
     assert slug and kind and front and back and source and tags is not None
@@ -144,7 +151,36 @@ def _read_card(raw: LineDict, topic: str, position: int, errors: FileErrors) -> 
         answer=answer or None,
         answer_where=errors.where(raw.line_of("answer")) if answer else None,
         drill=drill,
+        accept=accept,
+        reject=reject,
     )
+
+
+def _answer_examples(
+    raw: LineDict, kind: str | None, key: str, errors: FileErrors
+) -> tuple[AnswerExample, ...]:
+    """`accept:` / `reject:`: typed answers (text or plain numbers) the checker must judge right / wrong."""
+    if kind not in ANSWER_KEYS:
+        if key in raw:
+            errors.at(
+                raw.line_of(key), f"a {kind} card takes no `{key}` (only numeric and symbolic cards do)"
+            )
+        return ()
+    value = raw.get(key)
+    wanted = MIN_EXAMPLES[key]
+    if value is None:
+        kinds = "natural forms of the right answer" if key == "accept" else "common wrong answers"
+        errors.at(raw.line, f"a {kind} card needs `{key}:`, a list of at least {wanted} {kinds}")
+        return ()
+    plain = (str, int, float)
+    if not isinstance(value, LineList) or not all(
+        isinstance(item, plain) and not isinstance(item, bool) and str(item).strip() for item in value
+    ):
+        errors.at(raw.line_of(key), f'`{key}` must be a list of typed answers, e.g. ["0.1", "1/10"]')
+        return ()
+    if len(value) < wanted:
+        errors.at(raw.line_of(key), f"`{key}` needs at least {wanted} typed answer(s), not {len(value)}")
+    return tuple(AnswerExample(str(item), errors.where(value.line_of(i))) for i, item in enumerate(value))
 
 
 def _answer(raw: LineDict, kind: str, errors: FileErrors) -> dict[str, Any] | bool:
@@ -347,5 +383,8 @@ def _source(raw: LineDict, errors: FileErrors) -> SourceRef | None:
     seed = _text(value, "seed", errors)
     section = _text(value, "section", errors)
     if seed is None or section is None:
+        return None
+    if len(section) > MAX_SOURCE_CHARS or len(seed) > MAX_SOURCE_CHARS:
+        errors.at(raw.line_of("source"), f"a source's seed and section fit in {MAX_SOURCE_CHARS} characters")
         return None
     return SourceRef(seed, section, errors.where(raw.line_of("source")))

@@ -50,14 +50,24 @@ def grade_command(
     unsafe_no_sandbox: bool,
 ) -> None:
     """Grade the optimizer in FILE against DRILL (see `quizapp drills list`)."""
-    from quizapp.grader import UnknownDrill, grade
-    from quizapp.grader.sandbox import Sandbox, SandboxUnavailable
+    from quizapp.grader import UnknownDrill
+    from quizapp.grader.sandbox import PrestartedSandbox, SandboxUnavailable
 
     code = _read_source(file)
     chosen_framework = framework or ("torch" if FRAMEWORK_IMPORT.search(code) else "numpy")
     try:
-        sandbox = Sandbox(device=device, unsafe_no_sandbox=True) if unsafe_no_sandbox else None
-        verdict = grade(drill, code, framework=chosen_framework, seed=seed, device=device, sandbox=sandbox)
+        # The sandbox starts first, so its interpreter and framework load while this process imports the
+        # grader and builds the job.
+        with PrestartedSandbox(
+            device=device if chosen_framework == "torch" else "cpu",
+            unsafe_no_sandbox=unsafe_no_sandbox,
+            framework=chosen_framework,
+        ) as sandbox:
+            from quizapp.grader import grade
+
+            verdict = grade(
+                drill, code, framework=chosen_framework, seed=seed, device=device, sandbox=sandbox
+            )
     except UnknownDrill as error:
         raise click.UsageError(f"{error} Run `quizapp drills list` to see the drills.") from error
     except SandboxUnavailable as error:

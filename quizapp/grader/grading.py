@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from quizapp.extras import missing_extra
 from quizapp.grader.compare import tolerance_for
 from quizapp.grader.diagnosis import ConventionMatch, closest_convention, diagnose
 from quizapp.grader.drills import DrillSpec, UnknownDrill, load_drills
@@ -124,6 +125,9 @@ def grade(
             "rejected",
             f"framework {framework!r} is not offered for this drill; use {' or '.join(spec.frameworks)}",
         )
+    missing = missing_extra("torch") if framework == "torch" else None
+    if missing is not None:
+        return _refuse(verdict, "rejected", missing)
     tree, problem = check_source(code, forbidden=spec.grading.forbidden, max_lines=spec.grading.max_lines)
     if problem is not None:
         return _refuse(verdict, problem.outcome, problem.message)

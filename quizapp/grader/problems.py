@@ -415,37 +415,71 @@ def gradient_source(name: str, framework: str) -> str:
     """Self-contained source defining `grad(theta, data)` and `loss(theta, data)` for one problem.
 
     `theta` is the list of parameter arrays, `data` maps constant and column names to arrays (columns
-    hold the current minibatch); both functions average over the minibatch. Generated once, then read
-    from an on-disk cache keyed by this module's source, so later processes never import SymPy.
+    hold the current minibatch); both functions average over the minibatch. Read from the committed
+    generated_sources.json, else from a user cache keyed by this module's source (generated once).
     """
     source = _generated_sources().get(f"{name}:{framework}")
     return source if isinstance(source, str) else _generate(name, framework)
 
 
+# Every problem's generated source, committed with the package (scripts/regen-gradient-sources writes it), so
+# that grading never imports SymPy; it counts only while this module is unchanged since it was written.
+GENERATED_SOURCES = Path(__file__).with_name("generated_sources.json")
+
+
 @lru_cache(maxsize=1)
 def _generated_sources() -> dict[str, str]:
-    path = _cache_path()
+    for path in (GENERATED_SOURCES, _cache_path()):
+        sources = _stored_sources(path)
+        if sources is not None:
+            return sources
+    sources = generate_all_sources()
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        pass
-    sources = {f"{name}:{fw}": _generate(name, fw) for name in LANDSCAPES for fw in _PREAMBLES}
-    try:
+        path = _cache_path()
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(sources), encoding="utf-8")
+        temporary.write_text(json.dumps(_stored(sources)), encoding="utf-8")
         temporary.replace(path)  # atomic, so concurrent workers never read half a file
     except OSError:
         pass  # a read-only home only costs regenerating in the next process
     return sources
 
 
+def generate_all_sources() -> dict[str, str]:
+    """The source of every landscape in every framework, keyed "name:framework" (imports SymPy)."""
+    return {f"{name}:{fw}": _generate(name, fw) for name in LANDSCAPES for fw in _PREAMBLES}
+
+
+def write_generated_sources(path: Path = GENERATED_SOURCES) -> None:
+    path.write_text(json.dumps(_stored(generate_all_sources()), indent=1, sort_keys=True) + "\n", "utf-8")
+
+
+def _stored(sources: dict[str, str]) -> dict[str, Any]:
+    return {"problems_digest": _problems_digest(), "sources": sources}
+
+
+def _stored_sources(path: Path) -> dict[str, str] | None:
+    """The sources kept in `path` if it was written from this very module, else None."""
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stored, dict) or stored.get("problems_digest") != _problems_digest():
+        return None
+    sources = stored.get("sources")
+    return sources if isinstance(sources, dict) else None
+
+
+@lru_cache(maxsize=1)
+def _problems_digest() -> str:
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
 def _cache_path() -> Path:
     base = (
         os.environ.get("QUIZAPP_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     )
-    digest = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
-    return Path(base) / "quizapp" / f"grader-sources-{digest}.json"
+    return Path(base) / "quizapp" / f"grader-sources-{_problems_digest()[:16]}.json"
 
 
 def _generate(name: str, framework: str) -> str:

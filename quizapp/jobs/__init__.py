@@ -1,12 +1,16 @@
-"""Grading jobs: stored submissions are graded by in-process threads (default) or RQ workers (QUEUE_URL).
+"""Background jobs: grading stored submissions, and fitting a person's scheduler weights (a separate, lower
+priority kind). In-process threads by default, RQ workers with QUEUE_URL (grading's queue is served first).
 
-Queues carry only submission ids; the database row is the truth, so a restart or a dead worker loses nothing.
+Queues carry only row ids; the database row is the truth, so a restart or a dead worker loses nothing.
 """
 
 from __future__ import annotations
 
 import atexit
 import logging
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from flask import Flask, current_app
 
@@ -21,9 +25,12 @@ DEFAULTS: dict[str, str | int | float] = {
     "SUBMISSION_STALE_SECONDS": 60.0,  # a running row without heartbeat for this long lost its worker
     "SUBMISSION_REAP_INTERVAL_SECONDS": 15.0,  # how often workers look for such rows
     "SUBMISSION_JOB_TIMEOUT_SECONDS": 300,  # RQ's own hard limit on one job
+    "FIT_QUEUE_NAME": "quizapp-fitting",  # the RQ queue of scheduler fits, served after grading's
+    "SCHEDULER_FIT_INTERVAL_SECONDS": 600,  # a person may start one scheduler fit per this many seconds
 }
 
 _EXTENSION = "quizapp_grading_pool"
+_FIT_EXTENSION = "quizapp_fit_pool"
 _AUTOSTART_HOOK = "quizapp_grading_pool_autostart"
 
 log = logging.getLogger(__name__)
@@ -86,9 +93,54 @@ def local_pool(app: Flask) -> LocalWorkerPool:
     return pool
 
 
+def enqueue_fit(run_id: int) -> None:
+    """Hand a committed `queued` scheduler fit to its own queue: the RQ fitting queue with QUEUE_URL, else
+    the single low-priority fitting thread of this process. Never the grading queue or its threads."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config.get("QUEUE_URL"):
+        from quizapp.jobs import rq_queue
+
+        rq_queue.enqueue_fit(app, run_id)
+        return
+    fit_pool(app).submit(_fit_in_thread, app, run_id)
+
+
+def fit_pool(app: Flask) -> ThreadPoolExecutor:
+    """One thread per process for scheduler fits, at the lowest CPU priority: fits wait their turn, and
+    grading threads and requests go first when the cores are busy."""
+    pool = app.extensions.get(_FIT_EXTENSION)
+    if pool is None:
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fsrs-fit", initializer=_lowest_priority)
+        app.extensions[_FIT_EXTENSION] = pool
+    return pool
+
+
+def _lowest_priority() -> None:
+    try:  # Linux: a thread id names one thread, and threads it starts (torch's) inherit the niceness
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except (AttributeError, OSError):
+        log.info("could not lower the fitting thread's priority; fits run at normal priority")
+
+
+def _fit_in_thread(app: Flask, run_id: int) -> None:
+    from quizapp.extensions import db
+    from quizapp.services.scheduler_tuning import run_optimization
+
+    with app.app_context():
+        try:
+            run_optimization(run_id)
+        except Exception:
+            log.exception("scheduler fit %s failed", run_id)
+        finally:
+            db.session.remove()
+
+
 def shutdown(app: Flask) -> None:
-    """Stop the in-process pool if it runs (tests, and a clean server exit)."""
+    """Stop the in-process pools if they run (tests, and a clean server exit)."""
     pool = app.extensions.pop(_EXTENSION, None)
     if pool is not None:
         atexit.unregister(pool.stop)
         pool.stop()
+    fits = app.extensions.pop(_FIT_EXTENSION, None)
+    if fits is not None:
+        fits.shutdown(wait=True, cancel_futures=True)

@@ -1,4 +1,4 @@
-"""`quizapp worker`: an RQ worker for the grading queue, running inside the app context."""
+"""`quizapp worker`: an RQ worker for the grading queue (first) and the scheduler-fit queue (app context)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,12 @@ from flask.cli import with_appcontext
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Exit once the queue is empty instead of waiting for jobs.")
 @click.option("--queue", "queue_name", default=None, help="Redis queue name (default: quizapp-grading).")
+@click.option(
+    "--fit-queue",
+    "fit_queue_name",
+    default=None,
+    help="Redis queue of scheduler fits (default: quizapp-fitting).",
+)
 @click.option(
     "--stale-after",
     type=click.FloatRange(min=1),
@@ -24,9 +30,13 @@ from flask.cli import with_appcontext
 )
 @with_appcontext
 def worker_command(
-    burst: bool, queue_name: str | None, stale_after: float | None, reap_interval: float | None
+    burst: bool,
+    queue_name: str | None,
+    fit_queue_name: str | None,
+    stale_after: float | None,
+    reap_interval: float | None,
 ) -> None:
-    """Grade queued submissions from Redis (needs QUEUE_URL=redis://...)."""
+    """Grade queued submissions from Redis, and fit schedulers when no submission waits (needs QUEUE_URL)."""
     config = current_app.config
     if not config.get("QUEUE_URL"):
         raise click.UsageError(
@@ -35,6 +45,7 @@ def worker_command(
         )
     overrides = {
         "GRADING_QUEUE_NAME": queue_name,
+        "FIT_QUEUE_NAME": fit_queue_name,
         "SUBMISSION_STALE_SECONDS": stale_after,
         "SUBMISSION_REAP_INTERVAL_SECONDS": reap_interval,
     }

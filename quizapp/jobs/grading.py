@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 # A submission is tried at most this many times when its worker dies under it (the first run + one retry).
 MAX_ATTEMPTS = 2
+LOST_JOB_MESSAGE = (
+    "The grading queue lost this submission twice, so it was not graded. Please submit it again."
+)
 
 
 def grade_submission(submission_id: int) -> str | None:
@@ -185,6 +188,49 @@ def reap_stale_submissions(now: dt.datetime | None = None) -> list[int]:
                 "It may have run out of memory or been restarted; please submit again."
             )
         log.warning("reaped stale submission %s → %s", submission.id, submission.status)
+    db.session.commit()
+    return requeued
+
+
+def reap_lost_jobs(is_backed: Callable[[int], bool], now: dt.datetime | None = None) -> list[int]:
+    """Find `queued` rows, older than the staleness limit, that no job in the queue backs (the queue lost
+    them: a Redis key deleted or flushed, an enqueue that failed). The lost delivery counts as an attempt:
+    the row is enqueued once more, or ends as `error` once its attempts are used. Returns the ids to enqueue
+    again."""
+    now = now or utcnow()
+    cutoff = now - dt.timedelta(seconds=float(current_app.config["SUBMISSION_STALE_SECONDS"]))
+    waiting = db.session.execute(
+        db.select(Submission.id, Submission.attempts).where(
+            Submission.status == "queued", Submission.created_at < cutoff
+        )
+    ).all()
+    requeued: list[int] = []
+    for submission_id, attempts in waiting:
+        if is_backed(submission_id):
+            continue
+        # The lost delivery counts as an attempt: one re-queue, then `error`.
+        retry = attempts + 1 < MAX_ATTEMPTS
+        values: dict[str, Any] = (
+            {"attempts": attempts + 1}
+            if retry
+            else {"status": "error", "finished_at": now, "error": LOST_JOB_MESSAGE}
+        )
+        # Only if nobody (a worker's claim, another reaper) changed the row since it was read.
+        changed = db.session.execute(
+            update(Submission)
+            .where(
+                Submission.id == submission_id,
+                Submission.status == "queued",
+                Submission.attempts == attempts,
+            )
+            .values(**values)
+        )
+        if changed.rowcount == 1:
+            log.warning(
+                "submission %s had no queued job → %s", submission_id, "re-queued" if retry else "error"
+            )
+            if retry:
+                requeued.append(submission_id)
     db.session.commit()
     return requeued
 

@@ -1,40 +1,89 @@
-"""The scaled-out grading queue: RQ jobs in Redis (QUEUE_URL) run by `quizapp worker` processes.
+"""The scaled-out queues: RQ jobs in Redis (QUEUE_URL) run by `quizapp worker` processes.
 
-Jobs carry only the submission id; the worker grades inside the app context and writes to the database.
+Two queues: grading (submission ids) and, served only when grading's is empty, scheduler fits (run ids).
+Jobs carry only ids; the worker runs them inside the app context and writes to the database.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from flask import Flask, current_app
 from redis import Redis
 from rq import Queue, SimpleWorker
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 
 from quizapp.extensions import db
-from quizapp.jobs.grading import grade_submission, queued_submission_ids, reap_stale_submissions
+from quizapp.jobs.grading import (
+    grade_submission,
+    queued_submission_ids,
+    reap_lost_jobs,
+    reap_stale_submissions,
+)
 
 log = logging.getLogger(__name__)
 
 
-def grading_queue(app: Flask) -> Queue:
+def _redis(app: Flask) -> Redis:
     # One connection pool per app, not one per enqueue.
     connection = app.extensions.get("quizapp_redis")
     if connection is None:
         connection = app.extensions["quizapp_redis"] = Redis.from_url(app.config["QUEUE_URL"])
-    return Queue(app.config["GRADING_QUEUE_NAME"], connection=connection)
+    return connection
+
+
+def grading_queue(app: Flask) -> Queue:
+    return Queue(app.config["GRADING_QUEUE_NAME"], connection=_redis(app))
+
+
+def fitting_queue(app: Flask) -> Queue:
+    return Queue(app.config["FIT_QUEUE_NAME"], connection=_redis(app))
+
+
+def _enqueue(
+    queue: Queue, body: Callable[[int], str | None], row_id: int, *, job_id: str, timeout: int, what: str
+) -> None:
+    """A job that carries only a row id; finished jobs vanish, failed ones stay a day for inspection."""
+    queue.enqueue(
+        body,
+        row_id,
+        job_id=job_id,
+        job_timeout=timeout,
+        result_ttl=0,
+        failure_ttl=24 * 3600,
+        description=what,
+    )
+
+
+def enqueue_fit(app: Flask, run_id: int) -> None:
+    from quizapp.services.scheduler_tuning import FIT_TIMEOUT_SECONDS
+
+    job_id, what = f"quizapp-fit-{run_id}", f"fit FSRS weights, run {run_id}"
+    _enqueue(fitting_queue(app), run_fit_job, run_id, job_id=job_id, timeout=FIT_TIMEOUT_SECONDS, what=what)
+
+
+def run_fit_job(run_id: int) -> str | None:
+    """The RQ job body of a scheduler fit (`quizapp worker` provides the app context)."""
+    from quizapp.services.scheduler_tuning import run_optimization
+
+    try:
+        return run_optimization(run_id)
+    finally:
+        db.session.remove()
+
+
+def grading_job_id(submission_id: int) -> str:
+    """One job id per submission, so the reaper can ask Redis whether a queued row still has its job."""
+    return f"quizapp-grade-{submission_id}"
 
 
 def enqueue(app: Flask, submission_id: int) -> None:
-    grading_queue(app).enqueue(
-        run_grading_job,
-        submission_id,
-        job_timeout=int(app.config["SUBMISSION_JOB_TIMEOUT_SECONDS"]),
-        result_ttl=0,
-        failure_ttl=24 * 3600,
-        description=f"grade submission {submission_id}",
-    )
+    timeout = int(app.config["SUBMISSION_JOB_TIMEOUT_SECONDS"])
+    job_id, what = grading_job_id(submission_id), f"grade submission {submission_id}"
+    _enqueue(grading_queue(app), run_grading_job, submission_id, job_id=job_id, timeout=timeout, what=what)
 
 
 def run_grading_job(submission_id: int) -> str | None:
@@ -45,14 +94,34 @@ def run_grading_job(submission_id: int) -> str | None:
         db.session.remove()
 
 
+def job_backs(queue: Queue) -> Callable[[int], bool]:
+    """A test of whether RQ still holds a live job for a submission: waiting in the queue's list, or taken
+    by a worker. A job whose id fell out of the list (the queue key deleted) backs nothing."""
+    waiting = set(queue.get_job_ids())
+
+    def is_backed(submission_id: int) -> bool:
+        job_id = grading_job_id(submission_id)
+        if job_id in waiting:
+            return True
+        try:
+            status = Job.fetch(job_id, connection=queue.connection).get_status()
+        except NoSuchJobError:
+            return False
+        return status in {JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
+
+    return is_backed
+
+
 def recover(app: Flask, *, include_queued: bool) -> int:
-    """Reap stale rows and enqueue them again; at start also every queued row, in case the web process
-    died between storing a row and enqueueing it (duplicates are harmless: claiming is atomic)."""
+    """Reap stale and lost rows and enqueue them again; at start also every queued row, in case the web
+    process died between storing a row and enqueueing it (duplicates are harmless: claiming is atomic)."""
     with app.app_context():
         try:
             ids = reap_stale_submissions()
             if include_queued:
                 ids += queued_submission_ids()
+            else:
+                ids += reap_lost_jobs(job_backs(grading_queue(app)))
         finally:
             db.session.remove()
     for submission_id in dict.fromkeys(ids):
@@ -61,15 +130,17 @@ def recover(app: Flask, *, include_queued: bool) -> int:
 
 
 def run_worker(burst: bool = False) -> None:
-    """Work the grading queue in this process (no fork, so a killed worker takes its job with it)."""
+    """Work the grading queue, then the fitting queue, in this process (no fork, so a killed worker takes
+    its job with it)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     stop = threading.Event()
     reaper = threading.Thread(target=_reap_periodically, args=(app, stop), name="reaper", daemon=True)
     recover(app, include_queued=True)
     reaper.start()
-    queue = grading_queue(app)
+    # RQ looks at the queues in this order for every job: a waiting submission always goes before a fit.
+    queues = [grading_queue(app), fitting_queue(app)]
     try:
-        SimpleWorker([queue], connection=queue.connection).work(burst=burst, logging_level="INFO")
+        SimpleWorker(queues, connection=_redis(app)).work(burst=burst, logging_level="INFO")
     finally:
         stop.set()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 from flask_login import current_user
 
+from quizapp.api.validation import validate_request
 from quizapp.errors import error_response
 from quizapp.services import progress
 
@@ -19,6 +20,9 @@ def _require_login() -> tuple[Response | str, int] | None:
     if not current_user.is_authenticated:
         return error_response(401, "Log in to read your progress.")
     return None
+
+
+bp.before_request(validate_request)  # after the login check: the OpenAPI document's request shapes
 
 
 @bp.get("")

@@ -6,23 +6,24 @@ Every bar and cell carries its value as text and in a <title>; emphasis uses hat
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib as mpl
 from markupsafe import Markup, escape
-from matplotlib.artist import Artist
-from matplotlib.axes import Axes
-from matplotlib.collections import PatchCollection
-from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
 
+from quizapp.extras import missing_extra
 from quizapp.srs.stats import DayCount, DrillAttempts, TopicStats
+
+if TYPE_CHECKING:
+    from matplotlib.artist import Artist
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 CELL = 13  # heatmap cell size in px (including a 2 px gap)
 FILL, HATCH_BG, HATCH_EDGE, MARKER, AXIS = "#4a6fbf", "#dfe7f7", "#2457c5", "#9a6700", "#5b6475"
@@ -60,6 +61,9 @@ class _Drawing:
     tags: list[tuple[str, str | None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        # matplotlib loads with the first chart, not with the app: most workers never draw one.
+        from matplotlib.figure import Figure
+
         self.figure = Figure(figsize=(self.width / 72, self.height / 72), dpi=72, facecolor="none")
 
     def axes(self, left: float, top: float, right: float, bottom: float) -> Axes:
@@ -80,6 +84,8 @@ class _Drawing:
 
 @contextmanager
 def _drawing(width: float, height: float) -> Iterator[_Drawing]:
+    import matplotlib as mpl
+
     with _DRAWING, mpl.rc_context(STYLE):
         yield _Drawing(width, height)
 
@@ -129,6 +135,8 @@ def _rewrite_tag(tag: str, tags: list[tuple[str, str | None]], referenced: set[s
 
 
 def _rectangle(ax: Axes, corner: tuple[float, float], width: float, height: float, **style: Any) -> Artist:
+    from matplotlib.patches import Rectangle
+
     # add_artist, not add_patch or bar(): the limits are set by hand, and updating them per bar is slow.
     return ax.add_artist(Rectangle(corner, width, height, clip_on=False, **style))
 
@@ -139,6 +147,20 @@ def _bare(ax: Axes, *keep: str) -> None:
         spine.set_color(AXIS)
 
 
+def _drawn(chart: Callable[..., Markup]) -> Callable[..., Markup]:
+    """A public chart; on a node installed without quizapp[charts] it is a line of text saying so."""
+
+    @functools.wraps(chart)
+    def draw(*args: Any, **kwargs: Any) -> Markup:
+        missing = missing_extra("charts")
+        if missing is not None:
+            return Markup('<p class="chart-missing">{}</p>').format(missing)
+        return chart(*args, **kwargs)
+
+    return draw
+
+
+@_drawn
 def column_chart(title: str, bars: Sequence[Bar], *, tick_every: int = 5, height: int = 180) -> Markup:
     """Vertical bars with the value printed above each non-empty bar and every `tick_every`-th label below."""
     slot, top, bottom, side = 22, 18, 34, 8
@@ -162,6 +184,7 @@ def column_chart(title: str, bars: Sequence[Bar], *, tick_every: int = 5, height
         return _svg(drawing, title)
 
 
+@_drawn
 def bar_chart(
     title: str, bars: Sequence[Bar], *, maximum: float, marker: tuple[float, str] | None = None
 ) -> Markup:
@@ -210,11 +233,13 @@ def _target_line(drawing: _Drawing, ax: Axes, marker: tuple[float, str]) -> None
     drawing.tag(text, "chart-marker-label")
 
 
+@_drawn
 def forecast_chart(forecast: Sequence[DayCount]) -> Markup:
     bars = [Bar(day.day.strftime("%b %-d"), day.count, str(day.count)) for day in forecast]
     return column_chart("Cards due on each of the next 30 days (overdue cards count today)", bars)
 
 
+@_drawn
 def retrievability_chart(topics: Sequence[TopicStats], desired_retention: float) -> Markup:
     """Mean recall now per topic; topics below the desired retention are hatched and say so."""
     bars = []
@@ -231,6 +256,7 @@ def retrievability_chart(topics: Sequence[TopicStats], desired_retention: float)
     return bar_chart("Predicted recall now, per topic", bars, maximum=1.0, marker=marker)
 
 
+@_drawn
 def projection_chart(topics: Sequence[TopicStats], desired_retention: float, when: dt.date) -> Markup:
     bars = []
     for topic in topics:
@@ -245,6 +271,7 @@ def projection_chart(topics: Sequence[TopicStats], desired_retention: float, whe
     return bar_chart(title, bars, maximum=1.0, marker=(desired_retention, f"target {desired_retention:.0%}"))
 
 
+@_drawn
 def drill_chart(drills: Sequence[DrillAttempts]) -> Markup:
     """Attempts per drill; passed drills are solid, drills tried but not passed are hatched."""
     peak = max((drill.attempts for drill in drills), default=0) or 1
@@ -273,8 +300,12 @@ def heat_level(count: int) -> int:
     return 0 if count == 0 else 1 if count < 10 else 2 if count < 30 else 3 if count < 60 else 4
 
 
+@_drawn
 def calendar_heatmap(days: Sequence[DayCount]) -> Markup:
     """Weeks as columns (Monday on top); each day shows its count as text, grey shade and <title>."""
+    from matplotlib.collections import PatchCollection
+    from matplotlib.patches import Rectangle
+
     if not days:
         with _drawing(120, 16) as drawing:
             drawing.figure.text(0, 0.5, "No reviews yet", va="center")

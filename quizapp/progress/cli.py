@@ -66,6 +66,4 @@ def import_command(username: str, file: click.utils.LazyFile) -> None:
         raise click.ClickException(f"The file is not valid JSON ({exc}).") from None
     except history.HistoryImportError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(
-        ", ".join(f"{count} {section.replace('_', ' ')}" for section, count in counts.items()) + " imported"
-    )
+    click.echo(history.import_summary(counts))

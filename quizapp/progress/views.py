@@ -17,9 +17,11 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 
 from quizapp.errors import error_response
+from quizapp.input_guards import MalformedInput, load_json
 from quizapp.models import utcnow
 from quizapp.progress import bp, charts
 from quizapp.services import history, progress, scheduler_tuning
@@ -166,26 +168,42 @@ def import_form() -> str:
     return render_template("progress/import.html", error=None)
 
 
+@bp.url_value_preprocessor
+def _allow_large_history_upload(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """Raise the body limit for the import form alone, before anything reads the form.
+
+    URL value preprocessors run before every `before_request` function, including CSRFProtect's, which
+    parses the form (and would refuse a file over the site-wide MAX_CONTENT_LENGTH with a 413).
+    """
+    if endpoint == "progress.import_upload":
+        request.max_content_length = IMPORT_MAX_BYTES
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _upload_too_large(exc: RequestEntityTooLarge) -> tuple[Response | str, int]:
+    if request.endpoint == "progress.import_upload":
+        message = (
+            f"The file is larger than {IMPORT_MAX_BYTES // (1024 * 1024)} MiB, the most an import accepts"
+        )
+        return render_template("progress/import.html", error=history.HistoryImportError(message)), 413
+    return error_response(413, exc.description or exc.name)
+
+
 @bp.post("/progress/import")
 @login_required
 def import_upload() -> str | BaseResponse | tuple[str, int]:
-    request.max_content_length = IMPORT_MAX_BYTES
     upload = request.files.get("history")
     if upload is None or not upload.filename:
         return _import_failed(history.HistoryImportError("Choose the .json file you exported"))
     try:
-        data = json.loads(_read_and_close(upload).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = load_json(_read_and_close(upload))
+    except MalformedInput as exc:
         return _import_failed(history.HistoryImportError(f"The file is not valid JSON ({exc})"))
     try:
         counts = history.import_history(current_user, data)
     except history.HistoryImportError as exc:
         return _import_failed(exc)
-    flash(
-        f"Imported {counts['reviews']} reviews, {counts['card_states']} card states and "
-        f"{counts['submissions']} submissions.",
-        "success",
-    )
+    flash(history.import_summary(counts), "success")
     return redirect(url_for("progress.dashboard"))
 
 
@@ -218,6 +236,9 @@ def scheduler() -> str:
 def optimize_scheduler() -> BaseResponse | tuple[str, int]:
     try:
         scheduler_tuning.request_optimization(current_user)
+    except scheduler_tuning.OptimizationTooSoon as exc:
+        flash(str(exc), "error")
+        return scheduler(), exc.status
     except scheduler_tuning.OptimizationRefused as exc:
         flash(str(exc), "error")
         return redirect(url_for("progress.scheduler"))

@@ -5,18 +5,22 @@ Views and the CLI call these; every rule about usernames, passwords and schedule
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
+import secrets
 import zoneinfo
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from quizapp.config import LOGIN_LIFETIME
 from quizapp.extensions import db
-from quizapp.models import User
+from quizapp.models import Login, Topic, User, utcnow
+from quizapp.srs.new_card_order import NEW_CARD_ORDERS
 
 USERNAME_MIN, USERNAME_MAX = 3, 40
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9._-]+")
@@ -26,7 +30,10 @@ PASSWORD_MIN, PASSWORD_MAX = 8, 256
 RETENTION_MIN, RETENTION_MAX = 0.70, 0.97
 NEW_CARDS_MIN, NEW_CARDS_MAX = 0, 500
 INTERVIEW_MAX_DAYS_AHEAD = 3 * 366
+MINUTES_MIN, MINUTES_MAX = 0, 600
 USERNAME_TAKEN = "That username is taken. Pick another one."
+# What a login id (`User.get_id()`, kept in the signed session and remember cookies) looks like.
+LOGIN_ID = re.compile(r"([0-9]{1,18}):([A-Za-z0-9_-]{20,64})")
 
 
 class AccountError(Exception):
@@ -46,6 +53,19 @@ class Settings:
     timezone: str
     interview_date: dt.date | None
     pull_ahead_for_interview: bool = False
+    minutes_per_day: int = 30
+    new_card_order: str = "mixed"
+    known_topics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StudyPlanChoices:
+    """What onboarding asks: the daily plan's inputs (also part of the full Settings)."""
+
+    timezone: str
+    interview_date: dt.date | None
+    minutes_per_day: int
+    known_topics: tuple[str, ...] = ()
 
 
 def canonical_username(raw: str) -> str:
@@ -134,7 +154,55 @@ def authenticate(username: str, password: str) -> User | None:
     return user if check_password_hash(user.password_hash, password) else None
 
 
+# ----------------------------------------------------------------------------------------------- logins
+
+
+def start_login(user: User) -> User:
+    """Record a new login for `user` (one browser) and return the user carrying its token, ready for
+    Flask-Login's login_user. Logins older than LOGIN_LIFETIME are forgotten on the way."""
+    db.session.execute(
+        delete(Login).where(Login.user_id == user.id, Login.created_at < utcnow() - LOGIN_LIFETIME)
+    )
+    token = secrets.token_urlsafe(32)
+    db.session.add(Login(user_id=user.id, token=token))
+    db.session.commit()
+    user.login_token = token
+    return user
+
+
+def user_for_login(login_id: str) -> User | None:
+    """The user of a live login named by `login_id` (as `User.get_id()` wrote it), else None: the login
+    was ended (logout, password change), is older than LOGIN_LIFETIME, or the id is not one of ours."""
+    match = LOGIN_ID.fullmatch(login_id) if isinstance(login_id, str) else None
+    if match is None:
+        return None
+    user = db.session.scalar(
+        select(User)
+        .join(Login, Login.user_id == User.id)
+        .where(
+            User.id == int(match.group(1)),
+            Login.token == match.group(2),
+            Login.created_at >= utcnow() - LOGIN_LIFETIME,
+        )
+    )
+    if user is not None:
+        user.login_token = match.group(2)
+    return user
+
+
+def end_login(user: User) -> None:
+    """Logout: the login `user` was loaded for ends; cookies that carry it no longer log anyone in."""
+    db.session.execute(delete(Login).where(Login.user_id == user.id, Login.token == user.login_token))
+    db.session.commit()
+
+
+def _end_other_logins(user: User) -> None:
+    db.session.execute(delete(Login).where(Login.user_id == user.id, Login.token != user.login_token))
+
+
 def change_password(user: User, current: str, new: str) -> None:
+    """Set a new password and end every other login of the person (other browsers, remember cookies);
+    the login `user` was loaded for stays."""
     errors = {}
     if not check_password_hash(user.password_hash, current):
         errors["current"] = "That is not your current password."
@@ -143,6 +211,7 @@ def change_password(user: User, current: str, new: str) -> None:
     if errors:
         raise AccountError(errors)
     user.password_hash = generate_password_hash(new)
+    _end_other_logins(user)
     db.session.commit()
 
 
@@ -153,6 +222,9 @@ def settings_of(user: User) -> Settings:
         user.timezone,
         user.interview_date,
         bool(user.pull_ahead_for_interview),
+        user.minutes_per_day,
+        user.new_card_order,
+        tuple(user.known_topics or ()),
     )
 
 
@@ -166,26 +238,70 @@ def update_settings(user: User, settings: Settings, *, today: dt.date | None = N
     user.timezone = timezone
     user.interview_date = settings.interview_date
     user.pull_ahead_for_interview = bool(settings.pull_ahead_for_interview)
+    user.minutes_per_day = int(settings.minutes_per_day)
+    user.new_card_order = settings.new_card_order
+    user.known_topics = list(dict.fromkeys(settings.known_topics))
     db.session.commit()
     return settings_of(user)
 
 
+def update_study_plan(user: User, choices: StudyPlanChoices, *, today: dt.date | None = None) -> None:
+    """Save onboarding's answers (validated like the same fields of the settings page); the other settings
+    stay as they are. Commits nothing when a field is wrong."""
+    chosen = dataclasses.replace(
+        settings_of(user),
+        timezone=choices.timezone,
+        interview_date=choices.interview_date,
+        minutes_per_day=choices.minutes_per_day,
+        known_topics=choices.known_topics,
+    )
+    update_settings(user, chosen, today=today)
+
+
+def topic_choices() -> list[tuple[str, str]]:
+    """(slug, title) of every topic in bank order: what a person may mark as already known."""
+    return [(topic.slug, topic.title) for topic in db.session.scalars(select(Topic).order_by(Topic.position))]
+
+
 def _settings_errors(user: User, settings: Settings, today: dt.date | None) -> tuple[dict[str, str], str]:
+    timezone = canonical_timezone(settings.timezone) or user.timezone
+    today = today or dt.datetime.now(zoneinfo.ZoneInfo(timezone)).date()
+    return settings_errors(settings, saved_interview_date=user.interview_date, today=today), timezone
+
+
+def settings_errors(
+    settings: Settings, *, saved_interview_date: dt.date | None, today: dt.date
+) -> dict[str, str]:
+    """Every rule about the scheduler and calendar settings, field by field (empty when all are valid).
+
+    The one definition, shared by the settings form and the history importer.
+    """
     errors = {}
     # `not a <= x <= b` also refuses NaN.
     if not RETENTION_MIN <= settings.desired_retention <= RETENTION_MAX:
         errors["desired_retention"] = f"Choose a value from {RETENTION_MIN:.2f} to {RETENTION_MAX:.2f}."
     if not NEW_CARDS_MIN <= settings.new_cards_per_day <= NEW_CARDS_MAX:
         errors["new_cards_per_day"] = f"Choose a number from {NEW_CARDS_MIN} to {NEW_CARDS_MAX}."
-    timezone = canonical_timezone(settings.timezone)
-    if timezone is None:
+    if canonical_timezone(settings.timezone) is None:
         errors["timezone"] = (
             f"Unknown time zone {settings.timezone.strip()}. Use a name such as Europe/Paris."
         )
-    today = today or dt.datetime.now(zoneinfo.ZoneInfo(timezone or user.timezone)).date()
-    if problem := _interview_date_problem(settings.interview_date, user.interview_date, today):
+    if problem := _interview_date_problem(settings.interview_date, saved_interview_date, today):
         errors["interview_date"] = problem
-    return errors, timezone or user.timezone
+    errors.update(_plan_errors(settings))
+    return errors
+
+
+def _plan_errors(settings: Settings) -> dict[str, str]:
+    errors = {}
+    if not MINUTES_MIN <= settings.minutes_per_day <= MINUTES_MAX:
+        errors["minutes_per_day"] = f"Choose a number of minutes from {MINUTES_MIN} to {MINUTES_MAX}."
+    if settings.new_card_order not in NEW_CARD_ORDERS:
+        errors["new_card_order"] = "Choose one of the listed orders."
+    known = {slug for slug, _ in topic_choices()}
+    if unknown := [slug for slug in settings.known_topics if slug not in known]:
+        errors["known_topics"] = f"There is no topic named {unknown[0][:64]!r}; pick from the list."
+    return errors
 
 
 def _interview_date_problem(new: dt.date | None, current: dt.date | None, today: dt.date) -> str | None:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from quizapp.bank import Bank, BankError, CardSpec, DrillEntry, checked_bank
 from quizapp.bank.model import Topic as TopicSpec
+from quizapp.bank.model import content_version
 from quizapp.extensions import db
 from quizapp.models import Card, Drill, Topic
 
@@ -74,7 +75,7 @@ def load_bank(questions_dir: Path | str | None = None, seeds_dir: Path | str | N
     check finds errors, before anything is written. Defaults: QUESTIONS_DIR and SEEDS_DIR from config."""
     questions_dir = Path(questions_dir or current_app.config["QUESTIONS_DIR"])
     seeds_dir = Path(seeds_dir or current_app.config["SEEDS_DIR"])
-    bank, problems = checked_bank(questions_dir, seeds_dir)
+    bank, problems = checked_bank(questions_dir, seeds_dir, judge_examples=False)
     errors = [problem for problem in problems if problem.is_error]
     if errors:
         raise BankCheckFailed(errors)
@@ -116,12 +117,14 @@ def _sync_cards(cards: Iterable[CardSpec], counts: SyncCounts) -> None:
 
 def card_values(spec: CardSpec) -> dict[str, Any]:
     """The Card columns the bank decides, as plain JSON-able values."""
+    front, back, answer = spec.front.text.strip(), spec.back.text.strip(), _plain(spec.answer_for_storage())
     return {
         "topic_slug": spec.topic,
         "kind": spec.kind,
-        "front": spec.front.text.strip(),
-        "back": spec.back.text.strip(),
-        "answer": _plain(spec.answer_for_storage()),
+        "front": front,
+        "back": back,
+        "answer": answer,
+        "content_version": content_version(spec.kind, front, back, answer),
         "drill_slug": spec.drill,
         "source_seed": spec.source.seed,
         "source_section": spec.source.section,

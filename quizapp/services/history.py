@@ -12,13 +12,16 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from fsrs.scheduler import MAX_DIFFICULTY, MIN_DIFFICULTY, STABILITY_MIN
 from sqlalchemy import Boolean, Date, Float, Integer, String, Text, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.schema import Column
 
 from quizapp.extensions import db
+from quizapp.grader.drills import FRAMEWORKS
+from quizapp.grader.verdict import OUTCOMES
 from quizapp.models import (
     Card,
     CardState,
@@ -31,6 +34,7 @@ from quizapp.models import (
     UTCDateTime,
     utcnow,
 )
+from quizapp.srs.scheduling import MemoryState
 
 FORMAT = "quizapp-history"
 VERSION = 1
@@ -106,14 +110,45 @@ def _dump(column: Column[Any], value: Any) -> Any:
 
 # ------------------------------------------------------------------------------------------------- import
 
+# Every time in a file must lie in this window: quizapp keeps nothing older, and a due date a century ahead
+# (FSRS's longest interval) still fits; beyond it the pages' date arithmetic would overflow.
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
+# Memory-state bounds: fsrs's own for difficulty and the smallest stability; a stability of a million days
+# is far beyond anything a person can reach and keeps every interval computable.
+STABILITY_MAX = 1e6
+COUNT_MAX = 10**6  # reps, lapses, attempts, cases: no real history comes near
+DURATION_MS_MAX = 24 * 3600 * 1000
+REVIEW_ORIGINS = ("review", "focus", "drill")
+MEMORY_STATE_KEYS = ("state", "step", "stability", "difficulty", "due", "last_review", "reps", "lapses")
+FINISHED = ("done", "error")
+UNFINISHED = ("queued", "running")
+UNFINISHED_SUBMISSION = (
+    "Not graded: this submission was still waiting for the grader when the history was exported. "
+    "Imported submissions are history and are never graded; submit the code again for a verdict."
+)
+UNFINISHED_FIT = "This run had not finished when the history was exported."
+# Times of things that happened cannot lie ahead (beyond a little clock difference between servers): a
+# future-dated row would pass for the latest one and shadow the real ones (e.g. the fit rate limit).
+CLOCK_SKEW = dt.timedelta(minutes=5)
+PAST_TIMES: dict[str, tuple[str, ...]] = {
+    "card_states": ("last_review", "introduced_at"),
+    "reviews": ("reviewed_at",),
+    "submissions": ("created_at", "started_at", "finished_at", "heartbeat_at"),
+    "scheduler_optimizations": ("created_at", "started_at", "finished_at"),
+}
+
 
 def import_history(user: User, data: Any) -> dict[str, int]:
     """Load an export into `user`'s account, which must have no history yet. All or nothing.
 
-    Returns the number of rows written per section. Raises HistoryImportError with every problem found.
+    Returns the number of rows written per section, and `unfinished_submissions`: how many submissions were
+    still queued or running in the file and are stored as `error` (imports never queue anything).
+    Raises HistoryImportError with every problem found.
     """
     settings, sections = validate_history(data)
     _require_fresh_account(user)
+    unfinished = sum(1 for row in sections["submissions"] if row.get("error") == UNFINISHED_SUBMISSION)
     try:
         for key, value in settings.items():
             setattr(user, key, value)
@@ -124,7 +159,21 @@ def import_history(user: User, data: Any) -> dict[str, int]:
     except IntegrityError as exc:
         db.session.rollback()
         raise HistoryImportError("The file conflicts with data already stored; nothing was imported") from exc
-    return {section: len(rows) for section, rows in sections.items()}
+    counts = {section: len(rows) for section, rows in sections.items()}
+    return {**counts, "unfinished_submissions": unfinished}
+
+
+def import_summary(counts: Mapping[str, int]) -> str:
+    """One sentence for the person (page) or operator (CLI) about what an import wrote."""
+    rows = ", ".join(f"{counts[section]} {section.replace('_', ' ')}" for section in SECTIONS)
+    unfinished = counts.get("unfinished_submissions", 0)
+    note = (
+        f" {unfinished} submission(s) had not been graded when the file was exported; they are stored as "
+        "errors and will not be graded (submit the code again for a verdict)."
+        if unfinished
+        else ""
+    )
+    return f"Imported {rows}.{note}"
 
 
 def _require_fresh_account(user: User) -> None:
@@ -141,14 +190,24 @@ def validate_history(data: Any) -> tuple[dict[str, Any], dict[str, list[dict[str
     """Check the whole document and convert it to column values: (user settings, rows per section)."""
     if not isinstance(data, Mapping) or data.get("format") != FORMAT:
         raise HistoryImportError(f'This is not a quizapp history export (expected "format": "{FORMAT}")')
-    if data.get("version") != VERSION:
+    version = data.get("version")
+    if isinstance(version, bool) or version != VERSION:
         raise HistoryImportError(
-            f"Unsupported export version {data.get('version')!r}; this server reads version {VERSION}"
+            f"Unsupported export version {repr(version)[:40]}; this server reads version {VERSION}"
         )
     problems: list[str] = []
     settings = _load_settings(data.get("settings"), problems)
     sections = {section: _load_rows(section, data.get(section, []), problems) for section in SECTIONS}
     _check_references(sections, problems)
+    latest = utcnow() + CLOCK_SKEW
+    for section, check in SECTION_RULES.items():
+        for index, row in enumerate(sections[section]):
+            check(f"{section}[{index}]", row, problems)
+            problems.extend(
+                f"{section}[{index}].{key}: {row[key].isoformat()} is in the future"
+                for key in PAST_TIMES[section]
+                if row.get(key) is not None and row[key] > latest
+            )
     if problems:
         more = len(problems) - MAX_PROBLEMS
         shown = problems[:MAX_PROBLEMS] + ([f"… and {more} more"] if more > 0 else [])
@@ -166,14 +225,32 @@ def _load_settings(raw: Any, problems: list[str]) -> dict[str, Any]:
 
 
 def _check_settings(values: dict[str, Any], problems: list[str]) -> None:
-    if "timezone" in values:
-        try:
-            ZoneInfo(values["timezone"])
-        except (ZoneInfoNotFoundError, ValueError):
-            problems.append(f"settings.timezone: unknown time zone {values['timezone']!r}")
-    retention = values.get("desired_retention")
-    if retention is not None and not 0 < retention < 1:
-        problems.append("settings.desired_retention: expected a number between 0 and 1")
+    """The settings form's own rules (accounts.settings_errors), on the file's values."""
+    from quizapp.services import accounts
+
+    known = values.get("known_topics", [])
+    if not isinstance(known, list) or not all(isinstance(slug, str) for slug in known):
+        problems.append("settings.known_topics: expected a list of topic slugs")
+        return
+    defaults = {column.key: column.default.arg for column in _user_columns() if column.default is not None}
+    interview = values.get("interview_date")
+    timezone = values.get("timezone", defaults["timezone"])
+    today = dt.datetime.now(ZoneInfo(accounts.canonical_timezone(timezone) or "UTC")).date()
+    settings = accounts.Settings(
+        desired_retention=values.get("desired_retention", defaults["desired_retention"]),
+        new_cards_per_day=values.get("new_cards_per_day", defaults["new_cards_per_day"]),
+        timezone=timezone,
+        interview_date=interview,
+        minutes_per_day=values.get("minutes_per_day", defaults["minutes_per_day"]),
+        new_card_order=values.get("new_card_order", defaults["new_card_order"]),
+        known_topics=tuple(known),
+    )
+    # The file's interview date was saved in the exporting account; like any saved date it may have passed.
+    saved = interview if interview is not None and interview < today else None
+    errors = accounts.settings_errors(settings, saved_interview_date=saved, today=today)
+    problems.extend(f"settings.{field}: {message}" for field, message in errors.items() if field in values)
+    if "timezone" in values and "timezone" not in errors:
+        values["timezone"] = accounts.canonical_timezone(values["timezone"])
     parameters = values.get("fsrs_parameters")
     if parameters is not None:
         from fsrs import Scheduler
@@ -203,7 +280,7 @@ def _load_object(
     where: str, raw: Mapping[str, Any], columns: list[Column[Any]], problems: list[str]
 ) -> dict[str, Any]:
     known = {column.key for column in columns}
-    problems.extend(f"{where}.{key}: unknown field" for key in raw if key not in known)
+    problems.extend(f"{where}.{str(key)[:40]}: unknown field" for key in raw if key not in known)
     values: dict[str, Any] = {}
     for column in columns:
         if column.key not in raw:
@@ -231,15 +308,17 @@ def _load_value(column: Column[Any], value: Any) -> Any:
     if isinstance(kind, Boolean):
         return _require(value, isinstance(value, bool), "true or false")
     if isinstance(kind, Integer):
-        return _require(value, isinstance(value, int) and not isinstance(value, bool), "an integer")
+        whole = isinstance(value, int) and not isinstance(value, bool)
+        # INTEGER columns hold 32 bits on PostgreSQL: a larger number would fail the insert.
+        return _require(value, whole and -(2**31) <= value < 2**31, "an integer of at most 10 digits")
     if isinstance(kind, Float):
         ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
         return float(_require(value, ok, "a number"))
     if isinstance(kind, String | Text):
-        _require(value, isinstance(value, str), "a string")
+        _require(value, isinstance(value, str) and "\x00" not in value, "a string without NUL characters")
         length = getattr(kind, "length", None)
         return _require(value, length is None or len(value) <= length, f"at most {length} characters")
-    return value  # JSON columns hold any JSON value
+    return value  # JSON columns hold any JSON value; the section rules below check the ones pages read
 
 
 def _require(value: Any, ok: bool, expected: str) -> Any:
@@ -249,39 +328,166 @@ def _require(value: Any, ok: bool, expected: str) -> Any:
 
 
 def _load_datetime(value: Any) -> dt.datetime:
+    parsed = None
     if isinstance(value, str):
         try:
             parsed = dt.datetime.fromisoformat(value)
         except ValueError:
             parsed = None
-        if parsed is not None and parsed.tzinfo is not None:
-            return parsed
+    if parsed is not None and parsed.tzinfo is not None:
+        try:
+            if EARLIEST <= parsed <= LATEST:
+                return parsed.astimezone(dt.UTC)
+        except OverflowError:  # comparing converts to UTC: year 1 or 9999 with an offset overflows
+            pass
+        raise ValueError(f"expected a time from {EARLIEST.year} to {LATEST.year}, got {str(value)[:40]!r}")
     raise ValueError(f"expected an ISO 8601 time with a UTC offset, got {str(value)[:40]!r}")
 
 
 def _load_date(value: Any) -> dt.date:
     try:
-        return dt.date.fromisoformat(value)
+        parsed = dt.date.fromisoformat(value)
     except (TypeError, ValueError):
         raise ValueError(f"expected a date like 2026-05-01, got {str(value)[:40]!r}") from None
+    if not EARLIEST.date() <= parsed <= LATEST.date():
+        raise ValueError(f"expected a date from {EARLIEST.year} to {LATEST.year}, got {value!r}")
+    return parsed
 
 
 def _check_references(sections: dict[str, list[dict[str, Any]]], problems: list[str]) -> None:
-    """Cards and drills must exist in this server's bank; ratings, states and keys must make sense."""
+    """Cards and drills must exist in this server's bank; keys must be unique."""
     cards = set(db.session.scalars(select(Card.slug)))
     drills = set(db.session.scalars(select(Drill.slug)))
     _unknown("card", _column_values(sections, ("card_states", "reviews"), "card_slug"), cards, problems)
     _unknown("drill", _column_values(sections, ("submissions",), "drill_slug"), drills, problems)
-    for index, review in enumerate(sections["reviews"]):
-        if review.get("rating") not in (1, 2, 3, 4):
-            problems.append(f"reviews[{index}].rating: expected 1 (Again) to 4 (Easy)")
-    for index, state in enumerate(sections["card_states"]):
-        if state.get("state") not in (1, 2, 3):
-            problems.append(
-                f"card_states[{index}].state: expected 1 (learning), 2 (review) or 3 (relearning)"
-            )
     _duplicates("reviews", "idempotency_key", sections["reviews"], problems)
     _duplicates("card_states", "card_slug", sections["card_states"], problems)
+
+
+def _check_memory_state(where: str, row: dict[str, Any], problems: list[str]) -> None:
+    """A memory state the scheduler and the progress pages can compute with (card states, undo targets)."""
+    if "state" in row and row["state"] not in (1, 2, 3):
+        problems.append(f"{where}.state: expected 1 (learning), 2 (review) or 3 (relearning)")
+    step = row.get("step")
+    if step is not None and not 0 <= step <= 100:
+        problems.append(f"{where}.step: expected a learning step from 0 to 100")
+    stability, difficulty = row.get("stability"), row.get("difficulty")
+    if stability is not None and not STABILITY_MIN <= stability <= STABILITY_MAX:
+        problems.append(f"{where}.stability: expected {STABILITY_MIN} to {STABILITY_MAX:g} days")
+    if difficulty is not None and not MIN_DIFFICULTY <= difficulty <= MAX_DIFFICULTY:
+        problems.append(f"{where}.difficulty: expected {MIN_DIFFICULTY} to {MAX_DIFFICULTY}")
+    if (stability is None) != (difficulty is None) or (row.get("state") == 2 and stability is None):
+        problems.append(f"{where}: stability and difficulty go together, and a review-state card needs both")
+    _check_counts(where, row, ("reps", "lapses"), problems)
+
+
+def _check_counts(where: str, row: dict[str, Any], keys: Iterable[str], problems: list[str]) -> None:
+    for key in keys:
+        if row.get(key) is not None and not 0 <= row[key] <= COUNT_MAX:
+            problems.append(f"{where}.{key}: expected a count from 0 to {COUNT_MAX}")
+
+
+def _check_review(where: str, row: dict[str, Any], problems: list[str]) -> None:
+    if "rating" in row and row["rating"] not in (1, 2, 3, 4):
+        problems.append(f"{where}.rating: expected 1 (Again) to 4 (Easy)")
+    if row.get("state_before", 0) not in (0, 1, 2, 3):
+        problems.append(f"{where}.state_before: expected 0 (new) to 3 (relearning)")
+    if row.get("origin", "review") not in REVIEW_ORIGINS:
+        problems.append(f"{where}.origin: expected one of {', '.join(REVIEW_ORIGINS)}")
+    duration = row.get("duration_ms")
+    if duration is not None and not 0 <= duration <= DURATION_MS_MAX:
+        problems.append(f"{where}.duration_ms: expected 0 to {DURATION_MS_MAX} milliseconds")
+    if row.get("previous_state") is not None:
+        row["previous_state"] = _load_previous_state(
+            f"{where}.previous_state", row["previous_state"], problems
+        )
+
+
+def _load_previous_state(where: str, raw: Any, problems: list[str]) -> dict[str, Any] | None:
+    """The state undo restores: the same fields and rules as a card state, stored in the canonical shape."""
+    if not isinstance(raw, Mapping):
+        problems.append(f"{where}: expected an object or null")
+        return None
+    columns = [CardState.__table__.columns[key] for key in MEMORY_STATE_KEYS]
+    before = len(problems)
+    values = _load_object(where, raw, columns, problems)
+    _check_memory_state(where, values, problems)
+    if len(problems) > before:
+        return None
+    defaults = {
+        "step": None,
+        "stability": None,
+        "difficulty": None,
+        "last_review": None,
+        "reps": 0,
+        "lapses": 0,
+    }
+    return MemoryState(**{**defaults, **values}).to_dict()
+
+
+def _check_submission(where: str, row: dict[str, Any], problems: list[str]) -> None:
+    """Imported submissions are history: a finished one keeps its verdict, an unfinished one is stored as
+    `error`, so nothing an import writes is ever queued or graded."""
+    if row.get("framework", "numpy") not in FRAMEWORKS:
+        problems.append(f"{where}.framework: expected one of {', '.join(FRAMEWORKS)}")
+    status = row.get("status", "queued")
+    if status in UNFINISHED:
+        row.update(status="error", error=UNFINISHED_SUBMISSION, heartbeat_at=None)
+        row["finished_at"] = row.get("finished_at") or row.get("created_at") or utcnow()
+    elif status not in FINISHED:
+        problems.append(f"{where}.status: expected one of {', '.join(FINISHED + UNFINISHED)}")
+    _check_counts(where, row, ("attempts", "cases_passed", "cases_total"), problems)
+    if row.get("outcome") is not None and row["outcome"] not in OUTCOMES:
+        problems.append(f"{where}.outcome: expected one of {', '.join(OUTCOMES)}")
+    if problem := _verdict_problem(row.get("verdict"), done=row.get("status") == "done"):
+        problems.append(f"{where}.verdict: {problem}")
+
+
+def _verdict_problem(verdict: Any, *, done: bool) -> str | None:
+    """The parts of the grader's verdict JSON that the drill pages read, checked for shape."""
+    if verdict is None:
+        return "a graded (done) submission needs its verdict" if done else None
+    if not isinstance(verdict, Mapping):
+        return "expected the grader's verdict object or null"
+    if verdict.get("verdict") not in OUTCOMES:
+        return f"verdict.verdict: expected one of {', '.join(OUTCOMES)}"
+    cases = verdict.get("cases", [])
+    if not isinstance(cases, list) or not all(isinstance(case, Mapping) for case in cases):
+        return "cases: expected a list of objects"
+    diagnosis = verdict.get("diagnosis")
+    if diagnosis is not None and not (
+        isinstance(diagnosis, Mapping) and all(isinstance(value, str) for value in diagnosis.values())
+    ):
+        return "diagnosis: expected an object of strings or null"
+    texts = ("drill", "convention", "framework", "device", "stdout", "stderr", "message")
+    if any(verdict.get(key) is not None and not isinstance(verdict[key], str) for key in texts):
+        return f"expected text (or null) in {', '.join(texts)}"
+    return None
+
+
+def _check_fit(where: str, row: dict[str, Any], problems: list[str]) -> None:
+    status = row.get("status", "queued")
+    if status in UNFINISHED:
+        row.update(status="error", message=UNFINISHED_FIT)
+        row["finished_at"] = row.get("finished_at") or row.get("created_at") or utcnow()
+    elif status not in FINISHED:
+        problems.append(f"{where}.status: expected one of {', '.join(FINISHED + UNFINISHED)}")
+    _check_counts(where, row, ("reviews_used",), problems)
+    for key in ("parameters_before", "parameters_after"):
+        weights = row.get(key)
+        numbers = isinstance(weights, list) and all(
+            isinstance(w, int | float) and not isinstance(w, bool) and math.isfinite(w) for w in weights
+        )
+        if weights is not None and not numbers:
+            problems.append(f"{where}.{key}: expected a list of numbers or null")
+
+
+SECTION_RULES = {
+    "card_states": _check_memory_state,
+    "reviews": _check_review,
+    "submissions": _check_submission,
+    "scheduler_optimizations": _check_fit,
+}
 
 
 def _column_values(sections: Mapping[str, list[dict[str, Any]]], names: Iterable[str], key: str) -> set[str]:
@@ -299,7 +505,7 @@ def _duplicates(section: str, key: str, rows: list[dict[str, Any]], problems: li
     for index, row in enumerate(rows):
         value = row.get(key)
         if value in seen:
-            problems.append(f"{section}[{index}].{key}: {value!r} appears twice")
+            problems.append(f"{section}[{index}].{key}: {str(value)[:40]!r} appears twice")
         seen.add(value)
 
 

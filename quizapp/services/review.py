@@ -15,14 +15,14 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fsrs import Scheduler
-from sqlalchemy import ColumnElement, Row, and_, bindparam, exists, func, insert, select, update
+from sqlalchemy import ColumnElement, Row, and_, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from quizapp import srs
 from quizapp.extensions import db
 from quizapp.models import Card, CardState, Review, Topic, User, utcnow
-from quizapp.srs import MemoryState, Rating, stats
+from quizapp.srs import MemoryState, Rating, new_card_order, stats
 
 LEARNING_STATES = (1, 3)  # fsrs.State.Learning, fsrs.State.Relearning
 REVIEW_STATE = 2
@@ -262,12 +262,21 @@ def snapshot(card: Card, state: CardState | None) -> stats.CardSnapshot:
     )
 
 
-def _new_cards_where(user: User, topic: str | None) -> ColumnElement[bool]:
-    has_state = exists().where(CardState.user_id == user.id, CardState.card_slug == Card.slug)
-    where = [Card.retired.is_(False), ~has_state]
+def _new_cards_where(user: User, topic: str | None, *, seen_too: bool = False) -> ColumnElement[bool]:
+    """Live cards the person has not studied (`seen_too`: studied or not) of one topic, or of every topic
+    the person has not marked as known."""
+    where = [Card.retired.is_(False)]
+    if not seen_too:
+        where.append(~_has_state(user))
     if topic is not None:
         where.append(Card.topic_slug == topic)
+    elif user.known_topics:
+        where.append(Card.topic_slug.not_in(user.known_topics))
     return and_(*where)
+
+
+def _has_state(user: User) -> Any:
+    return exists().where(CardState.user_id == user.id, CardState.card_slug == Card.slug)
 
 
 def _count_new(user: User, topic: str | None) -> int:
@@ -275,16 +284,34 @@ def _count_new(user: User, topic: str | None) -> int:
 
 
 def _first_new(user: User, topic: str | None) -> QueuedCard | None:
-    # New cards come in bank order: topics in their listed order, cards in their order within a topic.
+    cards = next_new_cards(user, topic, limit=1)
+    return QueuedCard(card=cards[0], state=None, queue="new", version=0) if cards else None
+
+
+BANK_ORDER = (Topic.position, Topic.slug, Card.position, Card.slug)
+
+
+def next_new_cards(user: User, topic: str | None = None, limit: int = 1) -> list[Card]:
+    """The next `limit` unseen cards in the person's new-card order (quizapp.srs.new_card_order)."""
+    if limit <= 0:
+        return []
+    if user.new_card_order == new_card_order.TOPIC_BY_TOPIC:
+        query = select(Card).join(Topic, Topic.slug == Card.topic_slug).where(_new_cards_where(user, topic))
+        return list(db.session.scalars(query.order_by(*BANK_ORDER).limit(limit)))
+    # The mixed order is computed over every card in scope, seen or not, so that it stays the same order
+    # from one day to the next as cards get introduced.
     query = (
-        select(Card)
+        select(Card.slug, Card.topic_slug, Card.kind, _has_state(user).label("seen"))
         .join(Topic, Topic.slug == Card.topic_slug)
-        .where(_new_cards_where(user, topic))
-        .order_by(Topic.position, Topic.slug, Card.position, Card.slug)
-        .limit(1)
+        .where(_new_cards_where(user, topic, seen_too=True))
+        .order_by(*BANK_ORDER)
     )
-    card = db.session.scalar(query)
-    return QueuedCard(card=card, state=None, queue="new", version=0) if card else None
+    rows = db.session.execute(query).all()
+    seen = {row.slug for row in rows if row.seen}
+    ordered = new_card_order.mixed_order([new_card_order.NewCard(r.slug, r.topic_slug, r.kind) for r in rows])
+    chosen = [card.slug for card in ordered if card.slug not in seen][:limit]
+    by_slug = {card.slug: card for card in db.session.scalars(select(Card).where(Card.slug.in_(chosen)))}
+    return [by_slug[slug] for slug in chosen]
 
 
 def _next_due_at(
@@ -541,19 +568,36 @@ def undo_last_review(user: User, review_id: int | None = None) -> UndoResult:
     if review_id is not None and last.id != review_id:
         raise ReviewError(409, "That rating is no longer your last one (it was undone already); reload.")
     _require_last_of_card(user, last)
-    row = _state_row(user.id, last.card_slug)
-    restored = MemoryState.from_dict(last.previous_state) if last.previous_state else None
-    if restored is None and row is not None:
+    undone = UndoResult(
+        card_slug=last.card_slug,
+        rating=Rating(last.rating),
+        restored=MemoryState.from_dict(last.previous_state) if last.previous_state else None,
+    )
+    _delete_review_once(user.id, last.id)
+    row = _state_row(user.id, undone.card_slug)
+    if undone.restored is None and row is not None:
         db.session.delete(row)
-    elif restored is not None:
-        apply_state(user.id, last.card_slug, row, restored)
-    db.session.delete(last)
+    elif undone.restored is not None:
+        apply_state(user.id, undone.card_slug, row, undone.restored)
     try:
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
         raise ReviewError(409, "The card changed while undoing; reload and try again.") from None
-    return UndoResult(card_slug=last.card_slug, rating=Rating(last.rating), restored=restored)
+    return undone
+
+
+def _delete_review_once(user_id: int, review_id: int) -> None:
+    """Delete the review first, and only if it is still there: of two undos racing for it, the second
+    waits on the first one's row lock (PostgreSQL) or write lock (SQLite), then deletes nothing and is
+    refused before it writes anything."""
+    deleted = db.session.execute(
+        delete(Review).where(Review.id == review_id, Review.user_id == user_id),
+        execution_options={"synchronize_session": False},
+    )
+    if deleted.rowcount != 1:  # type: ignore[attr-defined]
+        db.session.rollback()
+        raise ReviewError(409, "That rating was just undone (another tab or request); reload.")
 
 
 def _own_review(user: User, review_id: int) -> Review | None:
@@ -626,7 +670,7 @@ def topic_counts(user: User, now: dt.datetime | None = None) -> list[tuple[Topic
 
 # ---------------------------------------------------------------------------------------- typed answers
 
-TYPED_KINDS = ("numeric", "symbolic")
+TYPED_KINDS = new_card_order.TYPED_KINDS
 
 
 def typed_answers_enabled(card: Card) -> bool:

@@ -1,7 +1,8 @@
 """Optimizing a scheduler: fit FSRS weights to a person's own reviews with fsrs's Optimizer, off the request.
 
 A run is a `SchedulerOptimization` row (queued → running → done | error); the new weights are kept only when
-they predict the person's reviews better (lower log loss) than the weights in use.
+they predict the person's reviews better (lower log loss) than the weights in use. Fits are their own kind of
+background job (quizapp.jobs.enqueue_fit), after grading, and one person may start one per interval.
 """
 
 from __future__ import annotations
@@ -9,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-import threading
 from dataclasses import dataclass
 
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy import select, update
 
 from quizapp.extensions import db
+from quizapp.extras import MissingExtra, require_extra
 from quizapp.models import Review, SchedulerOptimization, User, utcnow
 from quizapp.srs.stats import RatingEvent, long_term_review_count, scheduler_log_loss
 
@@ -31,6 +32,14 @@ FIT_TIMEOUT_SECONDS = 1800  # RQ's hard limit on one fit
 
 class OptimizationRefused(ValueError):
     """The fit cannot start now; the message says why and what to do."""
+
+    status = 409
+
+
+class OptimizationTooSoon(OptimizationRefused):
+    """The person started a fit less than SCHEDULER_FIT_INTERVAL_SECONDS ago."""
+
+    status = 429
 
 
 @dataclass(frozen=True)
@@ -68,9 +77,27 @@ def latest_optimization(user: User) -> SchedulerOptimization | None:
 def request_optimization(user: User) -> SchedulerOptimization:
     """Queue a fit for `user` (one at a time) and hand it to the worker; raises OptimizationRefused."""
     _retire_stale_runs(user)
+    # Lock the person's row so two requests at once cannot both pass the checks.
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    try:
+        status = _ready_to_start(user)
+    except OptimizationRefused:
+        db.session.rollback()  # releases the lock
+        raise
+    run = SchedulerOptimization(user_id=user.id, status="queued", reviews_used=status.long_term_reviews)
+    db.session.add(run)
+    db.session.commit()
+    from quizapp.jobs import enqueue_fit
+
+    enqueue_fit(run.id)
+    return run
+
+
+def _ready_to_start(user: User) -> Readiness:
     active = latest_optimization(user)
     if active is not None and active.status in {"queued", "running"}:
         raise OptimizationRefused("An optimisation is already running; its result will appear on this page.")
+    _require_interval_since_last(active)
     status = readiness(user)
     if not status.ready:
         raise OptimizationRefused(
@@ -78,11 +105,23 @@ def request_optimization(user: User) -> SchedulerOptimization:
             f"after the card's previous review, and you have {status.long_term_reviews}. Keep reviewing and "
             "try again later; until then the default FSRS weights are used."
         )
-    run = SchedulerOptimization(user_id=user.id, status="queued", reviews_used=status.long_term_reviews)
-    db.session.add(run)
-    db.session.commit()
-    dispatch(current_app._get_current_object(), run.id)  # type: ignore[attr-defined]
-    return run
+    return status
+
+
+def _require_interval_since_last(latest: SchedulerOptimization | None) -> None:
+    """A fit costs seconds to minutes of a core: one per person per interval, however it ended."""
+    interval = dt.timedelta(seconds=float(current_app.config["SCHEDULER_FIT_INTERVAL_SECONDS"]))
+    now = utcnow()
+    if latest is None or not now - interval < latest.created_at <= now:
+        return
+    wait = latest.created_at + interval - now
+    minutes = max(1, math.ceil(wait.total_seconds() / 60))
+    every = max(1, round(interval.total_seconds() / 60))
+    raise OptimizationTooSoon(
+        f"Too many fits: one scheduler fit may be started every {every} minutes (a fit keeps a processor "
+        f"busy and more reviews are needed to change its result). Try again in {minutes} "
+        f"minute{'s' if minutes != 1 else ''}."
+    )
 
 
 def _retire_stale_runs(user: User) -> None:
@@ -96,42 +135,6 @@ def _retire_stale_runs(user: User) -> None:
         .values(status="error", message="The server stopped before this run finished.", finished_at=utcnow())
     )
     db.session.commit()
-
-
-def dispatch(app: Flask, run_id: int) -> None:
-    """RQ worker when QUEUE_URL is set (the grading queue's workers run any job), else a background thread."""
-    if app.config.get("QUEUE_URL"):
-        from quizapp.jobs.rq_queue import grading_queue
-
-        grading_queue(app).enqueue(
-            run_optimization_job,
-            run_id,
-            job_timeout=FIT_TIMEOUT_SECONDS,
-            result_ttl=0,
-            failure_ttl=24 * 3600,
-            description=f"fit FSRS weights, run {run_id}",
-        )
-        return
-    thread = threading.Thread(
-        target=_run_in_thread, args=(app, run_id), name=f"fsrs-fit-{run_id}", daemon=True
-    )
-    thread.start()
-
-
-def _run_in_thread(app: Flask, run_id: int) -> None:
-    with app.app_context():
-        try:
-            run_optimization(run_id)
-        finally:
-            db.session.remove()
-
-
-def run_optimization_job(run_id: int) -> str | None:
-    """The RQ job body (`quizapp worker` provides the app context)."""
-    try:
-        return run_optimization(run_id)
-    finally:
-        db.session.remove()
 
 
 def run_optimization(run_id: int) -> str | None:
@@ -152,16 +155,14 @@ def run_optimization(run_id: int) -> str | None:
         log.exception("FSRS optimisation %s failed", run_id)
         db.session.rollback()
         run = db.session.get(SchedulerOptimization, run_id)
-        run.status, run.message, run.finished_at = (
-            "error",
-            f"The fit failed ({type(exc).__name__}).",
-            utcnow(),
-        )
+        reason = str(exc) if isinstance(exc, MissingExtra) else f"The fit failed ({type(exc).__name__})."
+        run.status, run.message, run.finished_at = "error", reason, utcnow()
     db.session.commit()
     return run.status
 
 
 def _fit(run: SchedulerOptimization, user: User) -> None:
+    require_extra("fit")  # fsrs's Optimizer needs torch, pandas and tqdm
     from fsrs import Optimizer, Rating, ReviewLog
     from fsrs.scheduler import DEFAULT_PARAMETERS
 

@@ -39,6 +39,9 @@ const view = new EditorView({
     // Ctrl+Enter (Cmd+Enter on a Mac) submits, ahead of the editor's own Enter bindings.
     Prec.highest(keymap.of([{ key: "Mod-Enter", run: () => { submit(); return true; } }])),
     basicSetup,
+    // CodeMirror styles itself with <style> elements; the page's Content-Security-Policy admits only those
+    // carrying this response's nonce (the import map's script element has it).
+    EditorView.cspNonce.of(document.querySelector("script[nonce]")?.nonce ?? ""),
     keymap.of([indentWithTab]),
     python(),
     EditorView.updateListener.of((update) => {

@@ -1,5 +1,6 @@
-// The review page: fetch the next card, reveal (Space/Enter), rate (1-4), undo (U), typed answers.
-// Talks to /api/review/next, /api/reviews, /api/reviews/undo and /api/cards/<slug>/check with the CSRF header.
+// The review page: fetch the next card, reveal (Space/Enter), rate (1-4), undo (U), typed answers, and
+// report a problem with the card (!). Talks to /api/review/next, /api/reviews, /api/reviews/undo,
+// /api/cards/<slug>/check and /api/cards/<slug>/reports with the CSRF header.
 (function () {
   "use strict";
 
@@ -27,6 +28,10 @@
     rateButtons: root.querySelectorAll(".rv-rate button"),
     done: root.querySelector(".rv-done"),
     nextDue: root.querySelector(".rv-next-due"),
+    reportOpen: root.querySelector(".rv-report-open"),
+    report: root.querySelector(".rv-report"),
+    reportReason: root.querySelector(".rv-report-reason"),
+    reportCancel: root.querySelector(".rv-report-cancel"),
   };
 
   var session = {
@@ -144,6 +149,7 @@
     els.check.textContent = "";
     els.typed.hidden = !card.typed;
     els.answer.value = "";
+    closeReport();
     els.drill.hidden = !card.drill_url;
     if (card.drill_url) els.drillLink.href = card.drill_url;
     els.rateButtons.forEach(function (button) {
@@ -251,6 +257,51 @@
       .catch(function (failure) { showError(failure.message); });
   }
 
+  function cardUrl(template, slug) {
+    return template.replace("__slug__", encodeURIComponent(slug));
+  }
+
+  function openReport() {
+    if (!session.card) return;
+    els.report.hidden = false;
+    els.reportReason.focus();
+  }
+
+  function closeReport() {
+    els.report.hidden = true;
+    els.reportReason.value = "";
+  }
+
+  function sendReport() {
+    if (!session.card) return;
+    var reason = els.reportReason.value;
+    if (!reason.trim()) { showError("Say what is wrong with the card first, or press Escape to cancel."); return; }
+    var slug = session.card.slug;
+    showError("");
+    return api("POST", cardUrl(root.dataset.reportUrlTemplate, slug), { reason: reason })
+      .then(function (report) {
+        closeReport();
+        els.status.textContent = "";
+        els.status.append("Thanks: report #" + report.id + " received. ");
+        var link = document.createElement("a");
+        link.href = cardUrl(root.dataset.cardUrlTemplate, slug);
+        link.className = "rv-report-link";
+        link.textContent = "See it on the card's page";
+        els.status.append(link, ".");
+      })
+      .catch(function (failure) { showError(failure.message); });
+  }
+
+  function onReportKey(event) {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      closeReport();
+    } else if (event.key === "Enter" && !event.shiftKey) {
+      event.preventDefault();
+      enqueue(sendReport);
+    }
+  }
+
   function onKey(event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     var target = event.target;
@@ -270,6 +321,9 @@
     } else if (key === "u" || key === "U") {
       event.preventDefault();
       enqueue(undo);
+    } else if (key === "!") {
+      event.preventDefault();
+      openReport();
     }
   }
 
@@ -282,6 +336,13 @@
     button.addEventListener("click", function () {
       enqueue(function () { return rate(Number(button.dataset.rating)); });
     });
+  });
+  els.reportOpen.addEventListener("click", openReport);
+  els.reportCancel.addEventListener("click", closeReport);
+  els.reportReason.addEventListener("keydown", onReportKey);
+  els.report.addEventListener("submit", function (event) {
+    event.preventDefault();
+    enqueue(sendReport);
   });
   document.addEventListener("keydown", onKey);
   enqueue(loadNext);

@@ -60,6 +60,17 @@ class Browserless:
         self.request("/auth/login", form.encode())
         self.token = re.search(r'name="csrf-token" content="([^"]+)"', self.request("/drills/adam")).group(1)
 
+    def until_finished(self, submission: dict) -> dict:
+        """Poll the submission's API URL like drills.js (100 ms, × 1.5, at most 1 s) until it is finished."""
+        delay = 0.1
+        while submission["status"] in ("queued", "running"):
+            time.sleep(delay)
+            delay = min(delay * 1.5, 1.0)
+            submission = json.loads(
+                self.request(submission["api_url"], headers={"Accept": "application/json"})
+            )
+        return submission
+
     def submit_and_show(self, code: str) -> tuple[float, str]:
         """Seconds from POST to the result panel in hand, like drills.js (poll 100 ms × 1.5, ≤ 1 s)."""
         started = time.perf_counter()
@@ -69,14 +80,9 @@ class Browserless:
             "X-CSRFToken": self.token,
             "Accept": "application/json",
         }
-        submission = json.loads(self.request("/api/drills/adam/submissions", body, headers))
-        delay = 0.1
-        while submission["status"] in ("queued", "running"):
-            time.sleep(delay)
-            delay = min(delay * 1.5, 1.0)
-            submission = json.loads(
-                self.request(submission["api_url"], headers={"Accept": "application/json"})
-            )
+        submission = self.until_finished(
+            json.loads(self.request("/api/drills/adam/submissions", body, headers))
+        )
         self.request(submission["result_url"])
         return time.perf_counter() - started, (submission["verdict"] or {}).get(
             "verdict", submission["status"]

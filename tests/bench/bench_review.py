@@ -72,13 +72,16 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start_gunicorn(database_url: str, workers: int, threads: int) -> tuple[subprocess.Popen[bytes], str]:
+def _start_gunicorn(
+    database_url: str, workers: int, threads: int, settings: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     env = os.environ | {
         "DATABASE_URL": database_url,
         "SECRET_KEY": "bench-secret",
         "RATELIMIT_ENABLED": "0",
         "PYTHONPATH": str(REPO),
+        **(settings or {}),
     }
     command = [
         str(Path(sys.executable).with_name("gunicorn")),

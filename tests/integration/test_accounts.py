@@ -171,7 +171,14 @@ def test_the_home_page_renders_logged_out_and_in(client: FlaskClient, auth) -> N
 
 
 def _settings_form(**changes: str) -> dict[str, str]:
-    form = {"desired_retention": "0.9", "new_cards_per_day": "20", "timezone": "UTC", "interview_date": ""}
+    form = {
+        "desired_retention": "0.9",
+        "new_cards_per_day": "20",
+        "timezone": "UTC",
+        "interview_date": "",
+        "minutes_per_day": "30",
+        "new_card_order": "mixed",
+    }
     form.update(changes)
     return form
 

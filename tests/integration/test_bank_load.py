@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from quizapp.bank.model import content_version
 from quizapp.extensions import db
 from quizapp.models import Card, CardState, Drill, Review, Topic, User
 from quizapp.services.bank_sync import BankCheckFailed, load_bank
@@ -34,7 +35,7 @@ def card_yaml(slug: str, front: str = "What does momentum add?", kind: str = "ba
     return "\n".join(lines) + "\n" + textwrap.indent(extra, "    ")
 
 
-NUMERIC = "answer: {value: 10, tolerance: 0.5}\nunit: steps\n"
+NUMERIC = 'answer: {value: 10, tolerance: 0.5}\nunit: steps\naccept: ["10", "10 steps"]\nreject: ["9"]\n'
 
 
 def write_bank(folder: Path, cards: list[str], covered: list[str] | None = None) -> Path:
@@ -79,13 +80,18 @@ def test_loading_twice_creates_then_changes_nothing(app: Flask, tmp_path: Path) 
 def test_edited_text_updates_the_card_in_place(app: Flask, tmp_path: Path) -> None:
     questions = write_bank(tmp_path, [card_yaml("tiny-one")])
     load(questions)
+    first_version = db.session.get(Card, "tiny-one").content_version
 
     write_bank(tmp_path, [card_yaml("tiny-one", front="What does heavy-ball momentum add to SGD?")])
     report = load(questions)
 
     assert (report.cards.updated, report.cards.created) == (1, 0)
-    assert db.session.get(Card, "tiny-one").front == "What does heavy-ball momentum add to SGD?"
+    card = db.session.get(Card, "tiny-one")
+    assert card.front == "What does heavy-ball momentum add to SGD?"
     assert count(Card) == 1
+    # The content version follows the text, so a problem report can tell it was about the old wording.
+    assert card.content_version == content_version(card.kind, card.front, card.back, card.answer)
+    assert card.content_version != first_version and len(first_version) == 16
 
 
 def add_history(card_slug: str) -> User:

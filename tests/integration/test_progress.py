@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -162,17 +161,9 @@ def _wait_for_fit(user_id: int, timeout: float = 120.0) -> SchedulerOptimization
         db.session.expire_all()
         run = db.session.query(SchedulerOptimization).filter_by(user_id=user_id).one()
         if run.status in {"done", "error"}:
-            _join_fit_threads(deadline - time.monotonic())
-            return run
+            return run  # the `app` fixture's jobs.shutdown joins the fitting thread
         time.sleep(0.2)
     raise AssertionError("the scheduler fit did not finish in time")
-
-
-def _join_fit_threads(timeout: float) -> None:
-    """Let the background fit release its database connection before the test's engine is disposed."""
-    for thread in threading.enumerate():
-        if thread.name.startswith("fsrs-fit-"):
-            thread.join(max(timeout, 0.1))
 
 
 @pytest.mark.redis
@@ -182,22 +173,25 @@ def test_with_a_queue_url_the_fit_runs_as_an_rq_job(app: Flask, client: FlaskCli
 
     from rq import SimpleWorker
 
-    from quizapp.jobs.rq_queue import grading_queue
+    from quizapp.jobs.rq_queue import fitting_queue, grading_queue
 
     app.config["QUEUE_URL"] = os.environ.get("QUIZAPP_TEST_REDIS", "redis://127.0.0.1:6379/0")
-    app.config["GRADING_QUEUE_NAME"] = f"quizapp-fit-test-{uuid.uuid4().hex[:8]}"
+    app.config["GRADING_QUEUE_NAME"] = f"quizapp-grade-test-{uuid.uuid4().hex[:8]}"
+    app.config["FIT_QUEUE_NAME"] = f"quizapp-fit-test-{uuid.uuid4().hex[:8]}"
     make_bank()
     user = make_user()
     seed_long_history(user)
     login(client, user)
     client.post("/progress/scheduler")
     assert db.session.query(SchedulerOptimization).one().status == "queued"  # nothing ran in the web process
-    queue = grading_queue(app)
+    queues = [grading_queue(app), fitting_queue(app)]
+    assert [queue.count for queue in queues] == [0, 1]  # its own queue, not the grading one
     try:
-        SimpleWorker([queue], connection=queue.connection).work(burst=True)  # what `quizapp worker` runs
+        SimpleWorker(queues, connection=queues[0].connection).work(burst=True)  # what `quizapp worker` runs
     finally:
-        queue.delete(delete_jobs=True)
-        queue.connection.close()
+        for queue in queues:
+            queue.delete(delete_jobs=True)
+        queues[0].connection.close()
     db.session.expire_all()
     run = db.session.query(SchedulerOptimization).one()
     assert run.status == "done", run.message

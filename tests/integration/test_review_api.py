@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from support.accounts import login, make_user
-from support.review_cards import LIVE_CARDS, make_bank, new_key
+from support.review_cards import LIVE_CARDS, bank_with_logged_in_user, new_key
 
 from quizapp.extensions import db
 from quizapp.models import Card, Review, User
@@ -15,10 +14,7 @@ from quizapp.models import Card, Review, User
 
 @pytest.fixture
 def user(app: Flask, client: FlaskClient) -> User:
-    make_bank()
-    person = make_user()
-    login(client, person)
-    return person
+    return bank_with_logged_in_user(client)
 
 
 def post_review(client: FlaskClient, card: str, rating: object = 3, key: str | None = None, **extra: object):
@@ -102,10 +98,10 @@ def test_a_stale_version_answers_409(user: User, client: FlaskClient) -> None:
     [
         ({"rating": 3, "idempotency_key": "0123456789"}, 400, "Missing field(s): card"),
         ({"card": "adam-beta-roles", "rating": "superb", "idempotency_key": "0123456789"}, 422, "1–4"),
-        ({"card": "adam-beta-roles", "rating": 3, "idempotency_key": "x"}, 422, "idempotency_key"),
+        ({"card": "adam-beta-roles", "rating": 3, "idempotency_key": "x"}, 400, "idempotency_key"),
         (
             {"card": "adam-beta-roles", "rating": 3, "idempotency_key": "0123456789", "version": "1"},
-            422,
+            400,
             "version",
         ),
         ({"card": "no-such-card", "rating": 3, "idempotency_key": "0123456789"}, 404, "no card named"),

@@ -45,6 +45,8 @@ def state_of(user: User, slug: str) -> CardState | None:
 
 
 def test_new_cards_come_in_bank_order_and_retired_cards_never(user: User) -> None:
+    user.new_card_order = "topic"  # the mixed order is tested in test_daily.py
+    db.session.commit()
     queue = reviews.due_queue(user, now=NOW)
     assert (queue.counts.new, queue.counts.learning, queue.counts.review) == (len(LIVE_CARDS), 0, 0)
     assert queue.next is not None and queue.next.card.slug == "gd-update-direction"  # first topic first

@@ -71,6 +71,8 @@ class Workers:
                     "worker",
                     "--queue",
                     self.queue_name,
+                    "--fit-queue",
+                    self.queue_name + "-fit",
                     "--stale-after",
                     "3",
                     "--reap-interval",

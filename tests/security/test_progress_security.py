@@ -7,17 +7,18 @@ import io
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from support.accounts import login, make_user
+from support.accounts import login, login_id_for, make_user
 from support.progress_history import make_bank, seed_history
 
 from quizapp.extensions import db
-from quizapp.models import Review
+from quizapp.models import Review, User
 
 
 def _logged_in_client(flask_app: Flask, user_id: int) -> FlaskClient:
     client = flask_app.test_client()
+    login_id = login_id_for(db.session.get(User, user_id))
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = login_id
         session["_fresh"] = True
     return client
 

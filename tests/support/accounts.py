@@ -8,6 +8,7 @@ from werkzeug.test import TestResponse
 
 from quizapp.extensions import db
 from quizapp.models import User
+from quizapp.services import accounts
 
 PASSWORD = "correct horse battery"
 
@@ -46,9 +47,15 @@ def make_user(username: str = "ada", **settings: object) -> User:
 
 
 def login(client: FlaskClient, user: User) -> None:
-    """Log in through Flask-Login's session keys, independent of the auth pages."""
+    """Log in through a new server-side login and Flask-Login's session keys, without the auth pages."""
     # The `app` fixture keeps one app context (and so one `g`) for the whole test: drop Flask-Login's cache.
     g.pop("_login_user", None)
+    login_id = login_id_for(user)
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = login_id
         session["_fresh"] = True
+
+
+def login_id_for(user: User) -> str:
+    """What a logged-in session holds as `_user_id` for a new login of `user` (a live server-side login)."""
+    return accounts.start_login(user).get_id()

@@ -7,6 +7,7 @@ import random
 
 from quizapp.extensions import db
 from quizapp.models import Card, CardState, Drill, Review, Submission, Topic, User, utcnow
+from quizapp.srs.scheduling import MemoryState
 
 FORMULA_FRONT = r"Write Adam's bias-corrected first moment $\hat m_t$."
 FORMULA_BACK = r"$$\hat m_t = \frac{m_t}{1-\beta_1^t}$$ with price \$5 and a < b"
@@ -45,7 +46,10 @@ def make_bank() -> None:
 
 
 def state_dict(due: dt.datetime, last: dt.datetime, stability: float) -> dict[str, object]:
-    return {"state": 2, "due": due.isoformat(), "last_review": last.isoformat(), "stability": stability}
+    """A review's `previous_state` as the review service stores it."""
+    return MemoryState(
+        state=2, step=None, stability=stability, difficulty=5.0, due=due, last_review=last
+    ).to_dict()
 
 
 def seed_history(user: User, now: dt.datetime | None = None) -> dt.datetime:
@@ -142,11 +146,21 @@ def seed_history(user: User, now: dt.datetime | None = None) -> dt.datetime:
     return now
 
 
-def seed_long_history(user: User, cards: int = 4, per_card: int = 160) -> int:
-    """Many day-spaced reviews (enough for fsrs's optimiser); returns how many are a day or more apart."""
+LONG_HISTORY_CARDS = [
+    "adam-bias-correction-why",
+    "adam-epsilon-placement",
+    "adam-beta-roles",
+    "gd-update-direction",
+]
+
+
+def seed_long_history(
+    user: User, cards: int = 4, per_card: int = 160, slugs: list[str] = LONG_HISTORY_CARDS
+) -> int:
+    """Many day-spaced reviews (enough for fsrs's optimiser) of `slugs` (default: this module's bank);
+    returns how many are a day or more apart."""
     rng = random.Random(7)
     start = utcnow() - dt.timedelta(days=per_card * 2 + 5)
-    slugs = ["adam-bias-correction-why", "adam-epsilon-placement", "adam-beta-roles", "gd-update-direction"]
     index = 0
     for slug in slugs[:cards]:
         at = start

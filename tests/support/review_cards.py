@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import uuid
 
+from flask.testing import FlaskClient
+
 from quizapp.extensions import db
-from quizapp.models import Card, Topic
+from quizapp.models import Card, Topic, User
+from support.accounts import login, make_user
 
 MATH_FRONT = r"What does Adam divide $\hat m_t$ by?"
 MATH_BACK = r"$$\sqrt{\hat v_t} + \epsilon$$"
@@ -72,3 +75,11 @@ LIVE_CARDS = [slug for slug, *_ in CARDS if slug != "gd-retired"]
 
 def new_key() -> str:
     return str(uuid.uuid4())
+
+
+def bank_with_logged_in_user(client: FlaskClient) -> User:
+    """The tiny bank, and a user `ada` logged in on `client` (the `user` fixture of the review API tests)."""
+    make_bank()
+    person = make_user()
+    login(client, person)
+    return person

@@ -255,3 +255,99 @@ def test_a_worker_that_died_is_replaced() -> None:
 def test_typographic_input_means_its_ascii_spelling(typed: str, written: str) -> None:
     symbols = ["v", "beta", "eta", "g", "lambda_"]
     assert parse_expression(typed, symbols) == parse_expression(written, symbols)
+
+
+# ------------------------------------------------------------------------------ units, percent, assumptions
+
+PERCENT = {"value": 2, "tolerance": 0.01, "unit": "percent"}
+GIGABYTES = {"value": 8, "tolerance": 0.01, "unit": "GB"}
+STEPS = {"value": 3000, "tolerance": 0.5, "unit": "steps"}
+
+
+@pytest.mark.parametrize("typed", ["2", "2%", "2 %", "2 percent", "2.0 Percent", "2pct"])
+def test_a_percent_typed_on_a_percent_card_means_that_percent(typed: str) -> None:
+    assert check_answer("numeric", PERCENT, typed).correct
+
+
+def test_a_fraction_typed_for_a_percentage_is_wrong_and_says_how_to_fix_it() -> None:
+    result = check_answer("numeric", PERCENT, "0.02")
+    assert not result.correct
+    assert "asks for a percentage" in result.message and "type 2 or 2%" in result.message
+
+
+def test_a_percent_sign_on_a_card_without_unit_still_means_hundredths() -> None:
+    assert check_answer("numeric", {"value": 0.1, "tolerance": 0.001}, "10%").correct
+
+
+@pytest.mark.parametrize(
+    ("spec", "typed"),
+    [(GIGABYTES, "8 GB"), (GIGABYTES, "8gb"), (GIGABYTES, "8"), (STEPS, "3000 steps"), (STEPS, "3000 step")],
+)
+def test_the_cards_own_unit_may_follow_the_number(spec: dict[str, object], typed: str) -> None:
+    result = check_answer("numeric", spec, typed)
+    assert result.correct, result.message
+
+
+@pytest.mark.parametrize(
+    ("spec", "typed", "reason"),
+    [
+        (GIGABYTES, "8 MB", "This card's answer is in GB, not MB"),
+        (STEPS, "3000 epochs", "This card's answer is in steps, not epochs"),
+        ({"value": 16, "tolerance": 0.01}, "16 GB", "This card's answer has no unit"),
+        (STEPS, "3000 " + "s" * 40, "is not a unit"),
+    ],
+)
+def test_another_unit_is_refused_with_a_clear_message(
+    spec: dict[str, object], typed: str, reason: str
+) -> None:
+    result = check_answer("numeric", spec, typed)
+    assert not result.correct
+    assert reason in result.message
+
+
+def test_a_wrong_number_in_the_right_unit_is_wrong() -> None:
+    result = check_answer("numeric", GIGABYTES, "4 GB")
+    assert not result.correct and result.message.startswith("Not quite: 4 GB is off")
+
+
+def test_plain_number_parsing_refuses_a_unit() -> None:
+    with pytest.raises(AnswerError, match="without 'GB'"):
+        parse_number("8 GB")
+
+
+ADAGRAD_RATE = {
+    "expr": "eta/(g*sqrt(t))",
+    "symbols": ["eta", "g", "t"],
+    "assume": {"eta": "positive", "g": "positive", "t": "positive"},
+}
+
+
+def test_declared_positive_symbols_accept_answers_that_rely_on_it() -> None:
+    assert check_answer("symbolic", ADAGRAD_RATE, "eta/sqrt(t*g^2)").correct
+    undeclared = {key: value for key, value in ADAGRAD_RATE.items() if key != "assume"}
+    assert not check_answer("symbolic", undeclared, "eta/sqrt(t*g^2)").correct
+
+
+def test_declared_assumptions_still_refuse_wrong_answers() -> None:
+    assert not check_answer("symbolic", ADAGRAD_RATE, "eta/sqrt(t)").correct
+    assert not check_answer("symbolic", ADAGRAD_RATE, "-eta/(g*sqrt(t))").correct
+
+
+def test_nonzero_symbols_are_still_sampled_on_both_sides_of_zero() -> None:
+    spec = {"expr": "g/abs(g)", "symbols": ["g"], "assume": {"g": "nonzero"}}
+    assert check_answer("symbolic", spec, "sign(g)").correct
+    assert not check_answer("symbolic", spec, "1").correct
+
+
+@pytest.mark.parametrize(
+    ("assume", "reason"),
+    [
+        ({"x": "positive"}, "not one of the declared symbols"),
+        ({"g": "huge"}, "must be one of"),
+        ("g", "must map"),
+    ],
+)
+def test_bad_assumptions_make_the_card_misconfigured(assume: object, reason: str) -> None:
+    spec = {"expr": "g", "symbols": ["g"], "assume": assume}
+    result = check_answer("symbolic", spec, "g")
+    assert not result.correct and "misconfigured" in result.message and reason in result.message

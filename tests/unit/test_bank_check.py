@@ -45,6 +45,8 @@ cards:
       $$\\frac{1}{1-\\beta} = 10$$
     answer: {value: 10, tolerance: 0.01}
     unit: steps
+    accept: ["10", "10 steps", 10.0]
+    reject: ["9", "0.1"]
     source: {seed: 000_note.txt, section: Second heading}
     tags: [practice]
 
@@ -55,6 +57,8 @@ cards:
     back: |
       $1/(1-\\beta)$
     answer: {expr: "1/(1 - beta)", symbols: [beta]}
+    accept: ["1/(1 - beta)", "-1/(beta - 1)"]
+    reject: ["1/beta"]
     source: {seed: 000_note.txt, section: Heading One}
     tags: [update-rule]
 
@@ -159,6 +163,9 @@ def test_cards_keep_their_text_answer_and_line(bank_dirs: tuple[Path, Path]) -> 
     assert window.where.line == 16
     assert window.front.where.line == 19  # the line after `front: |`
     assert window.source.section == "Second heading"
+    assert [example.text for example in window.accept] == ["10", "10 steps", "10.0"]
+    assert [example.text for example in window.reject] == ["9", "0.1"]
+    assert {example.where.line for example in window.accept} == {window.answer_where.line + 2}
     assert [card.position for card in bank.cards] == [0, 1, 2, 3]
 
 
@@ -331,7 +338,74 @@ def _not_utf8(q: Path) -> tuple[str, int, str]:
     return "basics.yaml", 1, "cannot read the file"
 
 
+def _accept_judged_wrong(q: Path) -> tuple[str, int, str]:
+    line = edit(q / "basics.yaml", 'accept: ["10", "10 steps", 10.0]', 'accept: ["10", "11 steps"]')
+    return "basics.yaml", line, "accept '11 steps' is judged wrong: Not quite"
+
+
+def _accept_in_another_unit(q: Path) -> tuple[str, int, str]:
+    line = edit(q / "basics.yaml", 'accept: ["10", "10 steps", 10.0]', 'accept: ["10", "10 epochs"]')
+    return (
+        "basics.yaml",
+        line,
+        "accept '10 epochs' is judged wrong: This card's answer is in steps, not epochs",
+    )
+
+
+def _reject_judged_right(q: Path) -> tuple[str, int, str]:
+    line = edit(q / "basics.yaml", 'reject: ["9", "0.1"]', 'reject: ["9", "10.005"]')
+    return "basics.yaml", line, "reject '10.005' is judged right"
+
+
+def _symbolic_accept_judged_wrong(q: Path) -> tuple[str, int, str]:
+    line = edit(
+        q / "basics.yaml", 'accept: ["1/(1 - beta)", "-1/(beta - 1)"]', 'accept: ["1/(1-beta)", "1/(1+beta)"]'
+    )
+    return "basics.yaml", line, "accept '1/(1+beta)' is judged wrong: Not equivalent"
+
+
+def _symbolic_reject_judged_right(q: Path) -> tuple[str, int, str]:
+    line = edit(q / "basics.yaml", 'reject: ["1/beta"]', 'reject: ["1/beta", "(1 - beta)^(-1)"]')
+    return "basics.yaml", line, "reject '(1 - beta)^(-1)' is judged right"
+
+
+def _too_few_accepts(q: Path) -> tuple[str, int, str]:
+    line = edit(q / "basics.yaml", 'accept: ["10", "10 steps", 10.0]', 'accept: ["10"]')
+    return "basics.yaml", line, "`accept` needs at least 2 typed answer(s), not 1"
+
+
+def _missing_reject(q: Path) -> tuple[str, int, str]:
+    edit(q / "basics.yaml", '    reject: ["1/beta"]\n', "")
+    line = (q / "basics.yaml").read_text().split("\n").index("  - slug: ema-window-formula") + 1
+    return "basics.yaml", line, "a symbolic card needs `reject:`"
+
+
+def _examples_on_a_basic_card(q: Path) -> tuple[str, int, str]:
+    line = edit(q / "basics.yaml", "    tags: [concept]", '    accept: ["down"]\n    tags: [concept]')
+    return "basics.yaml", line, "a basic card takes no `accept`"
+
+
+def _assumption_on_an_undeclared_symbol(q: Path) -> tuple[str, int, str]:
+    line = edit(q / "basics.yaml", "symbols: [beta]}", "symbols: [beta], assume: {g: positive}}")
+    return "basics.yaml", line, "`assume` names 'g'"
+
+
+def _section_too_long(q: Path) -> tuple[str, int, str]:
+    line = edit(q / "basics.yaml", "section: Second heading}", f"section: '{'x' * 201}'}}")
+    return "basics.yaml", line, "fit in 200 characters"
+
+
 BREAKERS: list[Breaker] = [
+    _section_too_long,
+    _accept_judged_wrong,
+    _accept_in_another_unit,
+    _reject_judged_right,
+    _symbolic_accept_judged_wrong,
+    _symbolic_reject_judged_right,
+    _too_few_accepts,
+    _missing_reject,
+    _examples_on_a_basic_card,
+    _assumption_on_an_undeclared_symbol,
     _malformed_yaml,
     _missing_back,
     _unknown_kind,

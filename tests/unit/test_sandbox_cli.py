@@ -146,7 +146,7 @@ def test_drills_list_shows_every_drill_with_topic_and_frameworks() -> None:
 
 
 def test_commands_are_registered_on_the_quizapp_cli() -> None:
-    from quizapp.cli import _commands
+    from quizapp.cli import PROJECT_COMMANDS, project_command
 
-    names = {command.name for command in _commands()}
+    names = {project_command(name).name for name in PROJECT_COMMANDS}
     assert {"grade", "drills"} <= names

@@ -1,0 +1,304 @@
+"""History import under attack: it never queues grading work, accepts the documented 32 MiB and no more,
+and refuses hostile values (all or nothing) so the importer's own pages keep working."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from support.accounts import login, make_user
+from support.apps import empty_tables, make_app
+from support.progress_history import make_bank, seed_history
+
+from quizapp import jobs
+from quizapp.extensions import db
+from quizapp.jobs.grading import queued_submission_ids, reap_stale_submissions
+from quizapp.models import CardState, Review, Submission, User, utcnow
+from quizapp.services import history
+
+QUEUE_URL = os.environ.get("QUIZAPP_TEST_REDIS", "redis://127.0.0.1:6379/0")
+BOUNDARY = "b0undary"
+
+
+def _multipart(payload: bytes, csrf_token: str | None = None) -> bytes:
+    """A hand-made multipart body: the test client would spool big files to a temp file it never closes."""
+    token = b""
+    if csrf_token is not None:
+        token = (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{csrf_token}\r\n'
+        ).encode()
+    return (
+        token
+        + (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="history"; filename="h.json"\r\n'
+            f"Content-Type: application/json\r\n\r\n"
+        ).encode()
+        + payload
+        + f"\r\n--{BOUNDARY}--\r\n".encode()
+    )
+
+
+def _post_import(client: FlaskClient, payload: bytes, csrf_token: str | None = None, **kwargs: Any):
+    return client.post(
+        "/progress/import",
+        data=_multipart(payload, csrf_token),
+        content_type=f"multipart/form-data; boundary={BOUNDARY}",
+        **kwargs,
+    )
+
+
+def _export(user: User) -> dict[str, Any]:
+    return json.loads(json.dumps(history.export_history(user)))
+
+
+@pytest.fixture
+def exported(app: Flask) -> dict[str, Any]:
+    """A real export of a small seeded history (card states, reviews with previous states, submissions)."""
+    make_bank()
+    ada = make_user("ada")
+    seed_history(ada)
+    return _export(ada)
+
+
+# ------------------------------------------------------------------------------ item 8: no queue flood
+
+
+def _running_rows(count: int) -> list[dict[str, Any]]:
+    old = (utcnow() - dt.timedelta(days=3)).isoformat()
+    return [
+        {
+            "drill_slug": "adam",
+            "code": f"def adam(grad_fn, theta, lr=1e-3, steps=100):\n    return theta  # {index}",
+            "framework": "numpy",
+            "status": "running" if index % 2 else "queued",
+            "attempts": 0,
+            "created_at": old,
+            "started_at": old,
+            "heartbeat_at": old,
+        }
+        for index in range(count)
+    ]
+
+
+def test_imported_running_submissions_are_history_never_graded(
+    app: Flask, client: FlaskClient, exported: dict[str, Any]
+) -> None:
+    exported["submissions"] = _running_rows(40)
+    grace = make_user("grace")
+    login(client, grace)
+    response = _post_import(client, json.dumps(exported).encode(), follow_redirects=True)
+    assert response.status_code == 200
+    assert "40 submission(s) had not been graded" in response.get_data(as_text=True)
+
+    # The reaper and the pool's start-up recovery find nothing to grade; the pool grades nothing.
+    assert reap_stale_submissions(now=utcnow() + dt.timedelta(days=1)) == []
+    assert queued_submission_ids() == []
+    jobs.ensure_started(app)
+    jobs.shutdown(app)  # joins the worker threads after whatever they were handed
+    db.session.expire_all()
+    rows = db.session.query(Submission).filter_by(user_id=grace.id).all()
+    assert len(rows) == 40
+    assert {row.status for row in rows} == {"error"}
+    assert {row.attempts for row in rows} == {0} and all(row.verdict is None for row in rows)
+    assert all("never graded" in row.error for row in rows)
+
+
+@pytest.fixture
+def redis_web(database_urls: dict[str, str]) -> Iterator[Flask]:
+    app = make_app(
+        database_urls["postgres"], QUEUE_URL=QUEUE_URL, GRADING_QUEUE_NAME=f"test-{uuid.uuid4().hex[:8]}"
+    )
+    with app.app_context():
+        empty_tables()
+        yield app
+        from quizapp.jobs.rq_queue import grading_queue
+
+        grading_queue(app).delete(delete_jobs=True)
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_imported_running_submissions_put_nothing_on_the_rq_queue(redis_web: Flask) -> None:
+    from quizapp.jobs.rq_queue import grading_queue, recover
+
+    make_bank()
+    ada = make_user("ada")
+    seed_history(ada)
+    data = _export(ada)
+    data["submissions"] = _running_rows(40)
+    client = redis_web.test_client()
+    login(client, make_user("grace"))
+    assert _post_import(client, json.dumps(data).encode()).status_code == 302
+    assert recover(redis_web, include_queued=True) == 0  # what a starting `quizapp worker` does
+    assert grading_queue(redis_web).count == 0
+    assert db.session.query(Submission).filter(Submission.status.in_(["queued", "running"])).count() == 0
+
+
+# ------------------------------------------------------------------------------ item 11: size limits
+
+
+def _csrf_token(client: FlaskClient) -> str:
+    page = client.get("/progress/import").get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, page[:500]
+    return match.group(1)
+
+
+def _big_history(user: User, reviews: int) -> None:
+    start = utcnow() - dt.timedelta(days=reviews)
+    slugs = ["adam-bias-correction-why", "adam-epsilon-placement", "adam-beta-roles", "gd-update-direction"]
+    db.session.add_all(
+        Review(
+            user_id=user.id,
+            card_slug=slugs[index % 4],
+            rating=3,
+            reviewed_at=start + dt.timedelta(hours=index),
+            duration_ms=4000,
+            idempotency_key=uuid.uuid4().hex,
+            state_before=0,
+        )
+        for index in range(reviews)
+    )
+    db.session.commit()
+
+
+def test_a_real_export_over_one_mebibyte_imports_with_csrf_on(app: Flask) -> None:
+    make_bank()
+    ada = make_user("ada")
+    _big_history(ada, 5000)
+    payload = json.dumps(history.export_history(ada), indent=1).encode()  # as the download writes it
+    assert len(payload) > 1_150_000
+    app.config["WTF_CSRF_ENABLED"] = True  # CSRFProtect parses the form before the view runs
+    grace = make_user("grace")
+    client = app.test_client()
+    login(client, grace)
+    response = _post_import(client, payload, _csrf_token(client), follow_redirects=True)
+    assert response.status_code == 200, response.get_data(as_text=True)[:2000]
+    assert "5000 reviews" in response.get_data(as_text=True)
+    assert db.session.query(Review).filter_by(user_id=grace.id).count() == 5000
+
+
+def test_an_upload_over_32_mebibytes_gets_a_clear_413(app: Flask, client: FlaskClient) -> None:
+    make_bank()
+    app.config["WTF_CSRF_ENABLED"] = True
+    grace = make_user("grace")
+    login(client, grace)
+    response = _post_import(client, b" " * (32 * 1024 * 1024 + 1), _csrf_token(client))
+    assert response.status_code == 413
+    assert "larger than 32 MiB" in response.get_data(as_text=True)
+    assert db.session.query(Review).filter_by(user_id=grace.id).count() == 0
+
+
+def test_other_forms_keep_the_site_wide_limit(app: Flask, client: FlaskClient) -> None:
+    make_bank()
+    login(client, make_user("grace"))
+    response = client.post(
+        "/progress/focus",
+        data=b"rating=3&card=" + b"x" * (2 * 1024 * 1024),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 413
+
+
+# ------------------------------------------------------------------------------ item 14: hostile values
+
+
+def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    """A change to one place of an export, `path` like `card_states.0.stability`."""
+
+    def change(data: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        target: Any = data
+        for key in parents:
+            target = target[int(key)] if key.isdigit() else target[key]
+        target[int(last) if last.isdigit() else last] = value
+
+    return change
+
+
+HOSTILE = {
+    "stability 0": (_set("card_states.0.stability", 0), "card_states[0].stability"),
+    "difficulty 1e308": (_set("card_states.0.difficulty", 1e308), "card_states[0].difficulty"),
+    "garbage previous state": (
+        _set("reviews.1.previous_state", {"state": "garbage", "due": "soon", "x": [1]}),
+        "reviews[1].previous_state.state",
+    ),
+    "previous state not an object": (
+        _set("reviews.1.previous_state", "garbage"),
+        "reviews[1].previous_state",
+    ),
+    "string verdict": (_set("submissions.0.verdict", "passed"), "submissions[0].verdict"),
+    "retention 0.001": (_set("settings.desired_retention", 0.001), "settings.desired_retention"),
+    "-5 new cards a day": (_set("settings.new_cards_per_day", -5), "settings.new_cards_per_day"),
+    "interview date 9999-12-31": (_set("settings.interview_date", "9999-12-31"), "settings.interview_date"),
+    "version true": (_set("version", True), "Unsupported export version True"),
+    "a review dated in the future": (
+        _set("reviews.0.reviewed_at", "2150-01-01T00:00:00+00:00"),
+        "reviews[0].reviewed_at: 2150-01-01T00:00:00+00:00 is in the future",
+    ),
+}
+
+
+def _pages_answer(client: FlaskClient) -> None:
+    """The importer's own pages, as the attack reached them: none may fail."""
+    for path in ("/progress", "/api/progress", "/api/review/next", "/progress/focus", "/review"):
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.get_data(as_text=True)[:500])
+    undo = client.post("/api/reviews/undo", json={})
+    assert undo.status_code < 500, undo.get_data(as_text=True)
+
+
+def test_a_valid_export_imports_and_every_page_and_undo_work(
+    app: Flask, client: FlaskClient, exported: dict[str, Any]
+) -> None:
+    """The baseline for the hostile cases below: the unmodified file imports and the pages use it."""
+    grace = make_user("grace")
+    login(client, grace)
+    assert _post_import(client, json.dumps(exported).encode()).status_code == 302
+    _pages_answer(client)
+    assert client.post("/api/reviews/undo", json={}).status_code in (200, 409)
+    assert db.session.query(CardState).filter_by(user_id=grace.id).count() >= 1
+
+
+@pytest.mark.parametrize("case", list(HOSTILE), ids=list(HOSTILE))
+def test_hostile_values_are_refused_whole_and_pages_still_answer(
+    app: Flask, client: FlaskClient, exported: dict[str, Any], case: str
+) -> None:
+    change, where = HOSTILE[case]
+    data = copy.deepcopy(exported)
+    change(data)
+    grace = make_user("grace")
+    login(client, grace)
+    response = _post_import(client, json.dumps(data).encode())
+    assert response.status_code == 400
+    assert where in response.get_data(as_text=True)
+    assert "nothing was imported" in response.get_data(as_text=True).lower() or "Unsupported" in where
+    for model in (CardState, Review, Submission):
+        assert db.session.query(model).filter_by(user_id=grace.id).count() == 0
+    db.session.expire_all()
+    fresh = db.session.get(User, grace.id)
+    assert (fresh.desired_retention, fresh.new_cards_per_day, fresh.interview_date) == (0.9, 20, None)
+    _pages_answer(client)
+
+
+def test_boundary_values_the_settings_form_allows_are_imported(
+    app: Flask, client: FlaskClient, exported: dict[str, Any]
+) -> None:
+    """The importer uses the settings form's rules, not stricter ones: the form's extremes load."""
+    exported["settings"].update(desired_retention=0.70, new_cards_per_day=500, interview_date="2001-05-01")
+    exported["card_states"][0].update(stability=0.001, difficulty=10.0)
+    grace = make_user("grace")
+    login(client, grace)
+    assert _post_import(client, json.dumps(exported).encode()).status_code == 302
+    _pages_answer(client)
