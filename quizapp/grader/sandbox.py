@@ -11,6 +11,7 @@ import functools
 import glob
 import itertools
 import json
+import mmap
 import os
 import random
 import re
@@ -46,7 +47,6 @@ FRAMEWORK_PACKAGES = {
 CUDA_PACKAGES = ("nvidia", "triton")  # shipped only with CUDA builds of torch
 SANDBOX_TOOLS = ("bwrap", "setpriv")  # run inside the outer stage as root: the inner bwrap and the uid drop
 THIRD_PARTY_FOLDERS = ("site-packages", "dist-packages")  # hidden inside the mounted standard library
-LDD_PATH = re.compile(r"(?:=>\s+|^\s+)(/[^\s]+)\s+\(0x", re.MULTILINE)
 GPU_DRIVER_LIBRARIES = tuple(
     f"{folder}/{name}"
     for folder in ("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib/aarch64-linux-gnu")
@@ -692,7 +692,7 @@ def _interpreter_mounts() -> list[_Mount]:
 @functools.lru_cache(maxsize=4)
 def _shared_libraries(framework: str, device: str) -> tuple[_Mount, ...]:
     """The shared libraries the interpreter, its extension modules, the framework and the sandbox's own
-    tools (bwrap, setpriv) load, as `ldd` resolves them; each bound alone, under its real folder."""
+    tools (bwrap, setpriv) load, found as the loader inside finds them (see `_needed_libraries`)."""
     binaries = [_interpreter(), *(shutil.which(tool) or "" for tool in SANDBOX_TOOLS)]
     extensions = os.path.join(_standard_library(), "lib-dynload")
     if os.path.isdir(extensions):
@@ -700,19 +700,89 @@ def _shared_libraries(framework: str, device: str) -> tuple[_Mount, ...]:
     for mount in _package_mounts(framework, device):
         for folder, _, names in os.walk(mount.source):
             binaries += [os.path.join(folder, name) for name in names if ".so" in name]
-    ldd = shutil.which("ldd")
-    if ldd is None:
-        raise SandboxUnavailable("ldd (libc-bin) is needed to find the shared libraries the sandbox mounts")
-    output = subprocess.run(
-        [ldd, *(path for path in binaries if path)], capture_output=True, text=True, check=False
-    ).stdout
-    found = {match[1] for match in LDD_PATH.finditer(output)}
-    libraries = []
-    for path in sorted(found):
-        if os.path.exists(path):
-            dest = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
-            libraries.append(_Mount(os.path.realpath(path), dest))
-    return tuple(libraries)
+    libraries = {}
+    for path in sorted(_needed_libraries([path for path in binaries if path])):
+        dest = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+        libraries[dest] = _Mount(os.path.realpath(path), dest)
+    return tuple(libraries.values())
+
+
+def _needed_libraries(binaries: list[str]) -> set[str]:
+    """Every library the binaries load, transitively: each ELF file's DT_NEEDED names, looked up in its
+    RPATH/RUNPATH (with $ORIGIN) and then the loader's default folders, plus the ELF interpreter."""
+    multiarch = sysconfig.get_config_var("MULTIARCH") or f"{os.uname().machine}-linux-gnu"
+    defaults = [f"/lib/{multiarch}", f"/usr/lib/{multiarch}", "/lib64", "/usr/lib64", "/lib", "/usr/lib"]
+    found: set[str] = set()
+    pending, seen = list(binaries), set()
+    while pending:
+        path = pending.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        elf = _read_elf(path)
+        if elf is None:
+            continue
+        interpreter, needed, search = elf
+        origin = os.path.dirname(os.path.realpath(path))
+        folders = [folder.replace("$ORIGIN", origin).replace("${ORIGIN}", origin) for folder in search]
+        for name in needed:
+            library = next(
+                (
+                    os.path.join(d, name)
+                    for d in [*folders, *defaults]
+                    if os.path.exists(os.path.join(d, name))
+                ),
+                None,
+            )
+            if library is not None:
+                found.add(library)
+                pending.append(library)
+        if interpreter:
+            found.add(interpreter)
+    return found
+
+
+def _read_elf(path: str) -> tuple[str, list[str], list[str]] | None:
+    """A 64-bit little-endian ELF file's interpreter, DT_NEEDED names and RPATH/RUNPATH folders."""
+    try:
+        with open(path, "rb") as handle:
+            data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)  # pages are read on demand
+    except (OSError, ValueError):  # unreadable, or empty
+        return None
+    with data:
+        if data[:6] != b"\x7fELF\x02\x01":
+            return None
+        return _elf_dynamic_section(data)
+
+
+def _elf_dynamic_section(data: mmap.mmap) -> tuple[str, list[str], list[str]]:
+    (phoff,) = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    segments = [struct.unpack_from("<IIQQQQ", data, phoff + i * phentsize) for i in range(phnum)]
+    interpreter, dynamic = "", None
+    for kind, _, offset, _, _, size in segments:
+        if kind == 3:  # PT_INTERP
+            interpreter = data[offset : offset + size].rstrip(b"\0").decode()
+        elif kind == 2:  # PT_DYNAMIC
+            dynamic = (offset, size)
+    if dynamic is None:
+        return interpreter, [], []
+    entries = [struct.unpack_from("<qQ", data, dynamic[0] + i) for i in range(0, dynamic[1], 16)]
+    table = next((value for tag, value in entries if tag == 5), None)  # DT_STRTAB, an address
+    loads = [(vaddr, offset, size) for kind, _, offset, vaddr, _, size in segments if kind == 1]
+    strings = next(
+        (table - vaddr + offset for vaddr, offset, size in loads if vaddr <= (table or -1) < vaddr + size),
+        None,
+    )
+    if strings is None:
+        return interpreter, [], []
+
+    def text(index: int) -> str:
+        return data[strings + index : data.find(b"\0", strings + index)].decode(errors="replace")
+
+    needed = [text(value) for tag, value in entries if tag == 1]  # DT_NEEDED
+    search = [folder for tag, value in entries if tag in (15, 29) for folder in text(value).split(":")]
+    return interpreter, needed, search
 
 
 def _gpu_mounts() -> list[_Mount]:
