@@ -849,6 +849,9 @@ def _outer_bwrap(bwrap: str, mounts: list[_Mount]) -> list[str]:
         "--die-with-parent",
         "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
         "--dev", "/dev",
+        # A pid namespace of its own: when this bwrap goes, every process below it goes too, even one that
+        # was between setpriv's uid change and its parent-death signal at that moment.
+        "--unshare-pid",
         "--bind", "/proc", "/proc",  # the inner bwrap may only mount a new /proc over a fully visible one
         "--tmpfs", "/tmp",
         *_mount_args(mounts, from_dest=False),
