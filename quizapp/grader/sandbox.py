@@ -301,12 +301,11 @@ class Sandbox:
             reader.join(timeout=5)
         status, message = classify(returncode, timed_out, stderr.text(), limits)
         peak = cgroup.peak_bytes() if cgroup is not None else None
+        budget = f"the sandbox as a whole is limited to {limits.budget_bytes // MiB} MiB"
         if cgroup is not None and cgroup.out_of_memory() and status != "timeout":
-            status = "memory"
-            message = (
-                f"ran out of memory: the sandbox as a whole is limited to {limits.budget_bytes // MiB} MiB "
-                f"({cgroup.mechanism})"
-            )
+            status, message = "memory", f"ran out of memory: {budget} ({cgroup.mechanism})"
+        elif cgroup is not None and status == "timeout" and (peak or 0) >= limits.budget_bytes:
+            message = f"{message}, held at its memory budget: {budget} ({cgroup.mechanism})"
         if not any(reader.is_alive() for reader in readers):
             process.close()
         if result.truncated:

@@ -71,7 +71,9 @@ def test_forked_children_cannot_take_more_than_the_budget(mechanism: str) -> Non
         assert "PermissionError: [Errno 1] Operation not permitted" in result.stderr
         assert Limits().memory_bytes <= BUDGET
     else:
-        assert result.status == "memory", result
+        # The kernel kills a child for the budget, or (on a loaded machine) holds them there until the
+        # wall clock ends the run; either way the message names the budget and the mechanism.
+        assert result.status in {"memory", "timeout"}, result
         assert f"limited to {BUDGET // MiB} MiB ({mechanism})" in result.message
         assert result.peak_bytes is not None and result.peak_bytes <= BUDGET
 
@@ -80,7 +82,7 @@ def test_graded_fork_attack_is_not_a_pass(mechanism: str) -> None:
     from quizapp.grader import grade
 
     verdict = grade("adam", FORKED_CHILDREN + ADAM_CORRECT, seed=2)
-    assert verdict.verdict == "error"
+    assert verdict.verdict in ({"error"} if mechanism == "rlimit" else {"error", "timeout"})
     expected = "Operation not permitted" if mechanism == "rlimit" else f"({mechanism})"
     assert expected in verdict.message
 
