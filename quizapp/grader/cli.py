@@ -19,7 +19,7 @@ SHOWN_OUTPUT_LINES = 20
 
 @click.command("grade")
 @click.argument("drill")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print exactly the verdict JSON.")
 @click.option("--seed", type=int, default=None, help="Seed of the random problem instances.")
 @click.option(
@@ -74,6 +74,8 @@ def grade_command(
         raise click.UsageError(str(error)) from error
     except ValueError as error:  # e.g. a framework the drill does not offer
         raise click.UsageError(str(error)) from error
+    except Exception as error:  # the grader's own failure: one line, never a traceback
+        raise CommandFailed(f"the grader failed: {type(error).__name__}: {error}") from error
     result = verdict.to_dict()
     click.echo(json.dumps(result, indent=2) if as_json else render_verdict(result))
     raise SystemExit(0 if result["verdict"] == "passed" else 1)
@@ -93,13 +95,33 @@ def list_drills_command() -> None:
     click.echo(_table(("slug", "topic", "title", "frameworks"), rows))
 
 
+class CommandFailed(click.ClickException):
+    """A one-line `Error: ...` with exit status 2: the command could not run on this input."""
+
+    exit_code = 2
+
+
 def _read_source(file: Path) -> str:
+    """The file's text, reading at most one byte past the grader's size limit (so /dev/zero is fine too)."""
+    from quizapp.grader.source_checks import MAX_CODE_BYTES
+
     try:
-        return file.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise click.BadParameter(f"{file} is not UTF-8 text", param_hint="FILE") from error
+        with open(file, "rb") as handle:
+            data = handle.read(MAX_CODE_BYTES + 1)
+    except FileNotFoundError as error:
+        raise CommandFailed(f"{file} does not exist") from error
+    except IsADirectoryError as error:
+        raise CommandFailed(f"{file} is a directory, not a Python file") from error
     except OSError as error:
-        raise click.BadParameter(f"cannot read {file}: {error.strerror}", param_hint="FILE") from error
+        raise CommandFailed(f"cannot read {file}: {error.strerror or error}") from error
+    if len(data) > MAX_CODE_BYTES:
+        raise CommandFailed(f"{file} is over {MAX_CODE_BYTES} bytes, the most the grader accepts")
+    if b"\0" in data:
+        raise CommandFailed(f"{file} holds NUL bytes: it is a binary file, not Python source")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise CommandFailed(f"{file} is not UTF-8 text") from error
 
 
 def render_verdict(result: dict[str, Any]) -> str:

@@ -4,7 +4,6 @@ with the trusted reference, recognise the convention or the mistake, and return 
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import secrets
@@ -20,6 +19,8 @@ from quizapp.grader.diagnosis import ConventionMatch, closest_convention, diagno
 from quizapp.grader.drills import DrillSpec, UnknownDrill, load_drills
 from quizapp.grader.plots import case_plots
 from quizapp.grader.problems import LANDSCAPES, ProblemInstance, gradient_source, make_instance
+from quizapp.grader.results import UnreadableResult, case_bounds, read_result
+from quizapp.grader.sandbox_bootstrap import refusal_message
 from quizapp.grader.source_checks import check_source, update_line_count
 from quizapp.grader.verdict import CaseResult, Verdict
 
@@ -239,20 +240,28 @@ def _harness_bytes() -> bytes:
 def _judge(
     verdict: Verdict, spec: DrillSpec, instances: list[ProblemInstance], result: SandboxResult
 ) -> None:
+    if result.library_calls:  # reported by the sandbox itself, whatever the submission did afterwards
+        called = result.library_calls.split()[0]
+        _refuse(verdict, "rejected", f"{refusal_message(called)}.")
+        return
     if result.status == "timeout":
         _refuse(verdict, "timeout", result.message or "the submission ran past the time limit")
         return
     if result.status in ("memory", "killed"):
         _refuse(verdict, "error", result.message or f"the submission was stopped ({result.status})")
         return
-    payload = read_result(result.result)
+    try:
+        payload = read_result(result.result, case_bounds(instances, spec.grading.steps))
+    except UnreadableResult as error:
+        _refuse(verdict, "error", f"The submission's result file was refused: {error}.")
+        return
     if payload is None:
         reason = result.message or "it ended before writing any results"
         _refuse(
             verdict, "error", f"The submission produced no results: {reason}. {_last_line(result.stderr)}"
         )
         return
-    arrays, meta = payload
+    arrays, meta = payload.arrays, payload.meta
     got = [arrays.get(f"case_{i}") for i in range(len(instances))]
     dtype = computed_dtype(got)
     _compare_cases(verdict, spec, instances, got, dtype)
@@ -270,30 +279,6 @@ def _judge(
                 f"Your code does not take these hyper-parameters, which the "
                 f"grader set to non-default values: {unused}.",
             )
-
-
-def read_result(blob: bytes | None) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
-    """Arrays and metadata from the sandbox's npz (never unpickled); None if absent or unreadable."""
-    if not blob:
-        return None
-    try:
-        with np.load(io.BytesIO(blob), allow_pickle=False) as data:
-            arrays = {
-                name: np.asarray(data[name], dtype=np.float64)
-                for name in data.files
-                if name.startswith("case_")
-            }
-            meta = (
-                json.loads(bytes(data["meta"].astype(np.uint8)).decode("utf-8"))
-                if "meta" in data.files
-                else {}
-            )
-    except (ValueError, OSError, KeyError, json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    if not isinstance(meta, dict):
-        return None
-    arrays = {k: v for k, v in arrays.items() if v.ndim == 2}
-    return arrays, meta
 
 
 def _compare_cases(

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import glob
 import itertools
 import json
+import mmap
 import os
 import random
 import re
@@ -19,6 +21,7 @@ import signal
 import struct
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import threading
 import time
@@ -42,8 +45,16 @@ FRAMEWORK_PACKAGES = {
     "torch": ("numpy", "torch", "torchgen", "typing_extensions", "sympy", "mpmath"),
 }
 CUDA_PACKAGES = ("nvidia", "triton")  # shipped only with CUDA builds of torch
+SANDBOX_TOOLS = ("bwrap", "setpriv")  # run inside the outer stage as root: the inner bwrap and the uid drop
+THIRD_PARTY_FOLDERS = ("site-packages", "dist-packages")  # hidden inside the mounted standard library
+GPU_DRIVER_LIBRARIES = tuple(
+    f"{folder}/{name}"
+    for folder in ("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib/aarch64-linux-gnu")
+    for name in ("libcuda.so*", "libnvidia-*.so*", "libnvrtc*.so*")
+)
 ROOT_LINK_CANDIDATES = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 TRUNCATED = "…[truncated]"
+REPORT_BYTES = 4096
 WARM_UP_SECONDS = 120.0  # a pooled sandbox that takes longer to import its framework is discarded
 MEMORY_MARKERS = ("MemoryError", "can't allocate memory", "std::bad_alloc", "Cannot allocate memory")
 FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
@@ -71,6 +82,8 @@ class Limits:
     result_bytes: int = 32 * MiB
     open_files: int = 64  # with file_bytes, bounds what memfd files can hold
     tmp_bytes: int = 64 * MiB
+    # The whole sandbox (every process, its /tmp, the framework) under a cgroup; see containment().
+    budget_bytes: int = 1024 * MiB
 
 
 @dataclass
@@ -84,6 +97,9 @@ class SandboxResult:
     result: bytes | None
     elapsed_ms: int
     message: str
+    library_calls: str = ""  # the library optimizer code the payload called (the bootstrap reports it)
+    containment: str = ""  # how the whole sandbox was bounded: cgroup-v2, cgroup-v1 or rlimit
+    peak_bytes: int | None = None  # the sandbox's peak memory as its cgroup counted it
 
 
 @dataclass(frozen=True)
@@ -91,6 +107,7 @@ class _Mount:
     source: str  # path on the host
     dest: str  # path inside the sandbox
     device: bool = False
+    hidden: bool = False  # an empty read-only tmpfs over dest (hides what the bind above it holds)
 
 
 class _BoundedReader(threading.Thread):
@@ -134,9 +151,18 @@ class _BoundedReader(threading.Thread):
 class _SandboxProcess:
     """One started sandbox: the bootstrap inside waits for its job frame on stdin."""
 
-    def __init__(self, popen: subprocess.Popen[bytes], result_fd: int, workdir: str | None) -> None:
+    def __init__(
+        self,
+        popen: subprocess.Popen[bytes],
+        result_fd: int,
+        report_fd: int,
+        workdir: str | None,
+        cgroup: RunCgroup | None,
+    ) -> None:
         self.popen = popen
+        self.cgroup = cgroup  # every process of this sandbox, created before the sandbox started
         self.result_fd = result_fd
+        self.report_fd = report_fd  # the bootstrap reports each use of the library's optimizers here
         self.workdir = workdir  # host folder of an unsafe run, removed afterwards
         self.warm = False  # the bootstrap's ready byte has been read
         self.killed = False
@@ -155,6 +181,8 @@ class _SandboxProcess:
         self.killed = True
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.popen.pid, signal.SIGKILL)
+        if self.cgroup is not None:
+            self.cgroup.kill()
         self.popen.wait()
 
     def close(self) -> None:
@@ -162,12 +190,15 @@ class _SandboxProcess:
         for stream in (self.popen.stdin, self.popen.stdout, self.popen.stderr):
             if stream is not None:
                 stream.close()
-        if self.result_fd >= 0:
-            os.close(self.result_fd)
-            self.result_fd = -1
+        for fd in (self.result_fd, self.report_fd):
+            if fd >= 0:
+                os.close(fd)
+        self.result_fd = self.report_fd = -1
         if self.workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None
+        if self.cgroup is not None:
+            self.cgroup.remove()
 
 
 class Sandbox:
@@ -193,34 +224,44 @@ class Sandbox:
         if framework not in FRAMEWORK_PACKAGES:
             raise ValueError(f"unknown framework {framework!r}; expected one of {sorted(FRAMEWORK_PACKAGES)}")
         read_fd, write_fd = os.pipe()
+        report_read_fd, report_write_fd = os.pipe()
         workdir = tempfile.mkdtemp(prefix="quizapp-unsafe-") if self.unsafe_no_sandbox else None
-        filter_fd = None if self.unsafe_no_sandbox else _seccomp_fd()
-        command = self._command(framework, write_fd, workdir, warm, filter_fd)
+        cgroup = RunCgroup.create(self.limits) if not self.unsafe_no_sandbox else None
+        # Without a cgroup, one process is all a sandbox may have: its memory limit is then the budget.
+        filter_fd = None if self.unsafe_no_sandbox else _seccomp_fd(deny_new_processes=cgroup is None)
+        command = self._command(framework, (write_fd, report_write_fd), workdir, warm, filter_fd)
+        if cgroup is not None:
+            command = cgroup.join_prefix() + command
+        passed = (write_fd, report_write_fd) + (() if filter_fd is None else (filter_fd,))
         try:
             popen = subprocess.Popen(
                 command,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                pass_fds=(write_fd,) if filter_fd is None else (write_fd, filter_fd),
+                pass_fds=passed,
                 start_new_session=True,
                 env={"PATH": "/usr/local/bin:/usr/bin:/bin"},
                 cwd=os.path.join(workdir, "work") if workdir else "/",
             )
         except OSError as error:
             os.close(read_fd)
+            os.close(report_read_fd)
+            if cgroup is not None:
+                cgroup.remove()
             raise SandboxUnavailable(f"could not start the sandbox: {error}") from error
         finally:
-            os.close(write_fd)
-            if filter_fd is not None:
-                os.close(filter_fd)
-        return _SandboxProcess(popen, read_fd, workdir)
+            for fd in passed:
+                os.close(fd)
+        return _SandboxProcess(popen, read_fd, report_read_fd, workdir, cgroup)
 
     def _command(
-        self, framework: str, result_fd: int, workdir: str | None, warm: bool, filter_fd: int | None
+        self, framework: str, fds: tuple[int, int], workdir: str | None, warm: bool, filter_fd: int | None
     ) -> list[str]:
         limits = _limits_prefix(self.limits, self.device)
-        arguments = [framework, str(result_fd), workdir or SANDBOX_ROOT, "warm" if warm else "cold"]
+        result_fd, report_fd = fds
+        arguments = [framework, str(result_fd), str(report_fd), workdir or SANDBOX_ROOT]
+        arguments.append("warm" if warm else "cold")
         if workdir is not None:
             for name in ("in", "work", "out"):
                 os.mkdir(os.path.join(workdir, name))
@@ -243,6 +284,7 @@ class Sandbox:
         stderr = _BoundedReader(process.popen.stderr, limits.output_bytes)
         ready_byte = 0 if process.warm else len(sandbox_bootstrap.READY)
         result = _BoundedReader(process.result_fd, limits.result_bytes, skip=ready_byte)
+        reports = _BoundedReader(process.report_fd, REPORT_BYTES)
         threading.Thread(target=_write_frame, args=(process.popen.stdin, frame), daemon=True).start()
         # A timer rather than wait(timeout): Popen polls with sleeps then, adding up to 50 ms per run.
         timer = threading.Timer(limits.wall_seconds, process.kill)
@@ -251,15 +293,38 @@ class Sandbox:
         timer.cancel()
         timed_out = process.killed
         elapsed_ms = int((time.monotonic() - started) * 1000)
-        for reader in (stdout, stderr, result):
+        readers = (stdout, stderr, result, reports)
+        cgroup = process.cgroup
+        if cgroup is not None:
+            cgroup.kill()  # whatever the payload left running (a forked child) ends with the run
+        for reader in readers:
             reader.join(timeout=5)
-        if not any(reader.is_alive() for reader in (stdout, stderr, result)):
-            process.close()
         status, message = classify(returncode, timed_out, stderr.text(), limits)
+        peak = cgroup.peak_bytes() if cgroup is not None else None
+        budget = f"the sandbox as a whole is limited to {limits.budget_bytes // MiB} MiB"
+        if cgroup is not None and cgroup.out_of_memory() and status != "timeout":
+            status, message = "memory", f"ran out of memory: {budget} ({cgroup.mechanism})"
+        elif cgroup is not None and status == "timeout" and (peak or 0) >= limits.budget_bytes:
+            message = f"{message}, held at its memory budget: {budget} ({cgroup.mechanism})"
+        if not any(reader.is_alive() for reader in readers):
+            process.close()
         if result.truncated:
             message = _join(message, f"the result file is over {limits.result_bytes} bytes and was ignored")
         payload = result.data() if result.kept and not result.truncated else None
-        return SandboxResult(status, returncode, stdout.text(), stderr.text(), payload, elapsed_ms, message)
+        library_calls = reports.text() if reports.total else ""
+        mechanism = cgroup.mechanism if cgroup is not None else "rlimit"
+        return SandboxResult(
+            status,
+            returncode,
+            stdout.text(),
+            stderr.text(),
+            payload,
+            elapsed_ms,
+            message,
+            library_calls,
+            "none (unsafe)" if self.unsafe_no_sandbox else mechanism,
+            peak,
+        )
 
 
 class SandboxPool(Sandbox):
@@ -514,9 +579,9 @@ def _find_bwrap() -> str:
     return path
 
 
-def _seccomp_fd() -> int | None:
+def _seccomp_fd(deny_new_processes: bool) -> int | None:
     """A pipe holding the seccomp program, one per sandbox (bwrap reads it to the end)."""
-    program = seccomp_program()
+    program = seccomp_program(deny_new_processes=deny_new_processes)
     if program is None:
         return None
     read_fd, write_fd = os.pipe()
@@ -579,12 +644,23 @@ def _package_path(name: str) -> str | None:
 
 
 def _runtime_mounts(framework: str, device: str) -> list[_Mount]:
-    """Read-only binds of the interpreter, /usr (shared libraries) and only the packages the job needs."""
-    prefix = os.path.realpath(sys.base_prefix)
-    mounts = [_Mount("/usr", "/usr")]
-    if not prefix.startswith("/usr/"):
-        mounts.append(_Mount(prefix, prefix))
+    """Read-only binds of exactly what a job runs on: the interpreter and its standard library (without
+    site-packages), the framework's packages, and the shared libraries all of these load."""
+    packages = _package_mounts(framework, device)
+    tools = [os.path.realpath(path) for path in map(shutil.which, SANDBOX_TOOLS) if path]
+    mounts = [*_interpreter_mounts(), *packages, *(_Mount(tool, tool) for tool in tools)]
     mounts += [_Mount(path, path) for path in ROOT_LINK_CANDIDATES if _is_real_dir(path)]
+    skip = tuple(mount.source + "/" for mount in mounts if not mount.hidden)
+    mounts += [
+        library for library in _shared_libraries(framework, device) if not library.source.startswith(skip)
+    ]
+    if device == "cuda":
+        mounts += _gpu_mounts()
+    return mounts
+
+
+def _package_mounts(framework: str, device: str) -> list[_Mount]:
+    mounts = []
     names = FRAMEWORK_PACKAGES[framework] + (CUDA_PACKAGES if device == "cuda" else ())
     for name in names:
         path = _package_path(name)
@@ -595,17 +671,129 @@ def _runtime_mounts(framework: str, device: str) -> list[_Mount]:
         libs = f"{path}.libs"  # auditwheel's vendored shared libraries (numpy.libs)
         if os.path.isdir(libs):
             mounts.append(_Mount(libs, f"{site}/{os.path.basename(libs)}"))
-    if device == "cuda":
-        mounts += _gpu_mounts()
     return mounts
 
 
+def _standard_library() -> str:
+    return os.path.realpath(sysconfig.get_paths(vars={"installed_base": sys.base_prefix})["stdlib"])
+
+
+def _interpreter_mounts() -> list[_Mount]:
+    """The interpreter binary and its standard library, with every folder of third-party packages hidden."""
+    interpreter, stdlib = _interpreter(), _standard_library()
+    mounts = [_Mount(interpreter, interpreter), _Mount(stdlib, stdlib)]
+    for name in THIRD_PARTY_FOLDERS:
+        if os.path.isdir(os.path.join(stdlib, name)):
+            mounts.append(_Mount("", os.path.join(stdlib, name), hidden=True))
+    return mounts
+
+
+@functools.lru_cache(maxsize=4)
+def _shared_libraries(framework: str, device: str) -> tuple[_Mount, ...]:
+    """The shared libraries the interpreter, its extension modules, the framework and the sandbox's own
+    tools (bwrap, setpriv) load, found as the loader inside finds them (see `_needed_libraries`)."""
+    binaries = [_interpreter(), *(shutil.which(tool) or "" for tool in SANDBOX_TOOLS)]
+    extensions = os.path.join(_standard_library(), "lib-dynload")
+    if os.path.isdir(extensions):
+        binaries += [entry.path for entry in os.scandir(extensions) if entry.name.endswith(".so")]
+    for mount in _package_mounts(framework, device):
+        for folder, _, names in os.walk(mount.source):
+            binaries += [os.path.join(folder, name) for name in names if ".so" in name]
+    libraries = {}
+    for path in sorted(_needed_libraries([path for path in binaries if path])):
+        dest = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+        libraries[dest] = _Mount(os.path.realpath(path), dest)
+    return tuple(libraries.values())
+
+
+def _needed_libraries(binaries: list[str]) -> set[str]:
+    """Every library the binaries load, transitively: each ELF file's DT_NEEDED names, looked up in its
+    RPATH/RUNPATH (with $ORIGIN) and then the loader's default folders, plus the ELF interpreter."""
+    multiarch = sysconfig.get_config_var("MULTIARCH") or f"{os.uname().machine}-linux-gnu"
+    defaults = [f"/lib/{multiarch}", f"/usr/lib/{multiarch}", "/lib64", "/usr/lib64", "/lib", "/usr/lib"]
+    found: set[str] = set()
+    pending, seen = list(binaries), set()
+    while pending:
+        path = pending.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        elf = _read_elf(path)
+        if elf is None:
+            continue
+        interpreter, needed, search = elf
+        origin = os.path.dirname(os.path.realpath(path))
+        folders = [folder.replace("$ORIGIN", origin).replace("${ORIGIN}", origin) for folder in search]
+        for name in needed:
+            library = next(
+                (
+                    os.path.join(d, name)
+                    for d in [*folders, *defaults]
+                    if os.path.exists(os.path.join(d, name))
+                ),
+                None,
+            )
+            if library is not None:
+                found.add(library)
+                pending.append(library)
+        if interpreter:
+            found.add(interpreter)
+    return found
+
+
+def _read_elf(path: str) -> tuple[str, list[str], list[str]] | None:
+    """A 64-bit little-endian ELF file's interpreter, DT_NEEDED names and RPATH/RUNPATH folders."""
+    try:
+        with open(path, "rb") as handle:
+            data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)  # pages are read on demand
+    except (OSError, ValueError):  # unreadable, or empty
+        return None
+    with data:
+        if data[:6] != b"\x7fELF\x02\x01":
+            return None
+        return _elf_dynamic_section(data)
+
+
+def _elf_dynamic_section(data: mmap.mmap) -> tuple[str, list[str], list[str]]:
+    (phoff,) = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    segments = [struct.unpack_from("<IIQQQQ", data, phoff + i * phentsize) for i in range(phnum)]
+    interpreter, dynamic = "", None
+    for kind, _, offset, _, _, size in segments:
+        if kind == 3:  # PT_INTERP
+            interpreter = data[offset : offset + size].rstrip(b"\0").decode()
+        elif kind == 2:  # PT_DYNAMIC
+            dynamic = (offset, size)
+    if dynamic is None:
+        return interpreter, [], []
+    entries = [struct.unpack_from("<qQ", data, dynamic[0] + i) for i in range(0, dynamic[1], 16)]
+    table = next((value for tag, value in entries if tag == 5), None)  # DT_STRTAB, an address
+    loads = [(vaddr, offset, size) for kind, _, offset, vaddr, _, size in segments if kind == 1]
+    strings = next(
+        (table - vaddr + offset for vaddr, offset, size in loads if vaddr <= (table or -1) < vaddr + size),
+        None,
+    )
+    if strings is None:
+        return interpreter, [], []
+
+    def text(index: int) -> str:
+        return data[strings + index : data.find(b"\0", strings + index)].decode(errors="replace")
+
+    needed = [text(value) for tag, value in entries if tag == 1]  # DT_NEEDED
+    search = [folder for tag, value in entries if tag in (15, 29) for folder in text(value).split(":")]
+    return interpreter, needed, search
+
+
 def _gpu_mounts() -> list[_Mount]:
-    """Just the NVIDIA device nodes, plus the loader cache so the driver's libcuda is found."""
+    """The NVIDIA device nodes, the loader cache and the driver's libraries, which torch loads by name."""
     nodes = sorted(glob.glob("/dev/nvidia*")) + sorted(glob.glob("/dev/nvidia-caps/*"))
     mounts = [_Mount(node, node, device=True) for node in nodes if not os.path.isdir(node)]
     if os.path.exists("/etc/ld.so.cache"):
         mounts.append(_Mount("/etc/ld.so.cache", "/etc/ld.so.cache"))
+    for pattern in GPU_DRIVER_LIBRARIES:
+        for path in sorted(glob.glob(pattern)):
+            dest = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+            mounts.append(_Mount(os.path.realpath(path), dest))
     return mounts
 
 
@@ -643,6 +831,9 @@ def _parent_dirs(mounts: list[_Mount]) -> list[str]:
 def _mount_args(mounts: list[_Mount], *, from_dest: bool) -> list[str]:
     args = _parent_dirs(mounts)
     for mount in sorted(mounts, key=lambda mount: mount.dest.count("/")):
+        if mount.hidden:
+            args += ["--perms", "0555", "--tmpfs", mount.dest, "--remount-ro", mount.dest]
+            continue
         source = mount.dest if from_dest else mount.source
         args += ["--dev-bind" if mount.device else "--ro-bind", source, mount.dest]
     return args + _root_links()
@@ -657,11 +848,15 @@ def _outer_bwrap(bwrap: str, mounts: list[_Mount]) -> list[str]:
         "--die-with-parent",
         "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
         "--dev", "/dev",
+        # A pid namespace of its own: when this bwrap goes, every process below it goes too, even one that
+        # was between setpriv's uid change and its parent-death signal at that moment.
+        "--unshare-pid",
         "--bind", "/proc", "/proc",  # the inner bwrap may only mount a new /proc over a fully visible one
         "--tmpfs", "/tmp",
         *_mount_args(mounts, from_dest=False),
         shutil.which("setpriv") or "setpriv",
-        f"--reuid={host_uid}", f"--regid={host_uid}", "--clear-groups", "--",
+        # Changing uid clears the parent-death signal; set it again so the inner bwrap dies with us.
+        f"--reuid={host_uid}", f"--regid={host_uid}", "--clear-groups", "--pdeathsig=SIGKILL", "--",
     ]  # fmt: skip
 
 
@@ -681,3 +876,220 @@ def _inner_bwrap(bwrap: str, mounts: list[_Mount], limits: Limits, *, from_dest:
         "--remount-ro", "/dev", "--remount-ro", "/",
         "--chdir", f"{SANDBOX_ROOT}/work",
     ]  # fmt: skip
+
+
+# -- bounding the whole sandbox: one cgroup per run ----------------------------------------------------------
+CGROUP_PARENT = "quizapp-sandboxes"  # created under each hierarchy's root; one child per run
+_CGROUP_NAME = re.compile(r"run-(\d+)-(\d+)-(\d+)")  # owner pid, owner start time, counter
+_CGROUP_COUNTER = itertools.count()
+_JOIN_SCRIPT = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
+
+
+@dataclass(frozen=True)
+class Containment:
+    """Which mechanism bounds a whole sandbox here, and the cgroup folders runs are created in."""
+
+    mechanism: Literal["cgroup-v2", "cgroup-v1", "rlimit"]
+    parents: tuple[str, ...] = ()  # v2: one folder; v1: the memory and the pids folder
+
+
+def containment() -> Containment:
+    """cgroup v2 where it has the memory and pids controllers, else v1's memory and pids hierarchies, else
+    per-process rlimits with new processes refused (we must be root to create cgroups)."""
+    global _CONTAINMENT
+    if _CONTAINMENT is None:
+        _CONTAINMENT = _detect_containment()
+    return _CONTAINMENT
+
+
+_CONTAINMENT: Containment | None = None
+
+
+def _detect_containment() -> Containment:
+    if os.geteuid() != 0:
+        return Containment("rlimit")
+    mounts = _cgroup_mounts()
+    for path in mounts.get("cgroup2", []):
+        controllers = _read(os.path.join(path, "cgroup.controllers")).split()
+        if {"memory", "pids"} <= set(controllers) and _prepare_parent(path, v2=True):
+            return Containment("cgroup-v2", (os.path.join(path, CGROUP_PARENT),))
+    memory, pids = mounts.get("memory", []), mounts.get("pids", [])
+    if memory and pids and _prepare_parent(memory[0]) and _prepare_parent(pids[0]):
+        return Containment("cgroup-v1", (f"{memory[0]}/{CGROUP_PARENT}", f"{pids[0]}/{CGROUP_PARENT}"))
+    return Containment("rlimit")
+
+
+def _cgroup_mounts() -> dict[str, list[str]]:
+    """Mount points by kind: "cgroup2", and for v1 each controller ("memory", "pids") of a hierarchy."""
+    found: dict[str, list[str]] = {}
+    for line in _read("/proc/self/mounts").splitlines():
+        fields = line.split()
+        if len(fields) < 4:
+            continue
+        if fields[2] == "cgroup2":
+            found.setdefault("cgroup2", []).append(fields[1])
+        elif fields[2] == "cgroup":
+            for option in fields[3].split(","):
+                found.setdefault(option, []).append(fields[1])
+    return found
+
+
+def _prepare_parent(root: str, v2: bool = False) -> bool:
+    parent = os.path.join(root, CGROUP_PARENT)
+    try:
+        if v2:
+            _write(os.path.join(root, "cgroup.subtree_control"), "+memory +pids")
+        os.makedirs(parent, exist_ok=True)
+        if v2:
+            _write(os.path.join(parent, "cgroup.subtree_control"), "+memory +pids")
+    except OSError:
+        return False
+    return os.access(parent, os.W_OK)
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="ascii") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _write(path: str, value: str) -> None:
+    with open(path, "w", encoding="ascii") as handle:
+        handle.write(value)
+
+
+def _start_time(pid: int) -> int | None:
+    """A process's start time in clock ticks (with the pid, it names one process even after pid reuse)."""
+    stat = _read(f"/proc/{pid}/stat")
+    if not stat:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[19])
+
+
+class RunCgroup:
+    """The cgroup of one sandbox: memory (no swap) and pids limits for all its processes together."""
+
+    def __init__(self, mechanism: str, paths: tuple[str, ...]) -> None:
+        self.mechanism = mechanism
+        self.paths = paths
+
+    @classmethod
+    def create(cls, limits: Limits) -> RunCgroup | None:
+        """A fresh cgroup for one run, or None where the host offers none (the rlimit fallback)."""
+        where = containment()
+        if where.mechanism == "rlimit":
+            return None
+        name = f"run-{os.getpid()}-{_start_time(os.getpid())}-{next(_CGROUP_COUNTER)}"
+        cgroup = cls(where.mechanism, tuple(os.path.join(parent, name) for parent in where.parents))
+        try:
+            for path in cgroup.paths:
+                os.mkdir(path)
+            cgroup._limit(limits)
+        except OSError as error:
+            cgroup.remove()
+            raise SandboxUnavailable(f"could not set up the sandbox's cgroup: {error}") from error
+        return cgroup
+
+    def _limit(self, limits: Limits) -> None:
+        budget, processes = str(limits.budget_bytes), str(limits.max_processes)
+        if self.mechanism == "cgroup-v2":
+            (path,) = self.paths
+            for name, value in (("memory.max", budget), ("memory.swap.max", "0"), ("pids.max", processes)):
+                if name != "memory.swap.max" or os.path.exists(os.path.join(path, name)):
+                    _write(os.path.join(path, name), value)
+            return
+        memory, pids = self.paths
+        _write(os.path.join(memory, "memory.limit_in_bytes"), budget)
+        if os.path.exists(os.path.join(memory, "memory.memsw.limit_in_bytes")):
+            _write(os.path.join(memory, "memory.memsw.limit_in_bytes"), budget)  # no swapping past it
+        _write(os.path.join(pids, "pids.max"), processes)
+
+    def join_prefix(self) -> list[str]:
+        """A command prefix that moves the starting process into the cgroup before anything else runs."""
+        targets = [os.path.join(path, "cgroup.procs") for path in self.paths]
+        return ["/bin/sh", "-c", _JOIN_SCRIPT, "sh", *targets, "--"]
+
+    def processes(self) -> list[int]:
+        pids: set[int] = set()
+        for path in self.paths:
+            pids.update(int(pid) for pid in _read(os.path.join(path, "cgroup.procs")).split())
+        return sorted(pids)
+
+    def kill(self) -> None:
+        """SIGKILL every process in the cgroup, until none is left (a fork racing the kill is caught too)."""
+        kill_file = os.path.join(self.paths[0], "cgroup.kill")
+        for _ in range(100):
+            pids = self.processes()
+            if not pids:
+                return
+            if self.mechanism == "cgroup-v2" and os.path.exists(kill_file):
+                with contextlib.suppress(OSError):
+                    _write(kill_file, "1")
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.01)
+
+    def peak_bytes(self) -> int | None:
+        name = "memory.peak" if self.mechanism == "cgroup-v2" else "memory.max_usage_in_bytes"
+        value = _read(os.path.join(self.paths[0], name)).strip()
+        return int(value) if value.isdigit() else None
+
+    def out_of_memory(self) -> bool:
+        """Whether the kernel killed a process of this sandbox for going over the budget."""
+        name = "memory.events" if self.mechanism == "cgroup-v2" else "memory.oom_control"
+        fields = dict(line.split() for line in _read(os.path.join(self.paths[0], name)).splitlines())
+        return int(fields.get("oom_kill", "0")) > 0
+
+    def remove(self) -> None:
+        self.kill()
+        for path in self.paths:
+            for _ in range(50):  # a killed process leaves its cgroup a moment after the signal
+                try:
+                    os.rmdir(path)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.01)
+
+
+def kill_leftover_sandboxes() -> int:
+    """Kill sandboxes whose grading process is gone (a SIGKILLed worker); returns how many were ended.
+
+    Run cgroups name their owner (pid and start time), so a live worker's sandboxes are never touched.
+    Without cgroups, a sandbox's bwrap adopted by init (parent pid 1) is a leftover.
+    """
+    ended = 0
+    where = containment()
+    for parent in where.parents:
+        with contextlib.suppress(OSError):
+            for name in os.listdir(parent):
+                match = _CGROUP_NAME.fullmatch(name)
+                if match is None or _start_time(int(match[1])) == int(match[2]):
+                    continue
+                paths = tuple(os.path.join(other, name) for other in where.parents)
+                cgroup = RunCgroup(where.mechanism, tuple(p for p in paths if os.path.isdir(p)))
+                ended += bool(cgroup.processes())
+                cgroup.remove()
+    return ended + _kill_orphaned_bwraps()
+
+
+def _kill_orphaned_bwraps() -> int:
+    if os.getpid() == 1:
+        return 0  # our own sandboxes have parent pid 1 then: orphans cannot be told apart
+    marker = _BOOTSTRAP_SOURCE.splitlines()[0].encode()
+    ended = 0
+    for status in glob.glob("/proc/[0-9]*/stat"):
+        pid = int(status.split("/")[2])
+        fields = _read(status).rsplit(")", 1)
+        if len(fields) != 2 or fields[1].split()[1] != "1":
+            continue
+        with contextlib.suppress(OSError):
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if command.split(b"\0", 1)[0].endswith(b"bwrap") and marker in command:
+                os.kill(pid, signal.SIGKILL)  # its pid namespace, and every process in it, goes with it
+                ended += 1
+    return ended

@@ -166,6 +166,10 @@ def _heartbeat(app: Flask, submission_id: int, interval: float) -> Iterator[None
 def reap_stale_submissions(now: dt.datetime | None = None) -> list[int]:
     """Find `running` rows whose worker stopped refreshing the heartbeat. Each goes back to `queued` for
     one retry, or to `error` once it has used its attempts. Returns the ids to enqueue again."""
+    from quizapp.grader.sandbox import kill_leftover_sandboxes
+
+    if ended := kill_leftover_sandboxes():  # a worker killed mid-run leaves its sandbox behind
+        log.warning("killed %s leftover grading sandbox(es)", ended)
     now = now or utcnow()
     cutoff = now - dt.timedelta(seconds=float(current_app.config["SUBMISSION_STALE_SECONDS"]))
     stale = db.session.scalars(

@@ -6,6 +6,10 @@ Every test here starts real sandboxes (bwrap is installed by scripts/install and
 from __future__ import annotations
 
 import io
+import os
+import re
+import shutil
+import subprocess
 import textwrap
 
 import numpy as np
@@ -269,9 +273,10 @@ def test_sandbox_binds_no_project_or_instance_path() -> None:
     project = str(sandbox_module.Path(sandbox_module.__file__).resolve().parents[2])
     assert not any(source in (project, f"{project}/instance", f"{project}/quizapp") for source in sources)
     assert all(
-        mount.dest.startswith(("/usr", "/opt/sandbox/site/")) or mount.dest == mount.source
+        mount.dest.startswith(("/usr", "/opt/sandbox/site/")) or mount.dest == mount.source or mount.hidden
         for mount in mounts
     )
+    assert not any(mount.source in ("/usr", "/", "/root", "/home", "/etc") for mount in mounts)
 
 
 @pytest.mark.cuda
@@ -311,3 +316,13 @@ def test_pool_close_kills_idle_sandboxes() -> None:
     idle = list(pool._idle["numpy"])
     pool.close()
     assert all(process.popen.returncode is not None for process in idle)
+
+
+@pytest.mark.skipif(shutil.which("ldd") is None, reason="ldd (libc-bin) is not installed")
+def test_libraries_read_from_elf_headers_cover_what_ldd_finds() -> None:
+    """The sandbox's own ELF reading finds every library the system's ldd resolves for the interpreter."""
+    interpreter = sandbox_module._interpreter()
+    output = subprocess.run(["ldd", interpreter], capture_output=True, text=True, check=True).stdout
+    resolved = {os.path.realpath(path) for path in re.findall(r"(/\S+) \(0x", output)}
+    found = {os.path.realpath(path) for path in sandbox_module._needed_libraries([interpreter])}
+    assert resolved and resolved <= found

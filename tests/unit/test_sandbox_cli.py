@@ -66,12 +66,43 @@ def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
     assert "does not exist" in result.output
 
 
-def test_binary_file_is_a_usage_error(tmp_path: Path) -> None:
-    binary = tmp_path / "adam.pyc"
-    binary.write_bytes(b"\xff\xfe\x00garbage")
-    result = invoke("adam", str(binary))
+def _unreadable_inputs(tmp_path: Path) -> dict[str, tuple[str, str]]:
+    """Inputs `quizapp grade` cannot grade, each with the words its one-line error must contain."""
+    (tmp_path / "huge.py").write_bytes(b"x = 1\n" * 1_000_000)
+    (tmp_path / "latin1.py").write_bytes(b"name = '\xe9t\xe9'\n")
+    (tmp_path / "adam.pyc").write_bytes(b"\xff\xfe\x00garbage")
+    (tmp_path / "folder").mkdir()
+    return {
+        "dev-zero": ("/dev/zero", "over 20000 bytes"),
+        "huge": (str(tmp_path / "huge.py"), "over 20000 bytes"),
+        "non-utf8": (str(tmp_path / "latin1.py"), "not UTF-8 text"),
+        "binary": (str(tmp_path / "adam.pyc"), "binary file"),
+        "directory": (str(tmp_path / "folder"), "is a directory"),
+        "missing": (str(tmp_path / "nope.py"), "does not exist"),
+    }
+
+
+@pytest.mark.parametrize("case", ["dev-zero", "huge", "non-utf8", "binary", "directory", "missing"])
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_unreadable_input_is_one_line_error_with_exit_2(tmp_path: Path, case: str, as_json: bool) -> None:
+    path, words = _unreadable_inputs(tmp_path)[case]
+    result = CliRunner().invoke(grade_command, ["adam", path, *(["--json"] if as_json else [])])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.output.startswith("Error: ") and words in result.output
+    assert result.output.count("\n") == 1  # one line, no usage text and no traceback
+
+
+def test_grader_failure_is_one_line_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    import quizapp.grader
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise MemoryError("out of memory while grading")
+
+    monkeypatch.setattr(quizapp.grader, "grade", broken)
+    result = CliRunner().invoke(grade_command, ["adam", str(SAMPLE_SUBMISSIONS / "adam_numpy.py")])
     assert result.exit_code == 2
-    assert "not UTF-8 text" in result.output
+    assert result.output == "Error: the grader failed: MemoryError: out of memory while grading\n"
 
 
 def test_bad_option_is_a_usage_error() -> None:
