@@ -231,7 +231,7 @@ def _check_settings(values: dict[str, Any], problems: list[str]) -> None:
     known = values.get("known_topics", [])
     if not isinstance(known, list) or not all(isinstance(slug, str) for slug in known):
         problems.append("settings.known_topics: expected a list of topic slugs")
-        return
+        known = []
     defaults = {column.key: column.default.arg for column in _user_columns() if column.default is not None}
     interview = values.get("interview_date")
     timezone = values.get("timezone", defaults["timezone"])

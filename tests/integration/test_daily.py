@@ -276,8 +276,9 @@ def test_export_and_import_carry_the_plan_settings(bank: None) -> None:
     with pytest.raises(history.HistoryImportError) as caught:
         history.import_history(make_user("joan"), exported)
     problems = "\n".join(caught.value.problems)
-    assert "settings.minutes_per_day: expected 0 to 600" in problems
-    assert "settings.new_card_order: expected one of mixed, topic" in problems
+    # The settings form's own rules, shared with the importer (accounts.settings_errors).
+    assert "settings.minutes_per_day: Choose a number of minutes from 0 to 600." in problems
+    assert "settings.new_card_order: Choose one of the listed orders." in problems
     assert "settings.known_topics: expected a list of topic slugs" in problems
 
 
