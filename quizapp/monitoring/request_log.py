@@ -15,6 +15,8 @@ from quizapp.monitoring.metrics import REQUEST_DURATION
 REQUEST_ID_HEADER = "X-Request-ID"
 # What a proxy's or client's id may look like to be kept: a UUID, a hex or base64url token, dotted parts.
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{7,63}")
+# Any token is a valid HTTP method: others are labelled `other`, so nobody can mint metric series at will.
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _ENVIRON_KEY = "quizapp.request_id"
 _STARTED_KEY = "quizapp.request_started"
 
@@ -44,12 +46,13 @@ def _finish(response: Response) -> Response:
     started = request.environ.get(_STARTED_KEY, time.perf_counter())
     seconds = time.perf_counter() - started
     endpoint = request.url_rule.endpoint if request.url_rule is not None else "unmatched"
-    REQUEST_DURATION.labels(endpoint, request.method, f"{response.status_code // 100}xx").observe(seconds)
+    method = request.method if request.method in _KNOWN_METHODS else "other"
+    REQUEST_DURATION.labels(endpoint, method, f"{response.status_code // 100}xx").observe(seconds)
     response.headers[REQUEST_ID_HEADER] = _request_id()
     log_event(
         "request",
         request_id=_request_id(),
-        method=request.method,
+        method=method,
         endpoint=endpoint,
         status=response.status_code,
         duration_ms=round(seconds * 1000, 2),

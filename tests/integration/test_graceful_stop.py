@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from support.accounts import sign_up
-from support.apps import empty_tables, make_app
 from support.grading import wait_for_submission, wait_until
 from support.submissions import ADAM_CORRECT
-from support.workers import QUEUE_URL, Workers
+from support.workers import Workers, queue_web_app
 
 from quizapp import jobs
 from quizapp.extensions import db
@@ -39,14 +38,8 @@ def _wait_running(submission_id: int) -> None:
 
 @pytest.fixture
 def web(database_urls: dict[str, str]) -> Iterator[Flask]:
-    queue_name = f"quizapp-grading-test-{uuid.uuid4().hex[:8]}"
-    app = make_app(database_urls["postgres"], QUEUE_URL=QUEUE_URL, GRADING_QUEUE_NAME=queue_name)
-    with app.app_context():
-        empty_tables()
-        assert app.test_cli_runner().invoke(args=["questions", "load"]).exit_code == 0
+    with queue_web_app(database_urls["postgres"], f"quizapp-grading-test-{uuid.uuid4().hex[:8]}") as app:
         yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 def _workers(web: Flask, tmp_path: Path, grace: float) -> Workers:
@@ -68,17 +61,26 @@ def _submit(web: Flask, person: str, code: str, request_id: str) -> int:
     return int(response.get_json()["id"])
 
 
+def _sigterm_mid_grading(
+    workers: Workers, web: Flask, person: str, sleep_seconds: int, request_id: str
+) -> int:
+    """Start a worker, submit a slow correct Adam, SIGTERM the worker while it grades; the worker must
+    exit 0 within the bound. Returns the submission id."""
+    worker = workers.start()
+    submission_id = _submit(web, person, SLOW_ADAM.format(seconds=sleep_seconds), request_id)
+    _wait_running(submission_id)
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=EXIT_BOUND_SECONDS) == 0, workers.logs()
+    return submission_id
+
+
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.slow
 def test_sigterm_lets_the_running_grading_finish_then_the_worker_exits_0(web: Flask, tmp_path: Path) -> None:
     workers = _workers(web, tmp_path, grace=60)
     try:
-        worker = workers.start()
-        submission_id = _submit(web, "ines", SLOW_ADAM.format(seconds=3), "stop-finish-0001")
-        _wait_running(submission_id)
-        worker.send_signal(signal.SIGTERM)
-        assert worker.wait(timeout=EXIT_BOUND_SECONDS) == 0, workers.logs()
+        submission_id = _sigterm_mid_grading(workers, web, "ines", 3, "stop-finish-0001")
     finally:
         workers.stop_all()
     row = _row(submission_id)
@@ -94,11 +96,7 @@ def test_a_worker_stopped_past_its_grace_hands_the_job_back_for_the_next_one(
 ) -> None:
     workers = _workers(web, tmp_path, grace=1)
     try:
-        worker = workers.start()
-        submission_id = _submit(web, "jon", SLOW_ADAM.format(seconds=8), "stop-handback-01")
-        _wait_running(submission_id)
-        worker.send_signal(signal.SIGTERM)
-        assert worker.wait(timeout=EXIT_BOUND_SECONDS) == 0, workers.logs()
+        submission_id = _sigterm_mid_grading(workers, web, "jon", 8, "stop-handback-01")
         handed_back = _row(submission_id)
         assert (handed_back.status, handed_back.attempts) == ("queued", 0), workers.logs()
         first_log = workers.log_path(0).read_text()

@@ -91,6 +91,7 @@ def test_metrics_count_requests_by_endpoint_never_by_raw_path(variant: Callable[
     labels = {"endpoint": "drills.submission_page", "method": "GET", "status": "3xx"}
     client.get("/submissions/987654")  # not signed in: a redirect to the login page
     client.get("/no/such/page-7f3a9")
+    client.open("/healthz", method="BREW7F3A9")  # any token is a method: not a label value
     response = client.get("/metrics")
     assert response.content_type == "text/plain; version=0.0.4; charset=utf-8"
     after = response.get_data(as_text=True)
@@ -99,7 +100,9 @@ def test_metrics_count_requests_by_endpoint_never_by_raw_path(variant: Callable[
     assert sample_sum(after, name, **endpoint_of) == sample_sum(before, name, **endpoint_of) + 1
     unmatched = {"endpoint": "unmatched", "method": "GET", "status": "4xx"}
     assert sample_sum(after, name, **unmatched) == sample_sum(before, name, **unmatched) + 1
-    assert "987654" not in after and "page-7f3a9" not in after
+    odd = {"endpoint": "unmatched", "method": "other", "status": "4xx"}
+    assert sample_sum(after, name, **odd) == sample_sum(before, name, **odd) + 1
+    assert "987654" not in after and "page-7f3a9" not in after and "BREW7F3A9" not in after
 
 
 def _endpoint_of(app: Flask, path: str) -> str:

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from support.accounts import sign_up
-from support.apps import empty_tables, make_app
 from support.grading import wait_for_submission, wait_until
 from support.submissions import (
     ADAM_CORRECT,
@@ -24,7 +23,7 @@ from support.submissions import (
     SGD_CORRECT,
     SGD_WRONG_SIGN,
 )
-from support.workers import QUEUE_URL, Workers
+from support.workers import Workers, queue_web_app
 
 from quizapp.extensions import db
 from quizapp.models import Submission
@@ -39,14 +38,8 @@ def queue_name() -> str:
 
 @pytest.fixture
 def web(database_urls: dict[str, str], queue_name: str) -> Iterator[Flask]:
-    """The web side: enqueues into Redis, grades nothing itself."""
-    app = make_app(database_urls["postgres"], QUEUE_URL=QUEUE_URL, GRADING_QUEUE_NAME=queue_name)
-    with app.app_context():
-        empty_tables()
-        assert app.test_cli_runner().invoke(args=["questions", "load"]).exit_code == 0
+    with queue_web_app(database_urls["postgres"], queue_name) as app:
         yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture

@@ -6,7 +6,13 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from flask import Flask
+
+from quizapp.extensions import db
 
 QUEUE_URL = os.environ.get("QUIZAPP_TEST_REDIS", "redis://127.0.0.1:6379/0")
 QUIZAPP = Path(sys.executable).with_name("quizapp")
@@ -67,3 +73,18 @@ class Workers:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@contextmanager
+def queue_web_app(database_url: str, queue_name: str) -> Iterator[Flask]:
+    """The web side of a scaled-out setup, on emptied tables with the bank loaded: it enqueues into Redis
+    and grades nothing itself."""
+    from support.apps import empty_tables, make_app
+
+    app = make_app(database_url, QUEUE_URL=QUEUE_URL, GRADING_QUEUE_NAME=queue_name)
+    with app.app_context():
+        empty_tables()
+        assert app.test_cli_runner().invoke(args=["questions", "load"]).exit_code == 0
+        yield app
+        db.session.remove()
+        db.engine.dispose()
