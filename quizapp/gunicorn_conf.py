@@ -2,19 +2,17 @@
 
     PROMETHEUS_MULTIPROC_DIR=/run/quizapp-metrics gunicorn -c python:quizapp.gunicorn_conf wsgi:app
 
-Command-line flags (-b, -w) override these. With PROMETHEUS_MULTIPROC_DIR set, every worker writes its
-metrics there and /metrics sums them; without it each worker would answer with only its own numbers.
+Bind address and worker count stay gunicorn's own (-b, -w, or WEB_CONCURRENCY). With
+PROMETHEUS_MULTIPROC_DIR set, every worker writes its metrics there and /metrics sums them; without it each
+worker would answer with only its own numbers.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from quizapp.config import multiprocess_metrics_dir
 
-bind = os.environ.get("QUIZAPP_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # A stopping worker finishes its requests and its in-process gradings (WORKER_STOP_GRACE_SECONDS, default
 # 25 s, after which they are handed back to the queue) before gunicorn would kill it.
 graceful_timeout = 40

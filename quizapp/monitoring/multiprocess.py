@@ -1,6 +1,7 @@
 """prometheus_client's multiprocess folder kept tidy: files of processes that have ended are dropped at a
 server start (their counts then reset, which Prometheus' rate() expects); live processes' files are kept,
-so a web restart never erases a running `quizapp worker`'s numbers. No Flask: gunicorn's master runs it."""
+so a web restart never erases a running `quizapp worker`'s numbers. Builds no app: gunicorn's master
+runs it."""
 
 from __future__ import annotations
 
