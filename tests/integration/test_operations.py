@@ -297,12 +297,17 @@ def test_readyz_names_a_dead_queue_and_healthz_stays_alive(variant: Callable[...
 
 
 def test_readyz_names_a_dead_database_and_healthz_needs_none() -> None:
-    dead = create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": "postgresql://postgres@127.0.0.1:1/gone"})
+    dead = create_app(
+        {**TEST_SETTINGS, **SCRAPER, "SQLALCHEMY_DATABASE_URI": "postgresql://postgres@127.0.0.1:1/gone"}
+    )
     client = dead.test_client()
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.get_json()["checks"]["database"].startswith("failed: OperationalError")
     assert client.get("/healthz").get_json() == {"status": "ok"}
+    # /metrics still answers, without the queue gauges it could not read
+    scraped = _scrape(client)
+    assert "quizapp_http_request_duration_seconds" in scraped and "quizapp_grading_queue_depth" not in scraped
 
 
 @pytest.mark.redis
