@@ -111,13 +111,21 @@ def test_a_worker_stopped_past_its_grace_hands_the_job_back_for_the_next_one(
     assert "request_id=stop-handback-01" in second_log and "status=done" in second_log
 
 
-@pytest.mark.slow
-def test_the_in_process_pool_hands_back_what_outlasts_its_stop(app: Flask, client, auth) -> None:
+def _grading_in_process(app: Flask, client, auth, sleep_seconds: int) -> int:
+    """A slow correct Adam submitted through the API and running on the in-process pool; its id."""
     assert app.test_cli_runner().invoke(args=["questions", "load"]).exit_code == 0
     auth.register("kai")
-    posted = client.post("/api/drills/adam/submissions", json={"code": SLOW_ADAM.format(seconds=6)})
-    submission_id = posted.get_json()["id"]
+    posted = client.post(
+        "/api/drills/adam/submissions", json={"code": SLOW_ADAM.format(seconds=sleep_seconds)}
+    )
+    submission_id = int(posted.get_json()["id"])
     _wait_running(submission_id)
+    return submission_id
+
+
+@pytest.mark.slow
+def test_the_in_process_pool_hands_back_what_outlasts_its_stop(app: Flask, client, auth) -> None:
+    submission_id = _grading_in_process(app, client, auth, sleep_seconds=6)
     pool = jobs.local_pool(app)
     graders = list(pool._threads)
     pool.stop(timeout=0.5)
@@ -133,11 +141,7 @@ def test_the_in_process_pool_hands_back_what_outlasts_its_stop(app: Flask, clien
 
 @pytest.mark.slow
 def test_the_in_process_pool_lets_a_running_grading_finish_within_its_stop(app: Flask, client, auth) -> None:
-    assert app.test_cli_runner().invoke(args=["questions", "load"]).exit_code == 0
-    auth.register("lea")
-    posted = client.post("/api/drills/adam/submissions", json={"code": SLOW_ADAM.format(seconds=2)})
-    submission_id = posted.get_json()["id"]
-    _wait_running(submission_id)
+    submission_id = _grading_in_process(app, client, auth, sleep_seconds=2)
     jobs.local_pool(app).stop(timeout=60)
     row = _row(submission_id)
     assert (row.status, row.outcome, row.attempts) == ("done", "passed", 1)
