@@ -25,6 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_object(Config(app.instance_path))
     if config:
         app.config.update(config)
+    register_monitoring(app)
     register_input_guards(app)
     require_configured_extras(app.config)
     register_extensions(app)
@@ -33,6 +34,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     return app
+
+
+def register_monitoring(app: Flask) -> None:
+    """First, so that its request clock and id wrap every other hook (README, "Operating it")."""
+    from quizapp import monitoring
+
+    monitoring.init_app(app)
 
 
 def register_input_guards(app: Flask) -> None:

@@ -51,6 +51,26 @@ class Config:
         self.REMEMBER_COOKIE_DURATION = LOGIN_LIFETIME
         self.WTF_CSRF_TIME_LIMIT = None
         self.MAX_CONTENT_LENGTH = 1024 * 1024
+        # Operating it (README, "Operating it"). /metrics answers only the networks in METRICS_ALLOW
+        # (comma-separated CIDRs, as the socket's peer address: behind a proxy, that is the proxy) and
+        # requests bearing METRICS_TOKEN; with neither set, nobody (404).
+        self.METRICS_ALLOW = _list(env.get("METRICS_ALLOW"))
+        self.METRICS_TOKEN = env.get("METRICS_TOKEN") or None
+        # Set, the metrics of every process sharing the folder (gunicorn workers, `quizapp worker`) are
+        # summed at scrape time; prometheus_client itself reads the same variable when it is imported.
+        self.PROMETHEUS_MULTIPROC_DIR = multiprocess_metrics_dir()
+        self.LOG_FORMAT = (env.get("LOG_FORMAT") or "text").strip().lower()  # text (key=value) | json
+        # A worker told to stop lets its running grading finish for this long, then hands the row back.
+        self.WORKER_STOP_GRACE_SECONDS = float(env.get("WORKER_STOP_GRACE_SECONDS") or 25)
+
+
+def multiprocess_metrics_dir() -> str | None:
+    """PROMETHEUS_MULTIPROC_DIR, read by the app and by quizapp/gunicorn_conf.py alike."""
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+def _list(value: str | None) -> list[str]:
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
 
 
 def _normalise_db_url(url: str) -> str:

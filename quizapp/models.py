@@ -246,6 +246,8 @@ class Submission(db.Model):
     outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
     cases_passed: Mapped[int | None] = mapped_column(Integer, nullable=True)
     cases_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The X-Request-ID of the POST that stored it, so the verdict's log line carries the same id.
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class SchedulerOptimization(db.Model):

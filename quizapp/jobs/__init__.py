@@ -89,7 +89,8 @@ def local_pool(app: Flask) -> LocalWorkerPool:
             reap_interval=float(app.config["SUBMISSION_REAP_INTERVAL_SECONDS"]),
         )
         app.extensions[_EXTENSION] = pool
-        atexit.register(pool.stop, 5.0)
+        # A server stopping (gunicorn's SIGTERM, Ctrl-C) lets running gradings finish, or hands them back.
+        atexit.register(pool.stop, float(app.config["WORKER_STOP_GRACE_SECONDS"]))
     return pool
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,6 +18,13 @@ from sqlalchemy import update
 
 from quizapp.extensions import db
 from quizapp.models import Submission, utcnow
+from quizapp.monitoring.logs import log_event
+from quizapp.monitoring.metrics import (
+    GRADING_DURATION,
+    REAPER_ACTIONS,
+    SANDBOX_FAILURES,
+    SUBMISSIONS_GRADED,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,18 +37,79 @@ LOST_JOB_MESSAGE = (
 
 def grade_submission(submission_id: int) -> str | None:
     """Claim the queued submission, grade it and store the verdict. Returns the final status, or None
-    when the row was not queued (already taken by another worker, or gone), so duplicates are harmless."""
+    when the row was not queued (already taken by another worker, or gone), so duplicates are harmless.
+
+    A worker stopped mid-grading (SystemExit, KeyboardInterrupt) hands the row back to the queue first."""
     submission = claim_submission(submission_id)
     if submission is None:
         return None
+    job = _JobFacts(submission)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    with _heartbeat(app, submission_id, heartbeat_interval(app)):
-        verdict, failure = _run_grader(submission)
+    started = time.perf_counter()
+    try:
+        with _heartbeat(app, submission_id, heartbeat_interval(app)):
+            verdict, failure = _run_grader(submission)
+    except (SystemExit, KeyboardInterrupt):
+        hand_back(submission_id)
+        job.log("handed-back", {}, time.perf_counter() - started)
+        raise
     if failure is not None:
         finish_with_error(submission_id, failure)
-        return "error"
-    finish_with_verdict(submission_id, verdict)
-    return "done"
+        status = "error"
+    else:
+        finish_with_verdict(submission_id, verdict)
+        status = "done"
+    job.record(status, verdict, time.perf_counter() - started)
+    return status
+
+
+class _JobFacts:
+    """What a job's metrics and log line say about it, read before the commits expire the row."""
+
+    def __init__(self, submission: Submission) -> None:
+        self.submission_id = submission.id
+        self.drill = submission.drill_slug
+        self.framework = submission.framework
+        self.attempt = submission.attempts
+        self.request_id = submission.request_id
+
+    def record(self, status: str, verdict: dict[str, Any], seconds: float) -> None:
+        outcome = verdict.get("verdict") or "grader-failure"
+        diagnosis = (verdict.get("diagnosis") or {}).get("id") or "none"
+        SUBMISSIONS_GRADED.labels(outcome, diagnosis).inc()
+        GRADING_DURATION.labels(self.drill, self.framework).observe(seconds)
+        self.log(status, verdict, seconds)
+
+    def log(self, status: str, verdict: dict[str, Any], seconds: float) -> None:
+        log_event(
+            "job",
+            request_id=self.request_id,
+            submission_id=self.submission_id,
+            drill=self.drill,
+            framework=self.framework,
+            attempt=self.attempt,
+            status=status,
+            verdict=verdict.get("verdict"),
+            diagnosis=(verdict.get("diagnosis") or {}).get("id"),
+            duration_ms=round(seconds * 1000, 2),
+        )
+
+
+def hand_back(submission_id: int) -> bool:
+    """Return a row this worker is grading to the queue, as if never claimed (the attempt is not counted):
+    a stopping worker's job is graded by the next one, never lost. False when the row had moved on."""
+    db.session.rollback()
+    changed = db.session.execute(
+        update(Submission)
+        .where(Submission.id == submission_id, Submission.status == "running")
+        .values(status="queued", attempts=Submission.attempts - 1, started_at=None, heartbeat_at=None)
+    )
+    db.session.commit()
+    if changed.rowcount != 1:
+        return False
+    REAPER_ACTIONS.labels("handed-back").inc()
+    log.warning("handed submission %s back to the queue: its worker is stopping", submission_id)
+    return True
 
 
 def heartbeat_interval(app: Flask) -> float:
@@ -76,9 +145,11 @@ def _run_grader(submission: Submission) -> tuple[dict[str, Any], str | None]:
             device=current_app.config["GRADER_DEVICE"],
         )
     except SandboxUnavailable as exc:
+        SANDBOX_FAILURES.labels("unavailable").inc()
         return {}, f"The grading sandbox is not available on this server: {exc}"
     except Exception as exc:  # the grader promises verdicts; anything else must still end the row cleanly
         log.exception("grader failed on submission %s", submission.id)
+        SANDBOX_FAILURES.labels("grader-crash").inc()
         return {}, f"The grader failed unexpectedly ({type(exc).__name__}: {exc}). Please submit again."
     return verdict.to_dict(), None
 
@@ -180,7 +251,9 @@ def reap_stale_submissions(now: dt.datetime | None = None) -> list[int]:
         if submission.attempts < MAX_ATTEMPTS:
             submission.status = "queued"
             requeued.append(submission.id)
+            REAPER_ACTIONS.labels("requeued-stale").inc()
         else:
+            REAPER_ACTIONS.labels("failed-stale").inc()
             submission.status = "error"
             submission.finished_at = now
             submission.error = (
@@ -226,6 +299,7 @@ def reap_lost_jobs(is_backed: Callable[[int], bool], now: dt.datetime | None = N
             .values(**values)
         )
         if changed.rowcount == 1:
+            REAPER_ACTIONS.labels("requeued-lost" if retry else "failed-lost").inc()
             log.warning(
                 "submission %s had no queued job → %s", submission_id, "re-queued" if retry else "error"
             )

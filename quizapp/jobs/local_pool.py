@@ -9,11 +9,17 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 
 from flask import Flask
 
 from quizapp.extensions import db
-from quizapp.jobs.grading import grade_submission, queued_submission_ids, reap_stale_submissions
+from quizapp.jobs.grading import (
+    grade_submission,
+    hand_back,
+    queued_submission_ids,
+    reap_stale_submissions,
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +37,7 @@ class LocalWorkerPool:
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
         self._lock = threading.Lock()
+        self._running: set[int] = set()  # ids being graded now, handed back if a stop outlasts them
 
     @property
     def started(self) -> bool:
@@ -56,13 +63,24 @@ class LocalWorkerPool:
         self._ids.put(submission_id)
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Finish the running jobs and end the threads (queued rows stay queued in the database)."""
+        """Let the running jobs finish for up to `timeout` seconds in all, then hand the rows of those still
+        running back to the queue, and end the threads (queued rows stay queued in the database)."""
         self._stopping.set()
         for _ in range(self.size):
             self._ids.put(_STOP)
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(max(0.0, deadline - time.monotonic()))
         self._threads.clear()
+        with self._lock:
+            unfinished = list(self._running)
+        if unfinished:
+            with self.app.app_context():
+                try:
+                    for submission_id in unfinished:
+                        hand_back(submission_id)
+                finally:
+                    db.session.remove()
 
     def _spawn(self, target: object, name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)  # type: ignore[arg-type]
@@ -82,6 +100,8 @@ class LocalWorkerPool:
             submission_id = self._ids.get()
             if submission_id == _STOP:
                 return
+            with self._lock:
+                self._running.add(submission_id)
             with self.app.app_context():
                 try:
                     grade_submission(submission_id)
@@ -90,6 +110,8 @@ class LocalWorkerPool:
                     db.session.rollback()
                 finally:
                     db.session.remove()
+                    with self._lock:
+                        self._running.discard(submission_id)
 
     def _reap_periodically(self) -> None:
         while not self._stopping.wait(self.reap_interval):

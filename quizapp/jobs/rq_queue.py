@@ -7,8 +7,11 @@ Jobs carry only ids; the worker runs them inside the app context and writes to t
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import threading
 from collections.abc import Callable
+from types import FrameType
 
 from flask import Flask, current_app
 from redis import Redis
@@ -139,10 +142,27 @@ def run_worker(burst: bool = False) -> None:
     reaper.start()
     # RQ looks at the queues in this order for every job: a waiting submission always goes before a fit.
     queues = [grading_queue(app), fitting_queue(app)]
+    worker = GracefulWorker(queues, connection=_redis(app))
+    worker.stop_grace_seconds = float(app.config["WORKER_STOP_GRACE_SECONDS"])
     try:
-        SimpleWorker(queues, connection=_redis(app)).work(burst=burst, logging_level="INFO")
+        worker.work(burst=burst, logging_level="INFO")
     finally:
         stop.set()
+
+
+class GracefulWorker(SimpleWorker):
+    """SIGTERM (or Ctrl-C) stops the worker after the running job, as RQ's warm shutdown does; a job still
+    running `stop_grace_seconds` later is stopped by a second SIGTERM (RQ's cold shutdown), and its row is
+    handed back to the queue (`grade_submission`), so the next worker grades it. Never lost either way."""
+
+    stop_grace_seconds: float = 25.0
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        super().request_stop(signum, frame)  # raises StopRequested, and so returns only, when busy
+        # RQ ignores a second signal within its first second, so the nudge comes no sooner than that.
+        nudge = threading.Timer(max(self.stop_grace_seconds, 1.5), os.kill, (os.getpid(), signal.SIGTERM))
+        nudge.daemon = True
+        nudge.start()
 
 
 def _reap_periodically(app: Flask, stop: threading.Event) -> None:

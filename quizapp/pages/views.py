@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-from flask import flash, jsonify, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import text
 from werkzeug.wrappers import Response as BaseResponse
 
 from quizapp.auth.forms import OnboardingForm, show_errors
-from quizapp.extensions import db
 from quizapp.pages import bp
 from quizapp.prose import render_prose
 from quizapp.services import accounts, daily
@@ -42,12 +40,6 @@ def adopt_plan_pace() -> BaseResponse:
     limit = daily.adopt_plan_pace(current_user)
     flash(f"Your daily new-card limit is now {limit}, the plan's pace.", "success")
     return redirect(url_for("pages.index"))
-
-
-@bp.get("/healthz")
-def healthz():
-    db.session.execute(text("select 1"))
-    return jsonify(status="ok")
 
 
 # Navigation entries, shown only for blueprints that are registered, in this order.

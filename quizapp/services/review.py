@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from quizapp import srs
 from quizapp.extensions import db
 from quizapp.models import Card, CardState, Review, Topic, User, utcnow
+from quizapp.monitoring.metrics import RATINGS
 from quizapp.srs import MemoryState, Rating, new_card_order, stats
 
 LEARNING_STATES = (1, 3)  # fsrs.State.Learning, fsrs.State.Relearning
@@ -377,6 +378,7 @@ def review_card(
     except (IntegrityError, StaleDataError):
         db.session.rollback()
         return _replay_or_conflict(user_id, key, card_slug)
+    RATINGS.labels(chosen.name.lower(), origin).inc()
     return ReviewResult(review_id, card_slug, chosen, outcome.reviewed_at, outcome.state, version, False)
 
 

@@ -59,6 +59,7 @@ def drill_with_spec(drill_slug: str) -> tuple[Drill, DrillSpec]:
 def submit_drill(user: User, drill_slug: str, code: object, framework: object) -> Submission:
     """Store a `queued` submission (one transaction), then hand it to the grading queue."""
     from quizapp.jobs import enqueue_submission
+    from quizapp.monitoring.request_log import current_request_id
 
     _, spec = drill_with_spec(drill_slug)
     code_text = _checked_code(code)
@@ -80,7 +81,12 @@ def submit_drill(user: User, drill_slug: str, code: object, framework: object) -
             "before submitting again.",
         )
     submission = Submission(
-        user_id=user.id, drill_slug=drill_slug, code=code_text, framework=framework_name, status="queued"
+        user_id=user.id,
+        drill_slug=drill_slug,
+        code=code_text,
+        framework=framework_name,
+        status="queued",
+        request_id=current_request_id(),
     )
     db.session.add(submission)
     db.session.commit()

@@ -6,10 +6,7 @@ ends in a retry or an `error` row, never in a row stuck at `running`.
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +14,6 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from support.accounts import sign_up
-from support.apps import empty_tables, make_app
 from support.grading import wait_for_submission, wait_until
 from support.submissions import (
     ADAM_CORRECT,
@@ -27,14 +23,12 @@ from support.submissions import (
     SGD_CORRECT,
     SGD_WRONG_SIGN,
 )
+from support.workers import Workers, queue_web_app
 
 from quizapp.extensions import db
 from quizapp.models import Submission
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
-
-QUEUE_URL = os.environ.get("QUIZAPP_TEST_REDIS", "redis://127.0.0.1:6379/0")
-QUIZAPP = Path(sys.executable).with_name("quizapp")
 
 
 @pytest.fixture
@@ -44,60 +38,8 @@ def queue_name() -> str:
 
 @pytest.fixture
 def web(database_urls: dict[str, str], queue_name: str) -> Iterator[Flask]:
-    """The web side: enqueues into Redis, grades nothing itself."""
-    app = make_app(database_urls["postgres"], QUEUE_URL=QUEUE_URL, GRADING_QUEUE_NAME=queue_name)
-    with app.app_context():
-        empty_tables()
-        assert app.test_cli_runner().invoke(args=["questions", "load"]).exit_code == 0
+    with queue_web_app(database_urls["postgres"], queue_name) as app:
         yield app
-        db.session.remove()
-        db.engine.dispose()
-
-
-class Workers:
-    """`quizapp worker` subprocesses against the test database and queue, logging to files."""
-
-    def __init__(self, database_url: str, queue_name: str, log_dir: Path) -> None:
-        self.env = {**os.environ, "DATABASE_URL": database_url, "QUEUE_URL": QUEUE_URL, "SECRET_KEY": "t"}
-        self.queue_name = queue_name
-        self.log_dir = log_dir
-        self.processes: list[subprocess.Popen[bytes]] = []
-
-    def start(self) -> subprocess.Popen[bytes]:
-        with (self.log_dir / f"worker-{len(self.processes)}.log").open("wb") as log:
-            process = subprocess.Popen(
-                [
-                    str(QUIZAPP),
-                    "worker",
-                    "--queue",
-                    self.queue_name,
-                    "--fit-queue",
-                    self.queue_name + "-fit",
-                    "--stale-after",
-                    "3",
-                    "--reap-interval",
-                    "1",
-                ],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        self.processes.append(process)
-        return process
-
-    def logs(self) -> str:
-        return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(self.log_dir.glob("*.log")))
-
-    def stop_all(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 @pytest.fixture
