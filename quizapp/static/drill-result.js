@@ -50,7 +50,11 @@
   }
 
   function axis(label) {
-    return { label, stroke: COLORS.text, grid: { stroke: COLORS.grid }, ticks: { stroke: COLORS.grid } };
+    return {
+      label, stroke: COLORS.text, grid: { stroke: COLORS.grid }, ticks: { stroke: COLORS.grid },
+      // Wide enough for the longest tick value (log-scale losses reach "100,000,000").
+      size: (u, values) => 24 + 7 * Math.max(3, ...(values || []).map((v) => String(v).length)),
+    };
   }
 
   function lossPlot(target, c, width) {

@@ -133,3 +133,32 @@ _SMALL_TARGETS = """([selector, minimum]) => [...document.querySelectorAll(selec
         const text = (el.innerText || el.value || "").trim().slice(0, 30);
         return `${el.tagName.toLowerCase()} "${text}" ${Math.round(box.width)}x${Math.round(box.height)}`;
     })"""
+
+
+def assert_follows_scheme(page: Page, name: str, scheme: str) -> None:
+    """The page's background is dark in dark mode and light in light mode, and every chart's SVG text
+    stands out from it (axe-core does not measure SVG text): contrast at least 3:1."""
+    colours = page.evaluate(_SCHEME_COLOURS)
+    background = _luminance(colours["background"])
+    assert (background < 0.2) if scheme == "dark" else (background > 0.8), (
+        f"{name}: page background {colours['background']} does not follow the {scheme} scheme"
+    )
+    faint = [fill for fill in colours["chart_text"] if _contrast(_luminance(fill), background) < 3]
+    assert not faint, f"{name}: chart text too faint on {colours['background']}: {sorted(set(faint))}"
+
+
+_SCHEME_COLOURS = """() => ({
+    background: getComputedStyle(document.body).backgroundColor,
+    chart_text: [...document.querySelectorAll("svg.chart text")].map((t) => getComputedStyle(t).fill),
+})"""
+
+
+def _luminance(css_colour: str) -> float:
+    """WCAG relative luminance of an `rgb(r, g, b)` colour."""
+    channels = [int(part) / 255 for part in css_colour[css_colour.index("(") + 1 : -1].split(",")[:3]]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(first: float, second: float) -> float:
+    return (max(first, second) + 0.05) / (min(first, second) + 0.05)
