@@ -1,6 +1,8 @@
 """Progress-page charts drawn by matplotlib as SVG: bars and a calendar heatmap, readable without colour.
 
 Every bar and cell carries its value as text and in a <title>; emphasis uses hatching as well as shade.
+Every drawn part has a CSS class (chart-bar, chart-axis, heat-2, ...): the colours below are what the SVG
+shows on its own, and app.css repaints each class from its light or dark scheme's variables.
 """
 
 from __future__ import annotations
@@ -141,10 +143,15 @@ def _rectangle(ax: Axes, corner: tuple[float, float], width: float, height: floa
     return ax.add_artist(Rectangle(corner, width, height, clip_on=False, **style))
 
 
-def _bare(ax: Axes, *keep: str) -> None:
+def _bare(drawing: _Drawing, ax: Axes, *keep: str) -> None:
+    """Only the `keep` spines; spines, ticks and tick labels are classed chart-axis for the page's colours."""
     for side, spine in ax.spines.items():
         spine.set_visible(side in keep)
         spine.set_color(AXIS)
+        if side in keep:
+            drawing.tag(spine, "chart-axis")
+    drawing.tag(ax.xaxis, "chart-axis")
+    drawing.tag(ax.yaxis, "chart-axis")
 
 
 def _drawn(chart: Callable[..., Markup]) -> Callable[..., Markup]:
@@ -170,7 +177,7 @@ def column_chart(title: str, bars: Sequence[Bar], *, tick_every: int = 5, height
         ax = drawing.axes(side, top, side, bottom)
         ax.set_xlim(-0.5, max(len(bars), 1) - 0.5)
         ax.set_ylim(0, peak)
-        _bare(ax, "bottom")
+        _bare(drawing, ax, "bottom")
         ax.yaxis.set_visible(False)
         ax.tick_params(axis="x", colors=AXIS, labelcolor="#1d2330", labelsize=10, length=3)
         ticks = range(0, len(bars), tick_every)
@@ -199,7 +206,7 @@ def bar_chart(
         ax = drawing.axes(label_w, top, 180, 8)
         ax.set_xlim(0, scale)
         ax.set_ylim(max(len(bars), 1) - 0.5, -0.5)
-        _bare(ax, "left")
+        _bare(drawing, ax, "left")
         ax.xaxis.set_visible(False)
         ax.tick_params(axis="y", length=0, labelsize=11, pad=6)
         ax.set_yticks(range(len(bars)), [bar.label for bar in bars])
@@ -319,18 +326,22 @@ def calendar_heatmap(days: Sequence[DayCount]) -> Markup:
         ax.set_ylim(7, 0)
         ax.set_axis_off()
         for row, name in ((0, "Mon"), (2, "Wed"), (4, "Fri"), (6, "Sun")):
-            ax.text(-0.2, row + 0.45, name, ha="right", va="center", size=10, color=AXIS, clip_on=False)
+            weekday = ax.text(-0.2, row + 0.45, name, ha="right", va="center", color=AXIS, clip_on=False)
+            drawing.tag(weekday, "chart-axis-label")
         cells, shades, links = [], [], []
         side = (CELL - 2) / CELL
         for index, entry in enumerate(days):
             column, row = divmod(index + first_weekday, 7)
             if entry.day.day == 1 or (index == 0 and entry.day.day <= 14):
                 month = entry.day.strftime("%b")
-                ax.text(column, -0.35, month, va="bottom", size=10, color=AXIS, clip_on=False)
+                label = ax.text(column, -0.35, month, va="bottom", size=10, color=AXIS, clip_on=False)
+                drawing.tag(label, "chart-axis-label")
             cells.append(Rectangle((column, row), side, side))
-            shades.append(HEAT_GREYS[heat_level(entry.count)])
+            level = heat_level(entry.count)
+            shades.append(HEAT_GREYS[level])
             noun = "review" if entry.count == 1 else "reviews"
-            links.append(drawing.link("heat-cell", f"{entry.day.isoformat()}: {entry.count} {noun}"))
+            title = f"{entry.day.isoformat()}: {entry.count} {noun}"
+            links.append(drawing.link(f"heat-cell heat-{level}", title))
             if entry.count:
                 _heat_count(drawing, ax, column + side / 2, row + side / 2, entry.count)
         # One collection draws the squares far faster than one patch each; its per-item URLs become the
@@ -342,6 +353,7 @@ def calendar_heatmap(days: Sequence[DayCount]) -> Markup:
 
 def _heat_count(drawing: _Drawing, ax: Axes, x: float, y: float, count: int) -> None:
     label = str(count) if count < 100 else "99+"
-    ink = "#ffffff" if heat_level(count) >= 3 else "#111111"
+    strong = heat_level(count) >= 3  # on the two darkest (in dark mode: lightest) shades
+    ink = "#ffffff" if strong else "#111111"
     text = ax.text(x, y, label, ha="center", va="center", size=6.5, color=ink, clip_on=False)
-    drawing.tag(text, "heat-count")
+    drawing.tag(text, "heat-count heat-count-strong" if strong else "heat-count")

@@ -2,7 +2,16 @@
 // both paths over a contour plot drawn on a canvas — with the first diverging step marked on both; and on
 // a result page whose submission is still being graded, a live refresh until the verdict is in.
 (function () {
-  const COLORS = { reference: "#1e7d3a", submission: "#b3261e", marker: "#9a6700", contour: "#b8c2d6" };
+  // Colours are app.css's variables, read when the script runs, so plots follow the light or dark scheme.
+  function chartColors() {
+    const css = getComputedStyle(document.documentElement);
+    const read = (name) => css.getPropertyValue(name).trim();
+    return {
+      reference: read("--chart-line-3"), submission: read("--chart-line-2"), marker: read("--chart-marker"),
+      contour: read("--chart-contour"), background: read("--card"), text: read("--fg"), grid: read("--chart-grid"),
+    };
+  }
+  const COLORS = chartColors();
 
   function caseData(c) {
     const t = c.trajectory || c;
@@ -40,6 +49,14 @@
     ctx.restore();
   }
 
+  function axis(label) {
+    return {
+      label, stroke: COLORS.text, grid: { stroke: COLORS.grid }, ticks: { stroke: COLORS.grid },
+      // Wide enough for the longest tick value (log-scale losses reach "100,000,000").
+      size: (u, values) => 24 + 7 * Math.max(3, ...(values || []).map((v) => String(v).length)),
+    };
+  }
+
   function lossPlot(target, c, width) {
     const { loss, quantity } = caseData(c);
     if (!loss || !window.uPlot) return;
@@ -64,7 +81,7 @@
         { label: "reference", stroke: COLORS.reference, width: 2 },
         { label: "your code", stroke: COLORS.submission, width: 1.5, dash: [6, 3] },
       ],
-      axes: [{ label: "step" }, { label: quantity }],
+      axes: [axis("step"), axis(quantity)],
       hooks: { draw: [(u) => markStep(u, step)] },
     }, [xs, reference, submission], box);
   }
@@ -132,7 +149,7 @@
     ctx.scale(devicePixelRatio, devicePixelRatio);
     const sx = (v) => pad + ((v - x0) / (x1 - x0 || 1)) * (size - 2 * pad);
     const sy = (v) => size - pad - ((v - y0) / (y1 - y0 || 1)) * (size - 2 * pad);
-    ctx.fillStyle = "#fff";
+    ctx.fillStyle = COLORS.background;
     ctx.fillRect(0, 0, size, size);
     if (grid) {
       ctx.strokeStyle = COLORS.contour;

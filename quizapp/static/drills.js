@@ -2,7 +2,9 @@
 // through the JSON API (button or Ctrl+Enter), and a live status that polls until the verdict is shown.
 import { EditorView, basicSetup } from "codemirror";
 import { keymap } from "@codemirror/view";
-import { Prec } from "@codemirror/state";
+import { Compartment, Prec } from "@codemirror/state";
+import { HighlightStyle, syntaxHighlighting } from "@codemirror/language";
+import { tags } from "@lezer/highlight";
 import { indentWithTab } from "@codemirror/commands";
 import { python } from "@codemirror/lang-python";
 
@@ -32,6 +34,30 @@ function draftFor(framework) {
 frameworkInput.value = storedFramework();
 let shownFramework = frameworkInput.value;
 
+// Colours come from app.css's variables, so the editor follows the page's light or dark scheme; the
+// darkTheme flag (CodeMirror's own selection and tooltip defaults) follows the same media query.
+const pageColours = EditorView.theme({
+  "&": { color: "var(--fg)", backgroundColor: "var(--card)" },
+  ".cm-content": { caretColor: "var(--fg)" },
+  "&.cm-focused .cm-cursor": { borderLeftColor: "var(--fg)" },
+  ".cm-gutters": { backgroundColor: "var(--code-bg)", color: "var(--muted)", borderColor: "var(--border)" },
+  ".cm-activeLine, .cm-activeLineGutter": { backgroundColor: "var(--code-active-line)" },
+  "&.cm-focused > .cm-scroller > .cm-selectionLayer .cm-selectionBackground, .cm-selectionBackground":
+    { background: "var(--code-selection)" },
+  ".cm-tooltip": { color: "var(--fg)", backgroundColor: "var(--card)", borderColor: "var(--border)" },
+});
+const codeColours = HighlightStyle.define([
+  { tag: tags.keyword, color: "var(--code-keyword)" },
+  { tag: [tags.atom, tags.bool, tags.number, tags.literal], color: "var(--code-literal)" },
+  { tag: tags.string, color: "var(--code-string)" },
+  { tag: [tags.definition(tags.variableName), tags.function(tags.variableName)], color: "var(--code-name)" },
+  { tag: [tags.typeName, tags.className, tags.namespace], color: "var(--code-type)" },
+  { tag: tags.comment, color: "var(--muted)", fontStyle: "italic" },
+  { tag: tags.invalid, color: "var(--bad)" },
+]);
+const darkScheme = window.matchMedia("(prefers-color-scheme: dark)");
+const scheme = new Compartment();
+
 const view = new EditorView({
   doc: draftFor(shownFramework),
   parent: document.getElementById("drill-editor"),
@@ -44,10 +70,18 @@ const view = new EditorView({
     EditorView.cspNonce.of(document.querySelector("script[nonce]")?.nonce ?? ""),
     keymap.of([indentWithTab]),
     python(),
+    pageColours,
+    syntaxHighlighting(codeColours),
+    scheme.of(EditorView.darkTheme.of(darkScheme.matches)),
+    EditorView.contentAttributes.of({ "aria-label": "Code editor" }),
     EditorView.updateListener.of((update) => {
       if (update.docChanged) localStorage.setItem(draftKey(shownFramework), update.state.doc.toString());
     }),
   ],
+});
+
+darkScheme.addEventListener("change", () => {
+  view.dispatch({ effects: scheme.reconfigure(EditorView.darkTheme.of(darkScheme.matches)) });
 });
 
 function replaceDoc(text) {

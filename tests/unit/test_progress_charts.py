@@ -24,7 +24,7 @@ def _parse(markup: str) -> ET.Element:
 
 
 def _groups(svg: ET.Element, css_class: str) -> list[ET.Element]:
-    return [group for group in svg.iter(f"{SVG}g") if group.get("class") == css_class]
+    return [group for group in svg.iter(f"{SVG}g") if css_class in (group.get("class") or "").split()]
 
 
 def _texts(svg: ET.Element, css_class: str) -> list[str]:
