@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from quizapp.extensions import db
+from quizapp.srs.leeches import DEFAULT_LEECH_THRESHOLD
 
 
 def utcnow() -> dt.datetime:
@@ -72,7 +73,7 @@ class User(UserMixin, db.Model):
     new_card_order: Mapped[str] = mapped_column(String(16), default="mixed")
     known_topics: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Like Anki's leech threshold: the lapse count at which a card is marked a leech and suspended.
-    leech_threshold: Mapped[int] = mapped_column(Integer, default=8)
+    leech_threshold: Mapped[int] = mapped_column(Integer, default=DEFAULT_LEECH_THRESHOLD)
 
     # Not a column: the token of the login this object was loaded for (quizapp.services.accounts sets it).
     login_token = None

@@ -4,6 +4,7 @@ showing a suspended or buried card; leeches suspended after the learner's lapse 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -210,7 +211,7 @@ def test_a_card_becomes_a_leech_at_the_threshold_and_is_suspended(client: FlaskC
     card = client.get("/api/cards?state=leech").get_json()["cards"]
     assert [(c["slug"], c["lapses"], c["suspended"]) for c in card] == [("ema-window", 3, True)]
     assert "ema-window" not in {c.slug for c in review.next_new_cards(user, limit=10)}
-    dashboard = client.get("/progress/").get_data(as_text=True)
+    dashboard = client.get("/progress").get_data(as_text=True)
     assert 'href="/cards/ema-window"' in dashboard and "3 lapses" in dashboard
     focus = client.get("/progress/focus?leeches=1")
     assert focus.status_code == 200 and "ema-window" in focus.get_data(as_text=True)
@@ -220,3 +221,36 @@ def test_a_card_becomes_a_leech_at_the_threshold_and_is_suspended(client: FlaskC
 def test_below_the_threshold_no_card_is_a_leech(user: User) -> None:
     assert lapse(user, "ema-window", 2) == [False, False]
     assert card_browser.leeches(user) == []
+
+
+def test_the_browser_page_searches_and_acts_on_several_cards(client: FlaskClient, user: User) -> None:
+    page = client.get("/cards?q=window").get_data(as_text=True)
+    assert 'data-card="ema-window"' in page and 'data-card="gd-update-direction"' not in page
+    response = client.post(
+        "/cards", data={"action": "suspend", "card": ["ema-window", "ema-window-formula"], "q": "window"}
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith("/cards?q=window")
+    assert found(client, state="suspended") == ["ema-window", "ema-window-formula"]
+    assert client.post("/cards", data={"action": "explode", "card": ["ema-window"]}).status_code == 400
+    assert client.get("/cards?state=nonsense").status_code == 400
+
+
+def test_the_card_page_shows_state_flags_and_review_history(client: FlaskClient, user: User) -> None:
+    review.review_card(user, "ema-window", 3, new_key(), 4200)
+    card_browser.act_on_cards(user, "suspend", ["ema-window"])
+    page = client.get("/cards/ema-window").get_data(as_text=True)
+    assert "Suspended." in page and "Good" in page and "4.2 s" in page
+    assert "<svg" in page or "chart-missing" in page
+
+
+def test_the_leech_threshold_is_a_checked_setting(user: User) -> None:
+    from quizapp.services import accounts
+
+    settings = accounts.settings_of(user)
+    assert settings.leech_threshold == 8
+    for bad in (0, 100, -3):
+        with pytest.raises(accounts.AccountError) as refused:
+            accounts.update_settings(user, dataclasses.replace(settings, leech_threshold=bad))
+        assert "leech_threshold" in refused.value.errors
+    accounts.update_settings(user, dataclasses.replace(settings, leech_threshold=4))
+    assert user.leech_threshold == 4
