@@ -38,7 +38,9 @@ POSTGRES_SEARCH = [
          setweight(to_tsvector('english', coalesce(front, '')), 'A')
          || setweight(to_tsvector('english', coalesce(back, '')), 'B')
        ) STORED""",
-    "CREATE INDEX ix_cards_search_vector ON cards USING gin (search_vector)",
+    # fastupdate off: cards change only when the bank is loaded, and a GIN pending list left by a load makes
+    # the planner cost the index so high that it scans the table instead (measured: 18 ms vs 0.03 ms).
+    "CREATE INDEX ix_cards_search_vector ON cards USING gin (search_vector) WITH (fastupdate = off)",
 ]
 
 

@@ -59,10 +59,20 @@ def list_cards() -> Response:
     )
 
 
-@bp.post("/cards/<slug>/<any(suspend, unsuspend, bury, reset):action>")
 def act_on_card(slug: str, action: str) -> Response:
     card_browser.act_on_cards(current_user, action, [slug])
     return jsonify(card=browsed_card_json(card_browser.browsed_card(current_user, slug)))
+
+
+# One route per action (POST /api/cards/<slug>/suspend ...): each is its own operation in openapi.yaml.
+for _action in card_browser.ACTIONS:
+    bp.add_url_rule(
+        f"/cards/<slug>/{_action}",
+        endpoint=f"{_action}_card",
+        view_func=act_on_card,
+        methods=["POST"],
+        defaults={"action": _action},
+    )
 
 
 def browsed_card_json(found: BrowsedCard) -> dict[str, Any]:

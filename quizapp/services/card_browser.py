@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Float, Select, String, and_, delete, func, select, text
+from sqlalchemy import Float, Select, String, and_, delete, func, or_, select, text
 
 from quizapp import srs
 from quizapp.extensions import db
 from quizapp.models import Card, CardFlag, CardState, Review, Topic, User, utcnow
-from quizapp.services.card_flags import flag_row, held_back
+from quizapp.services.card_flags import flag_row
 
 PAGE_SIZE = 25
 MAX_PAGE = 10_000
@@ -132,7 +132,7 @@ def search_cards(user: User, query: CardQuery, now: dt.datetime | None = None) -
     """One page of the live cards matching `query`, with the person's state and flags."""
     now = now or utcnow()
     statement = (
-        select(Card, CardState, CardFlag)
+        select(Card.slug)
         .join(Topic, Topic.slug == Card.topic_slug)
         .outerjoin(CardState, and_(CardState.card_slug == Card.slug, CardState.user_id == user.id))
         .outerjoin(CardFlag, and_(CardFlag.card_slug == Card.slug, CardFlag.user_id == user.id))
@@ -147,9 +147,22 @@ def search_cards(user: User, query: CardQuery, now: dt.datetime | None = None) -
         statement = statement.join(matches, matches.c.slug == Card.slug)
         rank = matches.c.rank
     total = int(db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0)
+    # Order and page over slugs only (narrow rows to sort), then load the page's rows.
     ordered = _ordered(statement, query.sort, rank)
-    rows = db.session.execute(ordered.limit(PAGE_SIZE).offset((query.page - 1) * PAGE_SIZE)).all()
-    return CardResults([BrowsedCard(card, state, flag, now) for card, state, flag in rows], total, query)
+    page = list(db.session.scalars(ordered.limit(PAGE_SIZE).offset((query.page - 1) * PAGE_SIZE)))
+    rows = {
+        card.slug: (card, state, flag) for card, state, flag in db.session.execute(_with_state(user, page))
+    }
+    return CardResults([BrowsedCard(*rows[slug], now) for slug in page], total, query)
+
+
+def _with_state(user: User, slugs: list[str]) -> Select[Any]:
+    return (
+        select(Card, CardState, CardFlag)
+        .outerjoin(CardState, and_(CardState.card_slug == Card.slug, CardState.user_id == user.id))
+        .outerjoin(CardFlag, and_(CardFlag.card_slug == Card.slug, CardFlag.user_id == user.id))
+        .where(Card.slug.in_(slugs))
+    )
 
 
 def _filters(user: User, query: CardQuery, now: dt.datetime) -> list[Any]:
@@ -175,7 +188,12 @@ def _state_condition(user: User, state: str, now: dt.datetime) -> Any:
         "suspended": CardFlag.suspended.is_(True),
         "buried": CardFlag.buried_until > now,
         "leech": CardFlag.leech.is_(True),
-        "due": and_(CardState.due <= now, ~held_back(user.id, now)),
+        # The flag row is joined already: no per-row EXISTS (services.card_flags.held_back) needed here.
+        "due": and_(
+            CardState.due <= now,
+            or_(CardFlag.id.is_(None), CardFlag.suspended.is_(False)),
+            or_(CardFlag.buried_until.is_(None), CardFlag.buried_until <= now),
+        ),
     }
     return conditions[state]
 
@@ -255,13 +273,10 @@ def _apply(user: User, action: str, slug: str, now: dt.datetime) -> None:
 
 def browsed_card(user: User, slug: str, now: dt.datetime | None = None) -> BrowsedCard:
     """One live card as the browser shows it (404 for unknown or retired cards)."""
-    card = db.session.get(Card, slug)
-    if card is None or card.retired:
+    found = db.session.execute(_with_state(user, [slug])).first()
+    if found is None or found[0].retired:
         raise CardBrowserError(404, f"There is no card named {slug[:100]!r}.")
-    mine = CardState.user_id == user.id, CardState.card_slug == slug
-    state = db.session.scalar(select(CardState).where(*mine))
-    flag = db.session.scalar(select(CardFlag).where(CardFlag.user_id == user.id, CardFlag.card_slug == slug))
-    return BrowsedCard(card, state, flag, now or utcnow())
+    return BrowsedCard(*found, now or utcnow())
 
 
 def review_history(user: User, slug: str, limit: int = 200) -> list[Review]:
