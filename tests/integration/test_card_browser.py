@@ -72,22 +72,27 @@ def test_filters_by_topic_kind_tag_and_state(client: FlaskClient, user: User) ->
     assert len(found(client, state="new")) == len(LIVE_CARDS) - 1
 
 
+def in_review(user: User, slug: str, due: dt.datetime, *, lapses: int = 0, difficulty: float = 5.0) -> None:
+    """Store a review-state card for `user` (as if studied before), due at `due`."""
+    db.session.add(
+        CardState(
+            user_id=user.id,
+            card_slug=slug,
+            state=2,
+            stability=3.0,
+            difficulty=difficulty,
+            due=due,
+            reps=lapses + 1,
+            lapses=lapses,
+        )
+    )
+    db.session.commit()
+
+
 def test_sorts_by_lapses_difficulty_and_due(client: FlaskClient, user: User) -> None:
     now = dt.datetime.now(dt.UTC)
-    for slug, lapses, difficulty, due_days in [("ema-window", 2, 7.0, 3), ("adam-beta-roles", 5, 3.0, 1)]:
-        db.session.add(
-            CardState(
-                user_id=user.id,
-                card_slug=slug,
-                state=2,
-                stability=3.0,
-                difficulty=difficulty,
-                due=now + dt.timedelta(days=due_days),
-                reps=lapses + 1,
-                lapses=lapses,
-            )
-        )
-    db.session.commit()
+    in_review(user, "ema-window", now + dt.timedelta(days=3), lapses=2, difficulty=7.0)
+    in_review(user, "adam-beta-roles", now + dt.timedelta(days=1), lapses=5, difficulty=3.0)
     assert found(client, sort="lapses")[:2] == ["adam-beta-roles", "ema-window"]
     assert found(client, sort="difficulty")[:2] == ["ema-window", "adam-beta-roles"]
     assert found(client, sort="due")[:2] == ["adam-beta-roles", "ema-window"]
@@ -129,19 +134,7 @@ def test_suspended_and_buried_cards_never_come_next(client: FlaskClient, user: U
 
 def test_a_suspended_review_card_is_not_due_and_returns_when_unsuspended(user: User) -> None:
     now = dt.datetime.now(dt.UTC)
-    db.session.add(
-        CardState(
-            user_id=user.id,
-            card_slug="ema-window",
-            state=2,
-            stability=1.0,
-            difficulty=5.0,
-            due=now - dt.timedelta(hours=1),
-            reps=1,
-            lapses=0,
-        )
-    )
-    db.session.commit()
+    in_review(user, "ema-window", now - dt.timedelta(hours=1))
     assert review.due_queue(user, now=now).counts.review == 1
     card_browser.act_on_cards(user, "suspend", ["ema-window"])
     assert review.due_queue(user, now=now).counts.review == 0
