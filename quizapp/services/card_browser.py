@@ -128,16 +128,25 @@ def search_words(q: str) -> list[str]:
     return [word.lower() for word in WORD.findall(q)][:MAX_QUERY_WORDS]
 
 
+# What each filter and sort reads: the person's memory state, their flags, or both.
+READS_STATE = ("new", "learning", "review", "due", "difficulty", "lapses")
+READS_FLAGS = ("suspended", "buried", "leech", "due")
+
+
 def search_cards(user: User, query: CardQuery, now: dt.datetime | None = None) -> CardResults:
     """One page of the live cards matching `query`, with the person's state and flags."""
     now = now or utcnow()
-    statement = (
-        select(Card.slug)
-        .join(Topic, Topic.slug == Card.topic_slug)
-        .outerjoin(CardState, and_(CardState.card_slug == Card.slug, CardState.user_id == user.id))
-        .outerjoin(CardFlag, and_(CardFlag.card_slug == Card.slug, CardFlag.user_id == user.id))
-        .where(Card.retired.is_(False), *_filters(user, query, now))
-    )
+    statement = select(Card.slug).where(Card.retired.is_(False), *_filters(user, query, now))
+    # Join the person's states and flags only where a filter or the sort reads them: each is a lookup per
+    # matching card, and a search can match thousands.
+    if query.state in READS_STATE or query.sort in READS_STATE:
+        statement = statement.outerjoin(
+            CardState, and_(CardState.card_slug == Card.slug, CardState.user_id == user.id)
+        )
+    if query.state in READS_FLAGS:
+        statement = statement.outerjoin(
+            CardFlag, and_(CardFlag.card_slug == Card.slug, CardFlag.user_id == user.id)
+        )
     rank = None
     if query.q:
         words = search_words(query.q)
@@ -148,7 +157,7 @@ def search_cards(user: User, query: CardQuery, now: dt.datetime | None = None) -
         rank = matches.c.rank
     total = int(db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0)
     # Order and page over slugs only (narrow rows to sort), then load the page's rows.
-    ordered = _ordered(statement, query.sort, rank)
+    ordered = _ordered(statement.join(Topic, Topic.slug == Card.topic_slug), query.sort, rank)
     page = list(db.session.scalars(ordered.limit(PAGE_SIZE).offset((query.page - 1) * PAGE_SIZE)))
     rows = {
         card.slug: (card, state, flag) for card, state, flag in db.session.execute(_with_state(user, page))
