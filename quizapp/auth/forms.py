@@ -160,11 +160,14 @@ class SettingsForm(FlaskForm):
         option_widget=CheckboxInput(),
     )
 
+    # Optional: a form posted without the field (an older page or client) keeps the saved value; an
+    # empty field means the default.
     leech_threshold = ClearIntegerField(
         "Leech threshold",
-        validators=[InputRequired(REQUIRED)],
+        validators=[Optional()],
         description="After this many lapses a card is marked a leech and suspended, as in Anki; "
-        f"{accounts.LEECH_THRESHOLD_MIN} to {accounts.LEECH_THRESHOLD_MAX}, 8 by default.",
+        f"{accounts.LEECH_THRESHOLD_MIN} to {accounts.LEECH_THRESHOLD_MAX}; empty means "
+        f"{accounts.DEFAULT_LEECH_THRESHOLD}.",
         render_kw={
             "type": "number",
             "step": 1,
@@ -187,7 +190,11 @@ class SettingsForm(FlaskForm):
             minutes_per_day=self.minutes_per_day.data,
             new_card_order=self.new_card_order.data,
             known_topics=tuple(self.known_topics.data or ()),
-            leech_threshold=self.leech_threshold.data,
+            leech_threshold=(
+                accounts.DEFAULT_LEECH_THRESHOLD
+                if self.leech_threshold.data is None
+                else self.leech_threshold.data
+            ),
         )
 
 

@@ -247,3 +247,18 @@ def test_the_leech_threshold_is_a_checked_setting(user: User) -> None:
         assert "leech_threshold" in refused.value.errors
     accounts.update_settings(user, dataclasses.replace(settings, leech_threshold=4))
     assert user.leech_threshold == 4
+
+
+def test_the_settings_page_saves_the_leech_threshold(client: FlaskClient, user: User) -> None:
+    form = {"desired_retention": "0.9", "new_cards_per_day": "20", "timezone": "UTC", "minutes_per_day": "30"}
+    form["new_card_order"] = "mixed"
+    assert client.post("/auth/settings", data={**form, "leech_threshold": "5"}).status_code == 302
+    assert db.session.get(User, user.id).leech_threshold == 5
+    assert client.post("/auth/settings", data=form).status_code == 302  # an older form: kept
+    assert db.session.get(User, user.id).leech_threshold == 5
+    refused = client.post("/auth/settings", data={**form, "leech_threshold": "0"})
+    assert refused.status_code == 200 and "Choose a number of lapses from 1 to 99." in refused.get_data(
+        as_text=True
+    )
+    assert client.post("/auth/settings", data={**form, "leech_threshold": "many"}).status_code == 200
+    assert db.session.get(User, user.id).leech_threshold == 5
