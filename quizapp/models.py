@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from quizapp.extensions import db
+from quizapp.srs.leeches import DEFAULT_LEECH_THRESHOLD
 
 
 def utcnow() -> dt.datetime:
@@ -71,6 +72,8 @@ class User(UserMixin, db.Model):
     minutes_per_day: Mapped[int] = mapped_column(Integer, default=30)
     new_card_order: Mapped[str] = mapped_column(String(16), default="mixed")
     known_topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Like Anki's leech threshold: the lapse count at which a card is marked a leech and suspended.
+    leech_threshold: Mapped[int] = mapped_column(Integer, default=DEFAULT_LEECH_THRESHOLD)
 
     # Not a column: the token of the login this object was loaded for (quizapp.services.accounts sets it).
     login_token = None
@@ -183,6 +186,21 @@ class Review(db.Model):
     origin: Mapped[str] = mapped_column(String(16), default="review")  # review | focus | drill
     answer_given: Mapped[str | None] = mapped_column(Text, nullable=True)
     answer_correct: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+
+
+class CardFlag(db.Model):
+    """What a learner decided about one card, apart from its memory state (a new card can be suspended too):
+    suspended, buried until a moment (the start of their next day), marked a leech. No row: none of these."""
+
+    __tablename__ = "card_flags"
+    __table_args__ = (UniqueConstraint("user_id", "card_slug", name="uq_card_flag_user_card"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    card_slug: Mapped[str] = mapped_column(ForeignKey("cards.slug"), index=True)
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    buried_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    leech: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class CardReport(db.Model):

@@ -1,7 +1,9 @@
-"""JSON API for cards themselves: report a problem with a card.
+"""JSON API for cards themselves: browse and search them, suspend, unsuspend, bury or reset one, report a
+problem with one.
 
-POST /api/cards/<slug>/reports {"reason": "..."} → 201 with the report; login and CSRF like every API POST,
-rate-limited per person.
+GET /api/cards?q=&topic=&kind=&tag=&state=&sort=&page= → a page of cards; POST /api/cards/<slug>/<action>
+(suspend | unsuspend | bury | reset) → the card as it is now; POST /api/cards/<slug>/reports
+{"reason": "..."} → 201 with the report (rate-limited per person). Login and CSRF like every API POST.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from quizapp.api.validation import validate_request
 from quizapp.errors import error_response
 from quizapp.extensions import limiter
 from quizapp.models import CardReport
+from quizapp.services import card_browser
+from quizapp.services.card_browser import BrowsedCard, CardBrowserError
 from quizapp.services.card_reports import CardReportError, report_card
 
 bp = Blueprint("cards_api", __name__, url_prefix="/api")
@@ -30,7 +34,7 @@ def _per_person() -> str:
 @bp.before_request
 def _require_login() -> tuple[Response | str, int] | None:
     if not current_user.is_authenticated:
-        return error_response(401, "Log in to report a problem with a card (POST /auth/login).")
+        return error_response(401, "Log in to browse or change your cards (POST /auth/login).")
     return None
 
 
@@ -38,8 +42,57 @@ bp.before_request(validate_request)  # after the login check: the OpenAPI docume
 
 
 @bp.errorhandler(CardReportError)
-def _report_error(exc: CardReportError) -> tuple[Response | str, int]:
+@bp.errorhandler(CardBrowserError)
+def _card_error(exc: CardReportError | CardBrowserError) -> tuple[Response | str, int]:
     return error_response(exc.status, exc.message)
+
+
+@bp.get("/cards")
+def list_cards() -> Response:
+    results = card_browser.search_cards(current_user, card_browser.card_query(request.args))
+    return jsonify(
+        cards=[browsed_card_json(found) for found in results.cards],
+        total=results.total,
+        page=results.query.page,
+        pages=results.pages,
+        page_size=card_browser.PAGE_SIZE,
+    )
+
+
+def act_on_card(slug: str, action: str) -> Response:
+    card_browser.act_on_cards(current_user, action, [slug])
+    return jsonify(card=browsed_card_json(card_browser.browsed_card(current_user, slug)))
+
+
+# One route per action (POST /api/cards/<slug>/suspend ...): each is its own operation in openapi.yaml.
+for _action in card_browser.ACTIONS:
+    bp.add_url_rule(
+        f"/cards/<slug>/{_action}",
+        endpoint=f"{_action}_card",
+        view_func=act_on_card,
+        methods=["POST"],
+        defaults={"action": _action},
+    )
+
+
+def browsed_card_json(found: BrowsedCard) -> dict[str, Any]:
+    state = found.state
+    return {
+        "slug": found.card.slug,
+        "topic": found.card.topic_slug,
+        "kind": found.card.kind,
+        "front": found.card.front,
+        "tags": list(found.card.tags or []),
+        "state": found.state_name,
+        "due": state.due.isoformat() if state else None,
+        "difficulty": state.difficulty if state else None,
+        "reps": state.reps if state else 0,
+        "lapses": state.lapses if state else 0,
+        "suspended": found.suspended,
+        "buried_until": found.buried_until.isoformat() if found.buried_until else None,
+        "leech": found.leech,
+        "url": url_for("cards.card_page", slug=found.card.slug),
+    }
 
 
 @bp.post("/cards/<slug>/reports")

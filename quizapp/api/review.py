@@ -177,6 +177,7 @@ def review_json(result: ReviewResult) -> dict[str, Any]:
         "rating": result.rating.name.lower(),
         "reviewed_at": _iso(result.reviewed_at),
         "replayed": result.replayed,
+        "leech": result.leech,
         "version": result.version,
         "state": _state_json(result.state) if result.state else None,
         "interval": srs.interval_label(interval) if interval is not None else None,

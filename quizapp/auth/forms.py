@@ -160,6 +160,22 @@ class SettingsForm(FlaskForm):
         option_widget=CheckboxInput(),
     )
 
+    # Optional: a form posted without the field (an older page or client) keeps the saved value; an
+    # empty field means the default.
+    leech_threshold = ClearIntegerField(
+        "Leech threshold",
+        validators=[Optional()],
+        description="After this many lapses a card is marked a leech and suspended, as in Anki; "
+        f"{accounts.LEECH_THRESHOLD_MIN} to {accounts.LEECH_THRESHOLD_MAX}; empty means "
+        f"{accounts.DEFAULT_LEECH_THRESHOLD}.",
+        render_kw={
+            "type": "number",
+            "step": 1,
+            "min": accounts.LEECH_THRESHOLD_MIN,
+            "max": accounts.LEECH_THRESHOLD_MAX,
+        },
+    )
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.known_topics.choices = _topic_choices()
@@ -174,6 +190,11 @@ class SettingsForm(FlaskForm):
             minutes_per_day=self.minutes_per_day.data,
             new_card_order=self.new_card_order.data,
             known_topics=tuple(self.known_topics.data or ()),
+            leech_threshold=(
+                accounts.DEFAULT_LEECH_THRESHOLD
+                if self.leech_threshold.data is None
+                else self.leech_threshold.data
+            ),
         )
 
 

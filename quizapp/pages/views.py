@@ -47,6 +47,7 @@ NAV = [
     ("pages.index", "Today"),
     ("review.session", "Review"),
     ("drills.index", "Drills"),
+    ("cards.browse", "Cards"),
     ("progress.dashboard", "Progress"),
     ("auth.settings", "Settings"),
 ]

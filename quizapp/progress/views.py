@@ -24,7 +24,7 @@ from quizapp.errors import error_response
 from quizapp.input_guards import MalformedInput, load_json
 from quizapp.models import utcnow
 from quizapp.progress import bp, charts
-from quizapp.services import history, progress, scheduler_tuning
+from quizapp.services import card_browser, history, progress, scheduler_tuning
 from quizapp.services.review import ReviewError
 
 IMPORT_MAX_BYTES = 32 * 1024 * 1024  # a history file of years of reviews; the site-wide limit is 1 MiB
@@ -39,6 +39,7 @@ def dashboard() -> str:
         report=report,
         charts=_charts(report, per_topic=True),
         tuning=scheduler_tuning.latest_optimization(current_user),
+        leeches=card_browser.leeches(current_user),
     )
 
 
@@ -85,21 +86,28 @@ def _charts(report: progress.ProgressReport, *, per_topic: bool) -> dict[str, An
 @bp.get("/progress/focus")
 @login_required
 def focus() -> str | BaseResponse:
-    """One card at a time from `cards` (comma-separated slugs, default: the weakest cards)."""
+    """One card at a time from `cards` (comma-separated slugs, default: the weakest cards, or with
+    `leeches=1` the person's leeches)."""
     topic = request.args.get("topic") or None
+    leeches = request.args.get("leeches") == "1"
     slugs = [slug.strip() for slug in request.args.get("cards", "").split(",") if slug.strip()]
     done = request.args.get("done", 0, type=int)
     if not slugs and not done:
-        slugs = progress.weakest_card_slugs(current_user, topic)
+        slugs = (
+            card_browser.leech_slugs(current_user)
+            if leeches
+            else progress.weakest_card_slugs(current_user, topic)
+        )
     if not slugs:
-        return render_template("progress/focus.html", card=None, done=done, topic=topic)
-    cards = progress.focus_cards(slugs, topic)
+        return render_template("progress/focus.html", card=None, done=done, topic=topic, leeches=leeches)
+    cards = progress.focus_cards(current_user, slugs, topic, leeches=leeches)
     return render_template(
         "progress/focus.html",
         card=cards[0],
         remaining=[card.slug for card in cards[1:]],
         done=done,
         topic=topic,
+        leeches=leeches,
         idempotency_key=uuid.uuid4().hex,
         shown_at=int(utcnow().timestamp() * 1000),
     )
@@ -119,6 +127,7 @@ def focus_review() -> BaseResponse:
         url_for(
             "progress.focus",
             topic=form.get("topic") or None,
+            leeches=form.get("leeches") or None,
             cards=form.get("remaining", ""),
             done=form.get("done", 0, type=int) + 1,
         )

@@ -177,7 +177,7 @@ def today_overview(user: User, now: dt.datetime | None = None) -> Today:
     topics = {slug: title for slug, title in db.session.execute(select(Topic.slug, Topic.title))}
     return Today(
         counts=queue.counts,
-        new_cards=next_new_cards(user, limit=queue.counts.new),
+        new_cards=next_new_cards(user, limit=queue.counts.new, now=now),
         drill=suggested_drill(user, now),
         plan=study_plan(user, now),
         progress=plan_progress(user),

@@ -244,6 +244,7 @@ def _check_settings(values: dict[str, Any], problems: list[str]) -> None:
         minutes_per_day=values.get("minutes_per_day", defaults["minutes_per_day"]),
         new_card_order=values.get("new_card_order", defaults["new_card_order"]),
         known_topics=tuple(known),
+        leech_threshold=values.get("leech_threshold", defaults["leech_threshold"]),
     )
     # The file's interview date was saved in the exporting account; like any saved date it may have passed.
     saved = interview if interview is not None and interview < today else None

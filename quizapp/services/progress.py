@@ -13,6 +13,8 @@ from sqlalchemy import select
 
 from quizapp.extensions import db
 from quizapp.models import Card, CardState, Drill, Review, Submission, Topic, User, utcnow
+from quizapp.services import card_browser
+from quizapp.services.card_flags import held_back
 from quizapp.services.review import ReviewResult, review_card, snapshot
 from quizapp.srs import stats
 from quizapp.srs.stats import CardSnapshot, ProgressReport, ReviewRecord, SubmissionRecord
@@ -162,8 +164,11 @@ class FocusError(ValueError):
     """The focused session asked for cards that cannot be shown; the message says which and why."""
 
 
-def focus_cards(slugs: list[str], topic: str | None = None) -> list[Card]:
-    """The named live cards in the given order (duplicates dropped, at most MAX_FOCUS_CARDS)."""
+def focus_cards(
+    user: User, slugs: list[str], topic: str | None = None, *, leeches: bool = False
+) -> list[Card]:
+    """The named live cards in the given order (duplicates dropped, at most MAX_FOCUS_CARDS), none of them
+    suspended or buried, except in a leeches session (`leeches`), which studies the suspended leeches."""
     wanted = list(dict.fromkeys(slug for slug in slugs if slug))[:MAX_FOCUS_CARDS]
     if not wanted:
         raise FocusError("Choose at least one card to review.")
@@ -171,6 +176,12 @@ def focus_cards(slugs: list[str], topic: str | None = None) -> list[Card]:
     missing = [slug for slug in wanted if slug not in found or found[slug].retired]
     if missing:
         raise FocusError(f"These cards do not exist (any more): {', '.join(missing)}.")
+    allowed = set(card_browser.leech_slugs(user)) if leeches else set()
+    held = set(
+        db.session.scalars(select(Card.slug).where(Card.slug.in_(wanted), held_back(user.id, utcnow())))
+    )
+    if held - allowed:
+        raise FocusError(f"These cards are suspended or buried: {', '.join(sorted(held - allowed))}.")
     if topic is not None and any(card.topic_slug != topic for card in found.values()):
         raise FocusError(f"Some of these cards are not in the topic {topic!r}.")
     return [found[slug] for slug in wanted]
@@ -179,12 +190,13 @@ def focus_cards(slugs: list[str], topic: str | None = None) -> list[Card]:
 def weakest_card_slugs(user: User, topic: str | None = None) -> list[str]:
     """The dashboard's weakest cards (per topic, or across all topics), lowest recall first."""
     report = user_progress(user, topic)
+    held = set(db.session.scalars(select(Card.slug).where(held_back(user.id, utcnow()))))
     if topic is not None:
-        return [card.slug for card in report.overall.weakest]
+        return [card.slug for card in report.overall.weakest if card.slug not in held]
     weak = sorted(
         (card for stats_ in report.topics for card in stats_.weakest), key=lambda c: c.retrievability
     )
-    return [card.slug for card in weak][:MAX_FOCUS_CARDS]
+    return [card.slug for card in weak if card.slug not in held][:MAX_FOCUS_CARDS]
 
 
 def record_focus_review(

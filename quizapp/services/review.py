@@ -23,7 +23,9 @@ from quizapp import srs
 from quizapp.extensions import db
 from quizapp.models import Card, CardState, Review, Topic, User, utcnow
 from quizapp.monitoring.metrics import RATINGS
+from quizapp.services.card_flags import held_back, mark_leech
 from quizapp.srs import MemoryState, Rating, new_card_order, stats
+from quizapp.srs.leeches import becomes_leech
 
 LEARNING_STATES = (1, 3)  # fsrs.State.Learning, fsrs.State.Relearning
 REVIEW_STATE = 2
@@ -79,6 +81,7 @@ class ReviewResult:
     state: MemoryState | None  # the card's state now
     version: int
     replayed: bool  # True when this idempotency key had already been recorded
+    leech: bool = False  # this rating's lapse made the card a leech: it is suspended now
 
     @property
     def interval(self) -> dt.timedelta | None:
@@ -107,21 +110,21 @@ def due_queue(user: User, topic: str | None = None, now: dt.datetime | None = No
         require_topic(topic)
     day_start, day_end = srs.local_day_window(now, user.timezone)
     learn_cutoff = now + srs.LEARN_AHEAD
-    learning_where = _state_filter(user, topic, CardState.state.in_(LEARNING_STATES))
+    learning_where = _state_filter(user, topic, now, CardState.state.in_(LEARNING_STATES))
     reviews = _review_cards(user, topic, now, day_start, day_end)
     new_allowed = new_cards_left_today(user, day_start, day_end)
     counts = Counts(
-        new=min(new_allowed, _count_new(user, topic)) if new_allowed else 0,
+        new=min(new_allowed, _count_new(user, topic, now)) if new_allowed else 0,
         learning=_count_states(and_(learning_where, CardState.due <= learn_cutoff)),
         review=reviews.count,
     )
     upcoming = (
         _first_state(and_(learning_where, CardState.due <= now), "learning")
         or reviews.first
-        or (_first_new(user, topic) if counts.new else None)
+        or (_first_new(user, topic, now) if counts.new else None)
         or _first_state(and_(learning_where, CardState.due <= learn_cutoff), "learning")
     )
-    next_due = None if upcoming else _next_due_at(user, topic, learn_cutoff, day_end, counts.new, new_allowed)
+    next_due = None if upcoming else _next_due_at(user, topic, now, day_end, counts.new, new_allowed)
     return Queue(counts=counts, next=upcoming, next_due_at=next_due, now=now)
 
 
@@ -147,16 +150,22 @@ def new_cards_left_today(user: User, day_start: dt.datetime, day_end: dt.datetim
 
 
 def card_for_review(user: User, card_slug: str, now: dt.datetime | None = None) -> QueuedCard:
-    """One named card, due or not (a person asked to study it, e.g. from a drill's diagnosis)."""
+    """One named card, due or not (a person asked to study it, e.g. from a drill's diagnosis), unless the
+    person suspended or buried it."""
     card = live_card(card_slug)
+    if db.session.scalar(select(held_back(user.id, now or utcnow())).where(Card.slug == card.slug)):
+        raise ReviewError(409, f"Card {card_slug!r} is suspended or buried; unsuspend it on /cards first.")
     row = _state_row(user.id, card_slug)
     state = to_memory_state(row) if row else None
     queue = "new" if row is None else ("review" if row.state == REVIEW_STATE else "learning")
     return QueuedCard(card=card, state=state, queue=queue, version=row.version if row else 0)
 
 
-def _state_filter(user: User, topic: str | None, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
-    where = [CardState.user_id == user.id, Card.retired.is_(False), *conditions]
+def _state_filter(
+    user: User, topic: str | None, now: dt.datetime, *conditions: ColumnElement[bool]
+) -> ColumnElement[bool]:
+    """The person's studied live cards (of one topic) that are not suspended or buried, and `conditions`."""
+    where = [CardState.user_id == user.id, Card.retired.is_(False), ~held_back(user.id, now), *conditions]
     if topic is not None:
         where.append(Card.topic_slug == topic)
     return and_(*where)
@@ -194,7 +203,7 @@ def _review_cards(
     """Review cards due today, earliest first. With an interview date ahead: ordered by predicted recall on
     that day, lowest first, and — if the person asked for it — joined by cards not due yet whose recall
     would fall below the desired retention by then (quizapp.srs.stats.order_for_interview)."""
-    due_today = _state_filter(user, topic, CardState.state == REVIEW_STATE, CardState.due < day_end)
+    due_today = _state_filter(user, topic, now, CardState.state == REVIEW_STATE, CardState.due < day_end)
     interview_at = _interview_moment(user, now)
     if interview_at is None:
         return _ReviewCards(_count_states(due_today), _first_state(due_today, "review"))
@@ -207,6 +216,7 @@ def _review_cards(
             _state_filter(
                 user,
                 topic,
+                now,
                 CardState.state == REVIEW_STATE,
                 CardState.due >= day_end,
                 CardState.last_review < day_start,
@@ -263,12 +273,14 @@ def snapshot(card: Card, state: CardState | None) -> stats.CardSnapshot:
     )
 
 
-def _new_cards_where(user: User, topic: str | None, *, seen_too: bool = False) -> ColumnElement[bool]:
-    """Live cards the person has not studied (`seen_too`: studied or not) of one topic, or of every topic
-    the person has not marked as known."""
+def _new_cards_where(
+    user: User, topic: str | None, now: dt.datetime, *, seen_too: bool = False
+) -> ColumnElement[bool]:
+    """Live cards the person has not studied nor suspended or buried (`seen_too`: any live card) of one
+    topic, or of every topic the person has not marked as known."""
     where = [Card.retired.is_(False)]
     if not seen_too:
-        where.append(~_has_state(user))
+        where.extend([~_has_state(user), ~held_back(user.id, now)])
     if topic is not None:
         where.append(Card.topic_slug == topic)
     elif user.known_topics:
@@ -280,35 +292,46 @@ def _has_state(user: User) -> Any:
     return exists().where(CardState.user_id == user.id, CardState.card_slug == Card.slug)
 
 
-def _count_new(user: User, topic: str | None) -> int:
-    return int(db.session.scalar(select(func.count(Card.slug)).where(_new_cards_where(user, topic))) or 0)
+def _count_new(user: User, topic: str | None, now: dt.datetime) -> int:
+    query = select(func.count(Card.slug)).where(_new_cards_where(user, topic, now))
+    return int(db.session.scalar(query) or 0)
 
 
-def _first_new(user: User, topic: str | None) -> QueuedCard | None:
-    cards = next_new_cards(user, topic, limit=1)
+def _first_new(user: User, topic: str | None, now: dt.datetime) -> QueuedCard | None:
+    cards = next_new_cards(user, topic, limit=1, now=now)
     return QueuedCard(card=cards[0], state=None, queue="new", version=0) if cards else None
 
 
 BANK_ORDER = (Topic.position, Topic.slug, Card.position, Card.slug)
 
 
-def next_new_cards(user: User, topic: str | None = None, limit: int = 1) -> list[Card]:
+def next_new_cards(
+    user: User, topic: str | None = None, limit: int = 1, now: dt.datetime | None = None
+) -> list[Card]:
     """The next `limit` unseen cards in the person's new-card order (quizapp.srs.new_card_order)."""
     if limit <= 0:
         return []
+    now = now or utcnow()
     if user.new_card_order == new_card_order.TOPIC_BY_TOPIC:
-        query = select(Card).join(Topic, Topic.slug == Card.topic_slug).where(_new_cards_where(user, topic))
+        where = _new_cards_where(user, topic, now)
+        query = select(Card).join(Topic, Topic.slug == Card.topic_slug).where(where)
         return list(db.session.scalars(query.order_by(*BANK_ORDER).limit(limit)))
     # The mixed order is computed over every card in scope, seen or not, so that it stays the same order
-    # from one day to the next as cards get introduced.
+    # from one day to the next as cards get introduced (or suspended).
     query = (
-        select(Card.slug, Card.topic_slug, Card.kind, _has_state(user).label("seen"))
+        select(
+            Card.slug,
+            Card.topic_slug,
+            Card.kind,
+            _has_state(user).label("seen"),
+            held_back(user.id, now).label("held"),
+        )
         .join(Topic, Topic.slug == Card.topic_slug)
-        .where(_new_cards_where(user, topic, seen_too=True))
+        .where(_new_cards_where(user, topic, now, seen_too=True))
         .order_by(*BANK_ORDER)
     )
     rows = db.session.execute(query).all()
-    seen = {row.slug for row in rows if row.seen}
+    seen = {row.slug for row in rows if row.seen or row.held}
     ordered = new_card_order.mixed_order([new_card_order.NewCard(r.slug, r.topic_slug, r.kind) for r in rows])
     chosen = [card.slug for card in ordered if card.slug not in seen][:limit]
     by_slug = {card.slug: card for card in db.session.scalars(select(Card).where(Card.slug.in_(chosen)))}
@@ -316,13 +339,14 @@ def next_new_cards(user: User, topic: str | None = None, limit: int = 1) -> list
 
 
 def _next_due_at(
-    user: User, topic: str | None, after: dt.datetime, day_end: dt.datetime, new_shown: int, new_allowed: int
+    user: User, topic: str | None, now: dt.datetime, day_end: dt.datetime, new_shown: int, new_allowed: int
 ) -> dt.datetime | None:
     """When the next card becomes due; tomorrow's start when only the new-card limit holds cards back."""
+    after = now + srs.LEARN_AHEAD
     query = select(func.min(CardState.due)).join(Card, Card.slug == CardState.card_slug)
-    soonest = db.session.scalar(query.where(_state_filter(user, topic, CardState.due > after)))
+    soonest = db.session.scalar(query.where(_state_filter(user, topic, now, CardState.due > after)))
     candidates = [soonest] if soonest else []
-    if not new_shown and not new_allowed and _count_new(user, topic):
+    if not new_shown and not new_allowed and _count_new(user, topic, now):
         candidates.append(day_end)
     return min(candidates) if candidates else None
 
@@ -348,7 +372,7 @@ def review_card(
     since (another tab), the rating is refused with 409 and nothing is written.
     """
     chosen, key, duration = _validated(rating, idempotency_key, duration_ms)
-    user_id = user.id  # read once: a rollback below expires the object
+    user_id, threshold = user.id, user.leech_threshold  # read once: a rollback below expires the object
     card_slug, seen = _card_and_state(user_id, card_slug)
     if expected_version is not None and seen.version != expected_version:
         return _replay_or_conflict(user_id, key, card_slug)  # a retry of a rating that already went in?
@@ -374,12 +398,16 @@ def review_card(
         # more CPU than the rest of the rating.
         version = _write_state(user_id, card_slug, seen.version, outcome.state)
         review_id = db.session.execute(_INSERT_REVIEW, review).scalar_one()
+        leech = becomes_leech(previous.lapses if previous else 0, outcome.state.lapses, threshold)
+        if leech:
+            mark_leech(user_id, card_slug)
         db.session.commit()
     except (IntegrityError, StaleDataError):
         db.session.rollback()
         return _replay_or_conflict(user_id, key, card_slug)
     RATINGS.labels(chosen.name.lower(), origin).inc()
-    return ReviewResult(review_id, card_slug, chosen, outcome.reviewed_at, outcome.state, version, False)
+    reviewed_at = outcome.reviewed_at
+    return ReviewResult(review_id, card_slug, chosen, reviewed_at, outcome.state, version, False, leech)
 
 
 _CARDS = Card.__table__

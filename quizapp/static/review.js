@@ -1,6 +1,7 @@
-// The review page: fetch the next card, reveal (Space/Enter), rate (1-4), undo (U), typed answers, and
-// report a problem with the card (!). Talks to /api/review/next, /api/reviews, /api/reviews/undo,
-// /api/cards/<slug>/check and /api/cards/<slug>/reports with the CSRF header.
+// The review page: fetch the next card, reveal (Space/Enter), rate (1-4), undo (U), typed answers,
+// report a problem with the card (!), bury it until tomorrow (-) or suspend it (@), Anki's keys. Talks to
+// /api/review/next, /api/reviews, /api/reviews/undo, /api/cards/<slug>/check, /reports, /bury and /suspend
+// with the CSRF header.
 (function () {
   "use strict";
 
@@ -32,6 +33,8 @@
     report: root.querySelector(".rv-report"),
     reportReason: root.querySelector(".rv-report-reason"),
     reportCancel: root.querySelector(".rv-report-cancel"),
+    bury: root.querySelector(".rv-bury"),
+    suspend: root.querySelector(".rv-suspend"),
   };
 
   var session = {
@@ -60,9 +63,9 @@
 
   function api(method, url, body) {
     var options = { method: method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+    if (method !== "GET") options.headers["X-CSRFToken"] = csrfToken();
     if (body !== undefined) {
       options.headers["Content-Type"] = "application/json";
-      options.headers["X-CSRFToken"] = csrfToken();
       options.body = JSON.stringify(body);
     }
     return fetch(url, options).then(
@@ -233,7 +236,8 @@
         session.lastReviewId = result.id;
         session.card = null;  // rated: further keys wait for the next card
         return loadNext().then(function () {
-          els.status.textContent = "Rated " + result.rating + (result.interval ? "; next in " + result.interval : "") + ".";
+          els.status.textContent = "Rated " + result.rating + (result.interval ? "; next in " + result.interval : "") + "." +
+            (result.leech ? " That card is now a leech (forgotten again and again): it is suspended; see your dashboard." : "");
         });
       })
       .catch(function (failure) {
@@ -252,6 +256,21 @@
         session.focusCard = result.card;
         return loadNext().then(function () {
           els.status.textContent = "Undid the " + result.rating + " rating of this card.";
+        });
+      })
+      .catch(function (failure) { showError(failure.message); });
+  }
+
+  // Bury (until tomorrow) or suspend the card shown, then move on: it leaves this session.
+  function setAside(action) {
+    if (!session.card) return;
+    var slug = session.card.slug;
+    showError("");
+    return api("POST", cardUrl(root.dataset.cardActionUrlTemplate, slug).replace("__action__", action))
+      .then(function () {
+        session.card = null;
+        return loadNext().then(function () {
+          els.status.textContent = (action === "bury" ? "Buried " + slug + " until tomorrow." : "Suspended " + slug + "; unsuspend it on the Cards page.");
         });
       })
       .catch(function (failure) { showError(failure.message); });
@@ -324,6 +343,12 @@
     } else if (key === "!") {
       event.preventDefault();
       openReport();
+    } else if (key === "-") {
+      event.preventDefault();
+      enqueue(function () { return setAside("bury"); });
+    } else if (key === "@") {
+      event.preventDefault();
+      enqueue(function () { return setAside("suspend"); });
     }
   }
 
@@ -338,6 +363,8 @@
     });
   });
   els.reportOpen.addEventListener("click", openReport);
+  els.bury.addEventListener("click", function () { enqueue(function () { return setAside("bury"); }); });
+  els.suspend.addEventListener("click", function () { enqueue(function () { return setAside("suspend"); }); });
   els.reportCancel.addEventListener("click", closeReport);
   els.reportReason.addEventListener("keydown", onReportKey);
   els.report.addEventListener("submit", function (event) {

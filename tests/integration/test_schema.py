@@ -10,9 +10,20 @@ from flask.testing import FlaskClient
 from quizapp.extensions import db
 
 
+def _outside_the_models(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """False for the card search index (migration 0005), which the models cannot describe portably: the
+    SQLite FTS5 table with its shadow tables, and PostgreSQL's generated tsvector column and its GIN index."""
+    if type_ == "table" and name is not None and name.startswith("cards_fts"):
+        return False
+    return not (type_ in ("column", "index") and name in ("search_vector", "ix_cards_search_vector"))
+
+
 def test_migrations_match_the_models(app: Flask) -> None:
     with db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        context = MigrationContext.configure(conn, opts={"include_object": _outside_the_models})
+        diff = compare_metadata(context, db.metadata)
     assert diff == [], f"models.py and migrations/ disagree; run scripts/regen-migration: {diff}"
 
 

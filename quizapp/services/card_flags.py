@@ -1,0 +1,44 @@
+"""A learner's flags on cards (suspended, buried, leech): the query rule that keeps flagged cards out of
+every study queue, and the leech marking a rating applies. Imports only the models, so the review queue
+(services/review.py) and the card browser (services/card_browser.py) share it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ColumnElement, exists, or_, select
+
+from quizapp.extensions import db
+from quizapp.models import Card, CardFlag
+
+
+def held_back(user_id: int, now: dt.datetime) -> ColumnElement[bool]:
+    """True for a card (`Card.slug` in the outer query) the learner suspended, or buried past `now`."""
+    # correlate_except: the outer query may join card_flags itself (the browser does).
+    return (
+        exists()
+        .where(
+            CardFlag.user_id == user_id,
+            CardFlag.card_slug == Card.slug,
+            or_(CardFlag.suspended.is_(True), CardFlag.buried_until > now),
+        )
+        .correlate_except(CardFlag)
+    )
+
+
+def flag_row(user_id: int, card_slug: str) -> CardFlag:
+    """The learner's flag row for a card, created (unflagged, not yet flushed) when there is none."""
+    mine = CardFlag.user_id == user_id, CardFlag.card_slug == card_slug
+    row = db.session.scalar(select(CardFlag).where(*mine))
+    if row is None:
+        row = CardFlag(user_id=user_id, card_slug=card_slug, suspended=False, leech=False)
+        db.session.add(row)
+    return row
+
+
+def mark_leech(user_id: int, card_slug: str) -> None:
+    """Tag the card a leech and suspend it, inside the caller's transaction."""
+    row = flag_row(user_id, card_slug)
+    row.leech = True
+    row.suspended = True
+    db.session.flush()
