@@ -72,6 +72,7 @@ SCREENS = [
     Screen("topic-progress", "/progress/{topic}"),
     Screen("settings", "/auth/settings"),
     Screen("card", "/cards/{basic_card}"),
+    Screen("card-browser", "/cards?q=gradient"),
 ]
 
 
