@@ -71,6 +71,8 @@ class User(UserMixin, db.Model):
     minutes_per_day: Mapped[int] = mapped_column(Integer, default=30)
     new_card_order: Mapped[str] = mapped_column(String(16), default="mixed")
     known_topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Length of a mock interview (quizapp/services/interviews.py), in minutes.
+    interview_minutes: Mapped[int] = mapped_column(Integer, default=30)
 
     # Not a column: the token of the login this object was loaded for (quizapp.services.accounts sets it).
     login_token = None
@@ -246,6 +248,51 @@ class Submission(db.Model):
     outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
     cases_passed: Mapped[int | None] = mapped_column(Integer, nullable=True)
     cases_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class MockInterview(db.Model):
+    """One timed mock interview: cards from every topic plus one drill. Over at `ends_at` (the server
+    refuses later answers); `finished_at` is set when the learner ends it or the time is up, with `score`."""
+
+    __tablename__ = "mock_interviews"
+    __table_args__ = (Index("ix_mock_interviews_user_started", "user_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    minutes: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)  # 0..1, the cards' points / questions
+    drill_slug: Mapped[str | None] = mapped_column(ForeignKey("drills.slug"), nullable=True)
+    submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submissions.id", ondelete="SET NULL"), nullable=True
+    )
+
+    questions: Mapped[list[MockInterviewQuestion]] = relationship(
+        order_by="MockInterviewQuestion.number", cascade="all, delete-orphan", passive_deletes=True
+    )
+    submission: Mapped[Submission | None] = relationship()
+
+
+class MockInterviewQuestion(db.Model):
+    """One card asked in a mock interview and the learner's answer: the typed text (checked: `correct`)
+    or notes plus a self-rating 1–4. The rating goes to FSRS as review key `mock-<interview>-<number>`."""
+
+    __tablename__ = "mock_interview_questions"
+    __table_args__ = (UniqueConstraint("interview_id", "number", name="uq_mock_question_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interview_id: Mapped[int] = mapped_column(ForeignKey("mock_interviews.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, ... in the order asked
+    card_slug: Mapped[str] = mapped_column(ForeignKey("cards.slug"))
+    typed: Mapped[bool] = mapped_column(Boolean, default=False)
+    answer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    correct: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    card: Mapped[Card] = relationship()
 
 
 class SchedulerOptimization(db.Model):

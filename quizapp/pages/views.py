@@ -55,6 +55,7 @@ NAV = [
     ("pages.index", "Today"),
     ("review.session", "Review"),
     ("drills.index", "Drills"),
+    ("interview.start_page", "Mock interview"),
     ("progress.dashboard", "Progress"),
     ("auth.settings", "Settings"),
 ]

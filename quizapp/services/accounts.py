@@ -20,6 +20,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from quizapp.config import LOGIN_LIFETIME
 from quizapp.extensions import db
 from quizapp.models import Login, Topic, User, utcnow
+from quizapp.srs import mock_interview
 from quizapp.srs.new_card_order import NEW_CARD_ORDERS
 
 USERNAME_MIN, USERNAME_MAX = 3, 40
@@ -56,6 +57,7 @@ class Settings:
     minutes_per_day: int = 30
     new_card_order: str = "mixed"
     known_topics: tuple[str, ...] = ()
+    interview_minutes: int = mock_interview.MINUTES_DEFAULT
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,7 @@ def settings_of(user: User) -> Settings:
         user.minutes_per_day,
         user.new_card_order,
         tuple(user.known_topics or ()),
+        user.interview_minutes or mock_interview.MINUTES_DEFAULT,
     )
 
 
@@ -241,6 +244,7 @@ def update_settings(user: User, settings: Settings, *, today: dt.date | None = N
     user.minutes_per_day = int(settings.minutes_per_day)
     user.new_card_order = settings.new_card_order
     user.known_topics = list(dict.fromkeys(settings.known_topics))
+    user.interview_minutes = int(settings.interview_minutes)
     db.session.commit()
     return settings_of(user)
 
@@ -296,6 +300,10 @@ def _plan_errors(settings: Settings) -> dict[str, str]:
     errors = {}
     if not MINUTES_MIN <= settings.minutes_per_day <= MINUTES_MAX:
         errors["minutes_per_day"] = f"Choose a number of minutes from {MINUTES_MIN} to {MINUTES_MAX}."
+    if not mock_interview.MINUTES_MIN <= settings.interview_minutes <= mock_interview.MINUTES_MAX:
+        errors["interview_minutes"] = (
+            f"Choose a length from {mock_interview.MINUTES_MIN} to {mock_interview.MINUTES_MAX} minutes."
+        )
     if settings.new_card_order not in NEW_CARD_ORDERS:
         errors["new_card_order"] = "Choose one of the listed orders."
     known = {slug for slug, _ in topic_choices()}
