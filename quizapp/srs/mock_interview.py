@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,7 +26,9 @@ MAX_CARDS = 40
 NEW_CARD_WEAKNESS = 0.5
 LAPSE_WEAKNESS = 0.05  # per lapse, up to MAX_COUNTED_LAPSES
 MAX_COUNTED_LAPSES = 6
-TYPED_PREFERENCE = 0.25  # added to a typed card's rank within its topic: typed answers test recall exactly
+# Typed cards test recall exactly, so they come first, but an interview mixes kinds: a typed card is asked
+# whenever typed cards make up at most this share of the cards chosen so far (and the topic has one).
+TYPED_SHARE = 0.5
 JITTER = 0.1  # random spread within a topic, so two interviews do not ask the same cards
 # Points per answer: a typed answer is right or wrong; a self-rated one counts by the learner's rating.
 POINTS_BY_RATING = {1: 0.0, 2: 0.5, 3: 1.0, 4: 1.0}
@@ -105,24 +107,33 @@ def topic_weakness(candidates: Sequence[Candidate]) -> dict[str, float]:
 
 def select_cards(candidates: Sequence[Candidate], count: int, rng: random.Random) -> list[Candidate]:
     """`count` cards (fewer if the bank is smaller): one per topic first, weakest topics first, then the
-    rest shared in proportion to topic weakness; within a topic the weakest cards, typed ones preferred.
-    The result is shuffled so topics mix."""
-    ranked = _ranked_by_topic(candidates, rng)
-    quotas = _quotas(topic_weakness(candidates), {t: len(cards) for t, cards in ranked.items()}, count)
-    chosen = [card for topic, quota in quotas.items() for card in ranked[topic][:quota]]
+    rest shared in proportion to topic weakness; within a topic the weakest cards of the kind due next
+    (typed while typed cards are at most TYPED_SHARE of those chosen). Shuffled so that topics mix."""
+    typed = _ranked_by_topic([card for card in candidates if card.typed], rng)
+    rated = _ranked_by_topic([card for card in candidates if not card.typed], rng)
+    available = Counter(card.topic for card in candidates)
+    chosen: list[Candidate] = []
+    typed_count = 0
+    for topic, quota in _quotas(topic_weakness(candidates), available, count).items():
+        for _ in range(quota):
+            want_typed = typed_count <= len(chosen) * TYPED_SHARE
+            first, second = (typed, rated) if want_typed else (rated, typed)
+            card = (first.get(topic) or second[topic]).pop(0)
+            chosen.append(card)
+            typed_count += card.typed
     rng.shuffle(chosen)
     return chosen
 
 
 def _ranked_by_topic(candidates: Sequence[Candidate], rng: random.Random) -> dict[str, list[Candidate]]:
+    """Each topic's cards, weakest first (a little random spread breaks ties differently each time)."""
     by_topic: dict[str, list[tuple[float, str, Candidate]]] = defaultdict(list)
     for card in candidates:
-        rank = card.weakness + (TYPED_PREFERENCE if card.typed else 0.0) + rng.uniform(0.0, JITTER)
-        by_topic[card.topic].append((-rank, card.slug, card))
+        by_topic[card.topic].append((-(card.weakness + rng.uniform(0.0, JITTER)), card.slug, card))
     return {topic: [card for *_, card in sorted(ranked)] for topic, ranked in by_topic.items()}
 
 
-def _quotas(weakness: dict[str, float], available: dict[str, int], count: int) -> dict[str, int]:
+def _quotas(weakness: dict[str, float], available: Counter[str], count: int) -> dict[str, int]:
     """Cards per topic: one each (weakest first) while `count` lasts, then by weight (1 + weakness),
     never more than a topic has."""
     quotas = dict.fromkeys(weakness, 0)

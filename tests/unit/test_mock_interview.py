@@ -1,5 +1,5 @@
-"""The mock interview's pure rules (quizapp.srs.mock_interview): which cards and drill are asked, weighted to
-the weakest topics with every topic represented, typed cards preferred; how answers score; time per question."""
+"""The mock interview's pure rules (quizapp.srs.mock_interview): which cards and drill are asked, weighted
+to the weakest topics with every topic represented, typed cards first; how answers score; time per answer."""
 
 from __future__ import annotations
 
@@ -72,17 +72,35 @@ def test_a_topic_never_gives_more_cards_than_it_has() -> None:
     assert counts == {"weak": 2, "strong": 10}
 
 
-def test_typed_cards_are_preferred_among_equally_weak_cards() -> None:
-    cards = bank("a", 6, 0.6, typed=2)
+def test_typed_cards_are_preferred_among_equally_weak_cards_without_crowding_out_the_others() -> None:
+    cards = bank("a", 6, 0.6, typed=3)
+    picks = Counter(
+        card.typed for seed in range(300) for card in mi.select_cards(cards, 3, random.Random(seed))
+    )
+    # Half the cards are typed: without a preference they would fill half the places.
+    assert picks[True] > 0.6 * 900 and picks[False] > 0.1 * 900
+
+
+def test_a_single_question_from_a_topic_is_a_typed_one_when_it_has_one() -> None:
+    cards = [*bank("a", 5, 0.5), Candidate("typed", "a", True, 0.9)]
     for seed in range(20):
-        chosen = mi.select_cards(cards, 2, random.Random(seed))
-        assert all(card.typed for card in chosen)
+        assert [c.slug for c in mi.select_cards(cards, 1, random.Random(seed))] == ["typed"]
+
+
+def test_typed_and_self_rated_cards_alternate_while_both_are_left() -> None:
+    cards = bank("a", 20, None, typed=4) + bank("b", 20, None, typed=10)
+    chosen = mi.select_cards(cards, 12, random.Random(4))
+    assert sum(card.typed for card in chosen) == 6
+    only_self_rated_left = mi.select_cards(bank("a", 20, None, typed=2), 10, random.Random(4))
+    assert sum(card.typed for card in only_self_rated_left) == 2
 
 
 def test_within_a_topic_the_weakest_cards_come_first() -> None:
-    cards = [Candidate(f"a-{r}", "a", False, r / 10) for r in range(10)]
-    chosen = mi.select_cards(cards, 3, random.Random(2))
-    assert sorted(card.slug for card in chosen) == ["a-0", "a-1", "a-2"]
+    # Recall 0.0, 0.1, 0.2 vs 0.7, 0.8, 0.9: further apart than the random spread.
+    cards = [Candidate(f"a-{r}", "a", False, r / 10) for r in (0, 1, 2, 7, 8, 9)]
+    for seed in range(20):
+        chosen = mi.select_cards(cards, 3, random.Random(seed))
+        assert sorted(card.slug for card in chosen) == ["a-0", "a-1", "a-2"]
 
 
 def test_the_same_seed_gives_the_same_interview_and_the_order_mixes_topics() -> None:
