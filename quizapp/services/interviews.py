@@ -203,17 +203,21 @@ def answer_question(
         db.session.rollback()
         raise InterviewError(409, f"Question {question.number} is answered already; go on to the next one.")
     # review_card commits the answer and the rating together (or rolls both back).
-    reviews.review_card(
-        user,
-        question.card_slug,
-        chosen,
-        f"mock-{interview.id}-{question.number}",
-        None,
-        now=now,
-        origin="interview",
-        answer_given=text,
-        answer_correct=correct,
-    )
+    try:
+        reviews.review_card(
+            user,
+            question.card_slug,
+            chosen,
+            f"mock-{interview.id}-{question.number}",
+            None,
+            now=now,
+            origin="interview",
+            answer_given=text,
+            answer_correct=correct,
+        )
+    except reviews.ReviewError as exc:  # e.g. the card was retired meanwhile, or rated in another tab
+        db.session.rollback()
+        raise InterviewError(exc.status, exc.message) from None
     db.session.refresh(question)
     return question
 
