@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -255,7 +256,17 @@ class MockInterview(db.Model):
     refuses later answers); `finished_at` is set when the learner ends it or the time is up, with `score`."""
 
     __tablename__ = "mock_interviews"
-    __table_args__ = (Index("ix_mock_interviews_user_started", "user_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_mock_interviews_user_started", "user_id", "started_at"),
+        # One unfinished interview per person, enforced by the database (two tabs starting at once).
+        Index(
+            "uq_mock_interviews_one_running",
+            "user_id",
+            unique=True,
+            sqlite_where=text("finished_at IS NULL"),
+            postgresql_where=text("finished_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

@@ -39,6 +39,14 @@ def upgrade():
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_mock_interviews_user_started", "mock_interviews", ["user_id", "started_at"])
+    op.create_index(
+        "uq_mock_interviews_one_running",
+        "mock_interviews",
+        ["user_id"],
+        unique=True,
+        sqlite_where=sa.text("finished_at IS NULL"),
+        postgresql_where=sa.text("finished_at IS NULL"),
+    )
     op.create_table(
         "mock_interview_questions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -59,6 +67,7 @@ def upgrade():
 
 def downgrade():
     op.drop_table("mock_interview_questions")
+    op.drop_index("uq_mock_interviews_one_running", table_name="mock_interviews")
     op.drop_index("ix_mock_interviews_user_started", table_name="mock_interviews")
     op.drop_table("mock_interviews")
     with op.batch_alter_table("users") as batch:

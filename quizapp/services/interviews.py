@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from quizapp.extensions import db
 from quizapp.models import Card, CardState, Drill, MockInterview, MockInterviewQuestion, Topic, User, utcnow
@@ -42,14 +43,21 @@ class InterviewError(Exception):
 def start_interview(user: User, now: dt.datetime | None = None, seed: int | None = None) -> MockInterview:
     """A new interview of the person's length setting; 409 while another one is still running."""
     now = now or utcnow()
-    running = running_interview(user, now)
+    running_interview(user, now)  # finishes (and commits) any whose time ran out
+    # Lock the person's row so that two tabs starting at once cannot both pass the one-at-a-time check.
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    running = db.session.scalar(
+        select(MockInterview.id).where(MockInterview.user_id == user.id, MockInterview.finished_at.is_(None))
+    )
     if running is not None:
+        db.session.rollback()
         raise InterviewError(
-            409, f"Mock interview #{running.id} is still running; finish it (or let its time run out) first."
+            409, f"Mock interview #{running} is still running; finish it (or let its time run out) first."
         )
     rng = random.Random(seed)
     candidates = _card_candidates(user, now)
     if not candidates:
+        db.session.rollback()
         raise InterviewError(409, "There are no cards to ask yet; load the question bank first.")
     minutes = user.interview_minutes or pure.MINUTES_DEFAULT
     chosen = pure.select_cards(candidates, pure.card_count(minutes), rng)
@@ -65,7 +73,13 @@ def start_interview(user: User, now: dt.datetime | None = None, seed: int | None
         for number, card in enumerate(chosen, start=1)
     ]
     db.session.add(interview)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # another tab's interview went in first (the one-running index)
+        db.session.rollback()
+        raise InterviewError(
+            409, "Another mock interview was started meanwhile; open it from /interview."
+        ) from None
     return interview
 
 

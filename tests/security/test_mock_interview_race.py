@@ -68,3 +68,18 @@ def test_a_card_retired_during_the_interview_leaves_its_question_unanswered(app:
     db.session.expire_all()
     assert db.session.get(MockInterviewQuestion, question.id).answered_at is None
     assert db.session.scalar(select(func.count(Review.id))) == 0
+
+
+def test_two_tabs_starting_at_once_start_one_interview(app: Flask) -> None:
+    make_bank()
+    user_id = make_user().id
+    for round_number in range(ROUNDS):
+
+        def start() -> object:
+            return interviews.start_interview(db.session.get(User, user_id)).id
+
+        outcomes = race(app, start, start)
+        started = [o for o in outcomes if isinstance(o, int)]
+        refused = [o for o in outcomes if isinstance(o, InterviewError)]
+        assert len(started) == 1 and len(refused) == 1 and refused[0].status == 409, (round_number, outcomes)
+        interviews.finish_interview(db.session.get(User, user_id), started[0])
