@@ -116,6 +116,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(cards_bp)
     app.register_blueprint(cards_api_bp)
 
+    from quizapp.api.interviews import bp as interviews_api_bp
+    from quizapp.interview import bp as interview_bp
+
+    app.register_blueprint(interview_bp)
+    app.register_blueprint(interviews_api_bp)
+
     from quizapp.api.spec import bp as api_spec_bp
 
     app.register_blueprint(api_spec_bp)

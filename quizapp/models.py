@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -74,6 +75,8 @@ class User(UserMixin, db.Model):
     known_topics: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Like Anki's leech threshold: the lapse count at which a card is marked a leech and suspended.
     leech_threshold: Mapped[int] = mapped_column(Integer, default=DEFAULT_LEECH_THRESHOLD)
+    # Length of a mock interview (quizapp/services/interviews.py), in minutes.
+    interview_minutes: Mapped[int] = mapped_column(Integer, default=30)
 
     # Not a column: the token of the login this object was loaded for (quizapp.services.accounts sets it).
     login_token = None
@@ -266,6 +269,61 @@ class Submission(db.Model):
     cases_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # The X-Request-ID of the POST that stored it, so the verdict's log line carries the same id.
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class MockInterview(db.Model):
+    """One timed mock interview: cards from every topic plus one drill. Over at `ends_at` (the server
+    refuses later answers); `finished_at` is set when the learner ends it or the time is up, with `score`."""
+
+    __tablename__ = "mock_interviews"
+    __table_args__ = (
+        Index("ix_mock_interviews_user_started", "user_id", "started_at"),
+        # One unfinished interview per person, enforced by the database (two tabs starting at once).
+        Index(
+            "uq_mock_interviews_one_running",
+            "user_id",
+            unique=True,
+            sqlite_where=text("finished_at IS NULL"),
+            postgresql_where=text("finished_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    minutes: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)  # 0..1, the cards' points / questions
+    drill_slug: Mapped[str | None] = mapped_column(ForeignKey("drills.slug"), nullable=True)
+    submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submissions.id", ondelete="SET NULL"), nullable=True
+    )
+
+    questions: Mapped[list[MockInterviewQuestion]] = relationship(
+        order_by="MockInterviewQuestion.number", cascade="all, delete-orphan", passive_deletes=True
+    )
+    submission: Mapped[Submission | None] = relationship()
+
+
+class MockInterviewQuestion(db.Model):
+    """One card asked in a mock interview and the learner's answer: the typed text (checked: `correct`)
+    or notes plus a self-rating 1–4. The rating goes to FSRS as review key `mock-<interview>-<number>`."""
+
+    __tablename__ = "mock_interview_questions"
+    __table_args__ = (UniqueConstraint("interview_id", "number", name="uq_mock_question_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interview_id: Mapped[int] = mapped_column(ForeignKey("mock_interviews.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, ... in the order asked
+    card_slug: Mapped[str] = mapped_column(ForeignKey("cards.slug"))
+    typed: Mapped[bool] = mapped_column(Boolean, default=False)
+    answer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    correct: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    card: Mapped[Card] = relationship()
 
 
 class SchedulerOptimization(db.Model):

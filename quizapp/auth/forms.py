@@ -22,6 +22,7 @@ from wtforms.validators import EqualTo, InputRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from quizapp.services import accounts
+from quizapp.srs import mock_interview
 from quizapp.srs.new_card_order import NEW_CARD_ORDERS
 
 REQUIRED = "This field is required."
@@ -146,6 +147,18 @@ class SettingsForm(FlaskForm):
         f"{accounts.MINUTES_MAX}; the daily plan fits new cards and the forecast reviews into it.",
         render_kw={"type": "number", "step": 1, "min": accounts.MINUTES_MIN, "max": accounts.MINUTES_MAX},
     )
+    interview_minutes = ClearIntegerField(
+        "Mock interview length (minutes)",
+        validators=[Optional()],
+        description=f"How long a mock interview lasts, {mock_interview.MINUTES_MIN} to "
+        f"{mock_interview.MINUTES_MAX} minutes (default {mock_interview.MINUTES_DEFAULT}).",
+        render_kw={
+            "type": "number",
+            "step": 1,
+            "min": mock_interview.MINUTES_MIN,
+            "max": mock_interview.MINUTES_MAX,
+        },
+    )
     new_card_order = SelectField(
         "New-card order",
         choices=[SelectChoice(value, label) for value, label in NEW_CARD_ORDERS.items()],
@@ -179,6 +192,9 @@ class SettingsForm(FlaskForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.known_topics.choices = _topic_choices()
+        # A form posted without the length (an older page) keeps the saved one.
+        saved = getattr(kwargs.get("obj"), "interview_minutes", None)
+        self._saved_interview_minutes = saved or mock_interview.MINUTES_DEFAULT
 
     def to_settings(self) -> accounts.Settings:
         return accounts.Settings(
@@ -195,6 +211,9 @@ class SettingsForm(FlaskForm):
                 if self.leech_threshold.data is None
                 else self.leech_threshold.data
             ),
+            interview_minutes=self._saved_interview_minutes
+            if self.interview_minutes.data is None
+            else self.interview_minutes.data,
         )
 
 

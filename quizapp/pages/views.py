@@ -48,6 +48,7 @@ NAV = [
     ("review.session", "Review"),
     ("drills.index", "Drills"),
     ("cards.browse", "Cards"),
+    ("interview.start_page", "Mock interview"),
     ("progress.dashboard", "Progress"),
     ("auth.settings", "Settings"),
 ]

@@ -247,6 +247,20 @@ def forecast_chart(forecast: Sequence[DayCount]) -> Markup:
 
 
 @_drawn
+def interview_score_chart(interviews: Sequence[Any]) -> Markup:
+    """Mock interview scores in the order taken (the trend), each labelled with its day."""
+    bars = [
+        Bar(
+            interview.started_at.strftime("%b %-d"),
+            (interview.score or 0) * 100,
+            f"{(interview.score or 0):.0%}",
+        )
+        for interview in interviews
+    ]
+    return column_chart("Mock interview scores, oldest first (percent of points)", bars, tick_every=1)
+
+
+@_drawn
 def retrievability_chart(topics: Sequence[TopicStats], desired_retention: float) -> Markup:
     """Mean recall now per topic; topics below the desired retention are hatched and say so."""
     bars = []

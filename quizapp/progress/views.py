@@ -24,7 +24,7 @@ from quizapp.errors import error_response
 from quizapp.input_guards import MalformedInput, load_json
 from quizapp.models import utcnow
 from quizapp.progress import bp, charts
-from quizapp.services import card_browser, history, progress, scheduler_tuning
+from quizapp.services import card_browser, history, interviews, progress, scheduler_tuning
 from quizapp.services.review import ReviewError
 
 IMPORT_MAX_BYTES = 32 * 1024 * 1024  # a history file of years of reviews; the site-wide limit is 1 MiB
@@ -34,12 +34,17 @@ IMPORT_MAX_BYTES = 32 * 1024 * 1024  # a history file of years of reviews; the s
 @login_required
 def dashboard() -> str:
     report = progress.user_progress(current_user)
+    past_interviews = interviews.interview_history(current_user)
+    drawn = _charts(report, per_topic=True)
+    if past_interviews:
+        drawn["interviews"] = charts.interview_score_chart(past_interviews)
     return render_template(
         "progress/dashboard.html",
         report=report,
-        charts=_charts(report, per_topic=True),
+        charts=drawn,
         tuning=scheduler_tuning.latest_optimization(current_user),
         leeches=card_browser.leeches(current_user),
+        past_interviews=past_interviews,
     )
 
 

@@ -20,6 +20,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from quizapp.config import LOGIN_LIFETIME
 from quizapp.extensions import db
 from quizapp.models import Login, Topic, User, utcnow
+from quizapp.srs import mock_interview
 from quizapp.srs.leeches import DEFAULT_LEECH_THRESHOLD, LEECH_THRESHOLD_MAX, LEECH_THRESHOLD_MIN
 from quizapp.srs.new_card_order import NEW_CARD_ORDERS
 
@@ -58,6 +59,7 @@ class Settings:
     new_card_order: str = "mixed"
     known_topics: tuple[str, ...] = ()
     leech_threshold: int = DEFAULT_LEECH_THRESHOLD
+    interview_minutes: int = mock_interview.MINUTES_DEFAULT
 
 
 @dataclass(frozen=True)
@@ -228,6 +230,7 @@ def settings_of(user: User) -> Settings:
         user.new_card_order,
         tuple(user.known_topics or ()),
         user.leech_threshold,
+        user.interview_minutes or mock_interview.MINUTES_DEFAULT,
     )
 
 
@@ -245,6 +248,7 @@ def update_settings(user: User, settings: Settings, *, today: dt.date | None = N
     user.new_card_order = settings.new_card_order
     user.known_topics = list(dict.fromkeys(settings.known_topics))
     user.leech_threshold = int(settings.leech_threshold)
+    user.interview_minutes = int(settings.interview_minutes)
     db.session.commit()
     return settings_of(user)
 
@@ -303,6 +307,10 @@ def _plan_errors(settings: Settings) -> dict[str, str]:
     if not LEECH_THRESHOLD_MIN <= settings.leech_threshold <= LEECH_THRESHOLD_MAX:
         errors["leech_threshold"] = (
             f"Choose a number of lapses from {LEECH_THRESHOLD_MIN} to {LEECH_THRESHOLD_MAX}."
+        )
+    if not mock_interview.MINUTES_MIN <= settings.interview_minutes <= mock_interview.MINUTES_MAX:
+        errors["interview_minutes"] = (
+            f"Choose a length from {mock_interview.MINUTES_MIN} to {mock_interview.MINUTES_MAX} minutes."
         )
     if settings.new_card_order not in NEW_CARD_ORDERS:
         errors["new_card_order"] = "Choose one of the listed orders."

@@ -6,12 +6,12 @@ released together by a barrier; repeated, since a race that is lost once in a wh
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 from flask import Flask
 from sqlalchemy import func, select
 from support.accounts import make_user
+from support.races import race
 from support.review_cards import make_bank, new_key
 
 from quizapp.extensions import db
@@ -20,29 +20,6 @@ from quizapp.services import review as reviews
 from quizapp.services.review import ReviewError, UndoResult
 
 ROUNDS = 12
-
-
-def _race(app: Flask, *calls: Callable[[], object]) -> list[object]:
-    """Run the calls at once, each in its own thread with its own session; results or raised errors."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[object] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        with app.app_context():
-            barrier.wait(timeout=10)
-            try:
-                outcomes[index] = calls[index]()
-            except Exception as error:  # the test inspects whatever came out
-                outcomes[index] = error
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
 
 
 def _undo_as(user_id: int, review_id: int | None) -> Callable[[], UndoResult]:
@@ -65,7 +42,7 @@ def test_two_concurrent_undos_of_one_rating_take_it_back_once(app: Flask) -> Non
     for round_number in range(ROUNDS):
         rated = reviews.review_card(user, "adam-beta-roles", 3, new_key(), 900)
         undo = _undo_as(user_id, rated.review_id)  # as the page sends it: the id of the rating to undo
-        outcomes = _race(app, undo, undo)
+        outcomes = race(app, undo, undo)
         undone = [o for o in outcomes if isinstance(o, UndoResult)]
         refused = [o for o in outcomes if isinstance(o, ReviewError)]
         assert len(undone) == 1 and len(refused) == 1, (round_number, outcomes)

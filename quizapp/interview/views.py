@@ -1,0 +1,64 @@
+"""Mock interview page views: the start page, the running interview, its report, finishing it."""
+
+from __future__ import annotations
+
+from flask import Response, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response as BaseResponse
+
+from quizapp.errors import error_response
+from quizapp.interview import bp
+from quizapp.services import interviews
+from quizapp.services.interviews import InterviewError
+from quizapp.services.submissions import drill_specs
+from quizapp.srs import mock_interview
+
+
+@bp.errorhandler(InterviewError)
+def _refused(exc: InterviewError) -> tuple[Response | str, int]:
+    return error_response(exc.status, exc.message)
+
+
+@bp.get("/interview")
+@login_required
+def start_page() -> str:
+    return render_template(
+        "interview/start.html",
+        running=interviews.running_interview(current_user),
+        minutes=current_user.interview_minutes or mock_interview.MINUTES_DEFAULT,
+        cards=mock_interview.card_count(current_user.interview_minutes or mock_interview.MINUTES_DEFAULT),
+        history=interviews.interview_history(current_user)[::-1],
+    )
+
+
+@bp.post("/interview")
+@login_required
+def start() -> BaseResponse:
+    running = interviews.running_interview(current_user)
+    if running is not None:
+        flash("You have a mock interview running; here it is.", "info")
+        return redirect(url_for("interview.show", interview_id=running.id))
+    interview = interviews.start_interview(current_user)
+    return redirect(url_for("interview.show", interview_id=interview.id))
+
+
+@bp.get("/interview/<int:interview_id>")
+@login_required
+def show(interview_id: int) -> str:
+    interview = interviews.owned_interview(current_user, interview_id)
+    if interviews.is_over(interview):
+        return render_template("interview/report.html", report=interviews.interview_report(interview))
+    spec = drill_specs().get(interview.drill_slug) if interview.drill_slug else None
+    return render_template(
+        "interview/session.html",
+        interview=interview,
+        seconds_left=interviews.seconds_left(interview),
+        drill_spec=spec,
+    )
+
+
+@bp.post("/interview/<int:interview_id>/finish")
+@login_required
+def finish(interview_id: int) -> BaseResponse:
+    interviews.finish_interview(current_user, interview_id)
+    return redirect(url_for("interview.show", interview_id=interview_id))
