@@ -12,6 +12,10 @@
       ],
       throwOnError: false,
     });
+    // A display formula wider than a small screen scrolls in its own box; the keyboard must reach it.
+    (root || document.body).querySelectorAll(".katex-display").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth) box.tabIndex = 0;
+    });
   }
   window.renderMath = renderMath;
   document.addEventListener("DOMContentLoaded", function () {

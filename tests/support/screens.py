@@ -18,7 +18,7 @@ from sqlalchemy import select
 from quizapp.extensions import db
 from quizapp.jobs.grading import grade_submission
 from quizapp.models import Card, Submission, Topic
-from quizapp.services import accounts, review
+from quizapp.services import accounts, interviews, review
 from support.accounts import PASSWORD
 from support.apps import load_question_bank, migrated_sqlite_app
 from support.submissions import SGD_CORRECT, SGD_WRONG_SIGN
@@ -73,6 +73,8 @@ SCREENS = [
     Screen("settings", "/auth/settings"),
     Screen("card", "/cards/{basic_card}"),
     Screen("card-browser", "/cards?q=gradient"),
+    Screen("mock-interview", "/interview/{running_interview}"),
+    Screen("mock-interview-report", "/interview/{finished_interview}"),
 ]
 
 
@@ -115,12 +117,19 @@ def _seed_person() -> dict[str, Any]:
         assert grade_submission(submission.id) == "done"
         submissions.append(submission.id)
     topic = db.session.scalar(select(Topic.slug).order_by(Topic.position))
+    past = interviews.start_interview(user, seed=1)
+    first = past.questions[0]
+    interviews.answer_question(user, past.id, 1, **({"answer": "1"} if first.typed else {"rating": 3}))
+    past_id = interviews.finish_interview(user, past.id).id
+    running_id = interviews.start_interview(user, seed=2).id
     seeded = {
         "basic_card": basic[0].slug,
         "typed_card": typed.slug,
         "failed_submission": submissions[0],
         "passed_submission": submissions[1],
         "topic": topic,
+        "running_interview": running_id,
+        "finished_interview": past_id,
     }
     db.session.remove()
     return seeded
