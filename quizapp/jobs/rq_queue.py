@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from types import FrameType
 
@@ -97,22 +98,31 @@ def run_grading_job(submission_id: int) -> str | None:
         db.session.remove()
 
 
-def job_backs(queue: Queue) -> Callable[[int], bool]:
+def job_backs(queue: Queue, recheck_after_s: float = 1.0) -> Callable[[int], bool]:
     """A test of whether RQ still holds a live job for a submission: waiting in the queue's list, or taken
-    by a worker. A job whose id fell out of the list (the queue key deleted) backs nothing."""
+    by a worker. A job whose id fell out of the list (the queue key deleted) backs nothing. A job a worker
+    has just popped is briefly neither listed nor started, so a job that looks lost is looked at again
+    `recheck_after_s` later before the row is given up on."""
     waiting = set(queue.get_job_ids())
 
     def is_backed(submission_id: int) -> bool:
         job_id = grading_job_id(submission_id)
-        if job_id in waiting:
+        if _job_is_live(queue, job_id, waiting):
             return True
-        try:
-            status = Job.fetch(job_id, connection=queue.connection).get_status()
-        except NoSuchJobError:
-            return False
-        return status in {JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
+        time.sleep(recheck_after_s)
+        return _job_is_live(queue, job_id, set(queue.get_job_ids()))
 
     return is_backed
+
+
+def _job_is_live(queue: Queue, job_id: str, waiting: set[str]) -> bool:
+    if job_id in waiting:
+        return True
+    try:
+        status = Job.fetch(job_id, connection=queue.connection).get_status()
+    except NoSuchJobError:
+        return False
+    return status in {JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 
 
 def recover(app: Flask, *, include_queued: bool) -> int:
@@ -120,11 +130,12 @@ def recover(app: Flask, *, include_queued: bool) -> int:
     process died between storing a row and enqueueing it (duplicates are harmless: claiming is atomic)."""
     with app.app_context():
         try:
-            ids = reap_stale_submissions()
+            # Lost rows first: a row that the stale reaper puts back to `queued` has no job until the
+            # enqueue below, and must not be taken for lost in the same pass.
+            ids = [] if include_queued else reap_lost_jobs(job_backs(grading_queue(app)))
+            ids += reap_stale_submissions()
             if include_queued:
                 ids += queued_submission_ids()
-            else:
-                ids += reap_lost_jobs(job_backs(grading_queue(app)))
         finally:
             db.session.remove()
     for submission_id in dict.fromkeys(ids):
