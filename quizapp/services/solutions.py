@@ -10,6 +10,8 @@ import difflib
 from dataclasses import dataclass
 from itertools import zip_longest
 
+from sqlalchemy.exc import IntegrityError
+
 from quizapp.extensions import db
 from quizapp.models import SolutionRequest, Submission, User
 from quizapp.services.submissions import SubmissionRejected, drill_with_spec
@@ -102,7 +104,10 @@ def ask_for_solution(user: User, drill_slug: str) -> SolutionAccess:
     if not access.can_ask:
         raise SubmissionRejected(403, access.refusal)
     db.session.add(SolutionRequest(user_id=user.id, drill_slug=drill_slug))
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same ask from another tab got there first: it is recorded either way
+        db.session.rollback()
     return SolutionAccess(drill_slug, access.passed, access.failures, asked=True)
 
 

@@ -140,6 +140,15 @@ def test_another_persons_code_is_never_shown_and_their_pass_unlocks_nothing(
     assert "secret comment" not in body and "secret comment" not in page
 
 
+def test_your_code_on_the_solution_page_is_shown_as_text(client: FlaskClient, ada: User) -> None:
+    graded(ada, "passed", code=ADAM_CORRECT + "\n# </code><script>alert(1)</script>\n")
+
+    html = client.get("/drills/adam/solution").get_data(as_text=True)
+
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
 def test_solution_of_an_unknown_drill_is_a_404(client: FlaskClient, ada: User) -> None:
     assert client.get("/api/drills/no-such-drill/solution").status_code == 404
     assert client.post("/api/drills/no-such-drill/solution/unlock").status_code == 404
@@ -196,6 +205,18 @@ def test_a_bad_run_is_refused_with_a_clear_message(
     response = client.post(RUNS_API, json=payload)
     assert response.status_code == status
     assert words in response.get_json()["error"]["message"]
+
+
+def test_runs_beyond_the_servers_slots_are_refused_as_busy(
+    app: Flask, client: FlaskClient, ada: User
+) -> None:
+    app.config["RUNS_IN_FLIGHT"] = 0  # every slot taken
+
+    response = client.post(RUNS_API, json={"code": ADAM_CORRECT})
+
+    assert response.status_code == 503
+    assert "busy" in response.get_json()["error"]["message"]
+    assert db.session.scalar(db.select(db.func.count()).select_from(Submission)) == 0
 
 
 def test_runs_share_the_per_minute_limit_with_submissions(
