@@ -92,11 +92,13 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(auth_bp)
 
+    from quizapp.api.solutions import bp as solutions_api_bp
     from quizapp.api.submissions import bp as submissions_api_bp
     from quizapp.drills import bp as drills_bp
 
     app.register_blueprint(drills_bp)
     app.register_blueprint(submissions_api_bp)
+    app.register_blueprint(solutions_api_bp)
 
     from quizapp.progress import bp as progress_bp
     from quizapp.progress.api import bp as progress_api_bp

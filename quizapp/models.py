@@ -326,6 +326,17 @@ class MockInterviewQuestion(db.Model):
     card: Mapped[Card] = relationship()
 
 
+class SolutionRequest(db.Model):
+    """A person's explicit ask to see a drill's reference solution after failing it (the third failure
+    unlocks the button; the click is recorded here). Passing the drill needs no row."""
+
+    __tablename__ = "solution_requests"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    drill_slug: Mapped[str] = mapped_column(ForeignKey("drills.slug"), primary_key=True)
+    asked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class SchedulerOptimization(db.Model):
     """One "optimize my scheduler" run: FSRS weights fitted to a person's reviews, with the log loss of the
     old and new weights on those same reviews. status: queued → running → done | error."""

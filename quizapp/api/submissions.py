@@ -1,13 +1,16 @@
-"""JSON API for drill submissions: submit code for grading, then poll its status and verdict.
+"""JSON API for drill submissions: submit code for grading, then poll its status and verdict; or run the
+code on one problem without recording it.
 
-POST /api/drills/<slug>/submissions → 202 {id, url, status, ...}; GET /api/submissions/<id> (owner only).
+POST /api/drills/<slug>/submissions → 202 {id, url, status, ...}; GET /api/submissions/<id> (owner only);
+POST /api/drills/<slug>/runs → 200 {drill, problem, recorded: false, verdict, result_html}. Submissions
+and runs share one per-person limit per minute.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from flask_login import current_user
 
 from quizapp import jobs
@@ -15,6 +18,7 @@ from quizapp.api.validation import validate_request
 from quizapp.errors import error_response
 from quizapp.extensions import limiter
 from quizapp.models import Submission
+from quizapp.services.drill_runs import run_drill
 from quizapp.services.submissions import SubmissionRejected, owned_submission, submit_drill
 
 bp = Blueprint("submissions_api", __name__, url_prefix="/api")
@@ -30,8 +34,8 @@ def _per_person() -> str:
 
 def _too_many_message() -> str:
     return (
-        f"You can submit {current_app.config['SUBMISSIONS_PER_MINUTE']} times per minute; "
-        "wait a moment, then submit again."
+        f"You can submit or run {current_app.config['SUBMISSIONS_PER_MINUTE']} times per minute "
+        "(submissions and runs together); wait a moment, then try again."
     )
 
 
@@ -57,9 +61,10 @@ def _rejected(exc: SubmissionRejected) -> tuple[Response | str, int]:
 
 
 # A limit on the blueprint's POSTs (submitting) is checked before the blueprint's own hooks, so requests
-# that the OpenAPI check refuses count against it too.
-limiter.limit(
+# that the OpenAPI check refuses count against it too. Shared: submissions and quick runs draw on one count.
+limiter.shared_limit(
     _submissions_per_minute,
+    scope="drill-submissions-and-runs",
     key_func=_per_person,
     error_message=_too_many_message,
     exempt_when=lambda: not current_user.is_authenticated,  # answered with 401 instead
@@ -73,6 +78,20 @@ def create_submission(slug: str) -> tuple[Response, int, dict[str, str]]:
     submission = submit_drill(current_user, slug, payload.get("code"), payload.get("framework"))
     body = submission_json(submission)
     return jsonify(body), 202, {"Location": body["api_url"]}
+
+
+@bp.post("/drills/<slug>/runs")
+def create_run(slug: str) -> Response:
+    """Grade the code on one problem and answer with the verdict at once; nothing is stored."""
+    payload = request.get_json()
+    run = run_drill(current_user, slug, payload.get("code"), payload.get("framework"), payload.get("problem"))
+    return jsonify(
+        drill=run.drill,
+        problem=run.problem,
+        recorded=False,
+        verdict=run.verdict,
+        result_html=render_template("drills/_run_result.html", run=run),
+    )
 
 
 @bp.get("/submissions/<int:submission_id>")

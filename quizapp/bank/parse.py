@@ -5,6 +5,7 @@ Parsing never raises for content: whatever is wrong becomes a BankError and the 
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from quizapp.bank.model import (
     Topic,
 )
 from quizapp.bank.yamlfile import LineDict, LineList, read_yaml
+from quizapp.grader.drills import FRAMEWORKS
 
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 COVERAGE_FILE = "coverage.yaml"
@@ -234,6 +236,7 @@ def _read_drill_file(path: Path, errors: FileErrors) -> DrillEntry | None:
     cards = _slug_list(document, "cards", errors)
     source = _source(document, errors)
     texts = _drill_texts(document, errors)
+    _check_solution(document, errors)
     if None in (slug, topic, title, position, cards):
         return None
     assert slug and topic and title is not None and position is not None and cards is not None
@@ -253,6 +256,23 @@ def _drill_texts(document: LineDict, errors: FileErrors) -> tuple[MathText, ...]
             if isinstance(hint, str)
         )
     return tuple(texts)
+
+
+def _check_solution(document: LineDict, errors: FileErrors) -> None:
+    """The optional reference solution: `solution: {numpy: <code>, torch: <code>}`, each valid Python."""
+    solution = _mapping(document, "solution", errors, required=False)
+    if solution is None:
+        return
+    _unknown_keys(solution, set(FRAMEWORKS), errors, "solution")
+    for framework in FRAMEWORKS:
+        code = _text(solution, framework, errors, required=False)
+        if code is None:
+            continue
+        try:
+            ast.parse(code)
+        except SyntaxError as exc:
+            line = solution.text_line_of(framework) + (exc.lineno or 1) - 1  # the offending line itself
+            errors.at(line, f"the {framework} solution is not valid Python: {exc.msg}")
 
 
 # ----------------------------------------------------------------------------------------------- coverage

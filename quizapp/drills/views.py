@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 from quizapp import jobs
 from quizapp.drills import bp
 from quizapp.errors import error_response
+from quizapp.services import solutions as solutions_service
 from quizapp.services import submissions as service
 from quizapp.services.submissions import SubmissionRejected
 
@@ -53,7 +54,17 @@ def drill(slug: str) -> str:
         spec=spec,
         latest=history[0] if history else None,
         attempts=len(history),
+        solution=solutions_service.solution_access(current_user, slug),
         importmap=editor_importmap(),
+    )
+
+
+@bp.get("/drills/<slug>/solution")
+@login_required
+def solution(slug: str) -> str:
+    """The reference solution beside the person's latest code; 403 with the reason while it is closed."""
+    return render_template(
+        "drills/solution.html", solution=solutions_service.reference_solution(current_user, slug)
     )
 
 

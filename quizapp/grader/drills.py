@@ -1,7 +1,8 @@
 """The drill catalogue: one YAML file per drill in `questions/drills/`, loaded into typed `DrillSpec`s.
 
-Each spec carries what a person sees (prompt, starters, hints) and what the grader needs (problems, steps,
-graded hyper-parameter values, accepted conventions, the library optimizer that is off limits).
+Each spec carries what a person sees (prompt, starters, hints, the reference solution shown after the drill)
+and what the grader needs (problems, steps, graded hyper-parameter values, accepted conventions, the library
+optimizer that is off limits).
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ class DrillSpec:
     conventions: dict[str, str]
     source: dict[str, str]
     grading: GradingPlan = field(repr=False)
+    # A readable from-scratch submission per framework, shown once the person has passed (or asked for it).
+    solution: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 def load_drills(drills_dir: Path | None = None) -> dict[str, DrillSpec]:
@@ -115,6 +118,7 @@ def load_drill_file(path: Path) -> DrillSpec:
         conventions={str(k): str(v) for k, v in dict(raw["conventions"]).items()},
         source=_source(path, raw["source"]),
         grading=_grading(path, raw["grading"]),
+        solution=_solution(path, raw.get("solution")),
     )
 
 
@@ -122,6 +126,15 @@ def _starters(path: Path, raw: Any) -> dict[str, str]:
     if not isinstance(raw, dict) or not raw or set(raw) - set(FRAMEWORKS):
         raise DrillFileError(f"{path.name}: starter must map some of {FRAMEWORKS} to code")
     return {fw: str(raw[fw]) for fw in FRAMEWORKS if fw in raw}
+
+
+def _solution(path: Path, raw: Any) -> dict[str, str]:
+    if raw is None:
+        return {}
+    valid = isinstance(raw, dict) and not set(raw) - set(FRAMEWORKS)
+    if not valid or not all(isinstance(code, str) and code.strip() for code in raw.values()):
+        raise DrillFileError(f"{path.name}: solution must map some of {FRAMEWORKS} to code")
+    return {fw: raw[fw] for fw in FRAMEWORKS if fw in raw}
 
 
 def _source(path: Path, raw: Any) -> dict[str, str]:

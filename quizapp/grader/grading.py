@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import secrets
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -121,14 +122,18 @@ def grade(
     device: str = "auto",
     sandbox: Sandbox | None = None,
     drills_dir: Path | None = None,
+    problems: Sequence[str] | None = None,
 ) -> Verdict:
     """Grade `code` for `drill`; never raises for anything the submitted code does.
 
-    Raises UnknownDrill for a bad slug and SandboxUnavailable when no sandbox can be started.
+    `problems` narrows the run to some of the drill's problems (a quick "Run" on one); default all.
+    Raises UnknownDrill for a bad slug, ValueError for a problem the drill does not grade on, and
+    SandboxUnavailable when no sandbox can be started.
     """
     from quizapp.grader.sandbox import Sandbox, resolve_device
 
     spec = _spec(drill, drills_dir)
+    problem_names = _problems_to_run(spec, problems)
     seed = seed if seed is not None else secrets.randbelow(2**31)
     resolved = _device_for(framework, device, sandbox, resolve_device)
     verdict = Verdict(drill=drill, verdict="error", framework=framework, device=resolved, seed=seed)
@@ -144,7 +149,7 @@ def grade(
     tree, problem = check_source(code, forbidden=spec.grading.forbidden, max_lines=spec.grading.max_lines)
     if problem is not None:
         return _refuse(verdict, problem.outcome, problem.message)
-    instances = [make_instance(name, seed, spec.grading.steps) for name in spec.grading.problems]
+    instances = [make_instance(name, seed, spec.grading.steps) for name in problem_names]
     job = build_job(spec, instances, framework, resolved)
     runner = sandbox if sandbox is not None else Sandbox(device=resolved)
     result = runner.run(_files(job, code), entry="harness.py", framework=framework)
@@ -156,6 +161,18 @@ def grade(
     elif drill in FIVE_LINES_DRILLS:
         verdict.five_lines = False
     return verdict
+
+
+def _problems_to_run(spec: DrillSpec, problems: Sequence[str] | None) -> tuple[str, ...]:
+    if problems is None:
+        return spec.grading.problems
+    unknown = [name for name in problems if name not in spec.grading.problems]
+    if unknown or not problems:
+        offered = ", ".join(spec.grading.problems)
+        raise ValueError(
+            f"drill {spec.slug!r} is graded on {offered}; not on {', '.join(unknown) or 'nothing'}"
+        )
+    return tuple(problems)
 
 
 def _device_for(framework: str, device: str, sandbox: Sandbox | None, resolve: Any) -> str:

@@ -1,5 +1,7 @@
 // Drill page: a CodeMirror 6 editor whose draft is kept in localStorage per drill and framework, submission
-// through the JSON API (button or Ctrl+Enter), and a live status that polls until the verdict is shown.
+// through the JSON API (button or Ctrl+Enter), and a live status that polls until the verdict is shown; a
+// quick run on one problem (button or Ctrl+Shift+Enter) that is not recorded; and, after a pass or three
+// failures, the way to the reference solution.
 import { EditorView, basicSetup } from "codemirror";
 import { keymap } from "@codemirror/view";
 import { Compartment, Prec } from "@codemirror/state";
@@ -15,6 +17,9 @@ const frameworkInput = document.getElementById("drill-framework");
 const statusLine = document.getElementById("drill-status");
 const resultSlot = document.getElementById("drill-result");
 const submitButton = document.getElementById("drill-submit");
+const runButton = document.getElementById("drill-run");
+const runProblem = document.getElementById("drill-run-problem");
+const solutionSection = document.getElementById("drill-solution");
 const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
 
 const POLL_DEADLINE_MS = 10 * 60 * 1000;
@@ -63,7 +68,10 @@ const view = new EditorView({
   parent: document.getElementById("drill-editor"),
   extensions: [
     // Ctrl+Enter (Cmd+Enter on a Mac) submits, ahead of the editor's own Enter bindings.
-    Prec.highest(keymap.of([{ key: "Mod-Enter", run: () => { submit(); return true; } }])),
+    Prec.highest(keymap.of([
+      { key: "Mod-Enter", run: () => { submit(); return true; } },
+      { key: "Shift-Mod-Enter", run: () => { runOnce(); return true; } },
+    ])),
     basicSetup,
     // CodeMirror styles itself with <style> elements; the page's Content-Security-Policy admits only those
     // carrying this response's nonce (the import map's script element has it).
@@ -99,6 +107,7 @@ document.getElementById("drill-reset").addEventListener("click", () => {
   view.focus();
 });
 submitButton.addEventListener("click", () => submit());
+runButton.addEventListener("click", () => runOnce());
 
 function setStatus(text, kind = "") {
   statusLine.textContent = text;
@@ -107,17 +116,55 @@ function setStatus(text, kind = "") {
 
 let busy = false;
 
+function setBusy(value) {
+  busy = value;
+  submitButton.disabled = value;
+  runButton.disabled = value;
+}
+
+function postJson(url, body) {
+  return fetch(url, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken },
+    body: JSON.stringify(body),
+  });
+}
+
+// Grade the editor's code on one problem and show the panel; the server stores nothing.
+async function runOnce() {
+  if (busy) return;
+  setBusy(true);
+  const problem = runProblem.value;
+  setStatus(`Running on ${problem}…`, "pending");
+  try {
+    const response = await postJson(root.dataset.runUrl, {
+      code: view.state.doc.toString(), framework: shownFramework, problem,
+    });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      setStatus(body.error?.message ?? `The server refused the run (HTTP ${response.status}).`, "error");
+      return;
+    }
+    resultSlot.innerHTML = body.result_html;
+    if (window.renderMath) window.renderMath(resultSlot);
+    if (window.drawVerdictPlots) window.drawVerdictPlots(resultSlot, body.verdict);
+    const outcome = body.verdict.verdict;
+    setStatus(`Run on ${body.problem}: ${outcome} (not recorded).`, outcome === "passed" ? "ok" : "error");
+  } catch (error) {
+    setStatus("Could not reach the server. Your draft is saved here; try again in a moment.", "error");
+  } finally {
+    setBusy(false);
+  }
+}
+
 async function submit() {
   if (busy) return;
-  busy = true;
-  submitButton.disabled = true;
+  setBusy(true);
   setStatus("Submitting…");
   try {
-    const response = await fetch(root.dataset.submitUrl, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken },
-      body: JSON.stringify({ code: view.state.doc.toString(), framework: shownFramework }),
+    const response = await postJson(root.dataset.submitUrl, {
+      code: view.state.doc.toString(), framework: shownFramework,
     });
     const body = await response.json().catch(() => ({}));
     if (!response.ok) {
@@ -128,8 +175,7 @@ async function submit() {
   } catch (error) {
     setStatus("Could not reach the server. Your draft is saved here; try again in a moment.", "error");
   } finally {
-    busy = false;
-    submitButton.disabled = false;
+    setBusy(false);
   }
 }
 
@@ -162,6 +208,24 @@ async function showResult(submission) {
   if (window.drawVerdictPlots && submission.verdict) window.drawVerdictPlots(resultSlot, submission.verdict);
   const outcome = submission.verdict ? submission.verdict.verdict : "not graded";
   setStatus(`Submission #${submission.id}: ${outcome}.`, outcome === "passed" ? "ok" : "error");
+  if (outcome === "passed") document.getElementById("drill-solution-open").hidden = false;
+}
+
+// Three failures: the person may ask for the reference solution (recorded by the server), after a confirm.
+const askButton = document.getElementById("drill-solution-ask");
+if (askButton) {
+  askButton.addEventListener("click", async () => {
+    if (!window.confirm("Show the reference solution? Trying once more on your own teaches more.")) return;
+    const response = await fetch(solutionSection.dataset.unlockUrl, {
+      method: "POST", credentials: "same-origin", headers: { Accept: "application/json", "X-CSRFToken": csrfToken },
+    });
+    const body = await response.json().catch(() => ({}));
+    if (response.ok) {
+      window.location.assign(body.url);
+    } else {
+      setStatus(body.error?.message ?? `The server refused (HTTP ${response.status}).`, "error");
+    }
+  });
 }
 
 // After a reload, show the latest attempt again (and keep following it if it is still being graded).

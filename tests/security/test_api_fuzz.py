@@ -37,6 +37,9 @@ CHECKS = [
 KNOWN_SLUGS = {
     "/api/cards/{slug}/check": ["ema-window", "ema-window-formula", "adam-beta-roles"],
     "/api/drills/{slug}/submissions": ["adam"],
+    "/api/drills/{slug}/runs": ["adam"],
+    "/api/drills/{slug}/solution": ["adam"],
+    "/api/drills/{slug}/solution/unlock": ["adam"],
     "/api/progress/{topic}": ["adam-family"],
 }
 

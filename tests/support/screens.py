@@ -73,6 +73,7 @@ SCREENS = [
     Screen("settings", "/auth/settings"),
     Screen("card", "/cards/{basic_card}"),
     Screen("card-browser", "/cards?q=gradient"),
+    Screen("drill-solution", "/drills/sgd/solution"),
     Screen("mock-interview", "/interview/{running_interview}"),
     Screen("mock-interview-report", "/interview/{finished_interview}"),
 ]
