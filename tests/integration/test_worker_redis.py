@@ -111,7 +111,7 @@ def test_a_killed_worker_leads_to_one_retry_then_error_never_a_stuck_row(
     # The next worker's reaper finds the stale row and retries it once; the retry succeeds.
     workers.start()
     retried = wait_for_submission(first, timeout=180)
-    assert (retried.status, retried.attempts) == ("done", 2), (retried.status, retried.attempts, retried.error)
+    assert (retried.status, retried.attempts) == ("done", 2), retried.error
     assert retried.verdict["verdict"] == "passed"
 
     # Killed on both tries: the row ends as `error` with a message a person can act on.
