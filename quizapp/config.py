@@ -51,6 +51,8 @@ class Config:
         self.REMEMBER_COOKIE_DURATION = LOGIN_LIFETIME
         self.WTF_CSRF_TIME_LIMIT = None
         self.MAX_CONTENT_LENGTH = 1024 * 1024
+        # POST /bench/floor-rating, the floor of tests/bench/bench_review.py; never on in service.
+        self.BENCH_FLOOR_ROUTE = _bool(env.get("BENCH_FLOOR_ROUTE"), False)
 
 
 def _normalise_db_url(url: str) -> str:
