@@ -65,7 +65,7 @@ def test_the_floor_locks_updates_and_inserts_once_per_key(floor_client: FlaskCli
     first = {"card": CARD, "rating": 3, "idempotency_key": new_key()}
     assert floor_client.post("/api/reviews", json=first, headers={"X-CSRFToken": token}).status_code == 201
     before = _state()
-    version, reps = before.version, before.reps
+    version, reps, due = before.version, before.reps, before.due
 
     body = {"card": CARD, "idempotency_key": new_key()}
     assert floor_client.post("/bench/floor-rating", json=body).status_code == 400  # no CSRF token
@@ -75,7 +75,10 @@ def test_the_floor_locks_updates_and_inserts_once_per_key(floor_client: FlaskCli
     )
     after = _state()
     assert (after.version, after.reps) == (version + 1, reps + 1)
+    assert after.due != due  # the indexed column a rating moves is written too
     assert _reviews() == 2
+    newest = db.session.scalar(select(Review).order_by(Review.id.desc()).limit(1))
+    assert newest.previous_state["reps"] == reps  # the state before, kept as a rating keeps it for undo
     again = floor_client.post("/bench/floor-rating", json=body, headers={"X-CSRFToken": token})
     assert again.status_code == 409
     assert (_state().version, _reviews()) == (version + 1, 2)  # the repeat left no trace
