@@ -128,6 +128,11 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(api_spec_bp)
 
+    if app.config.get("BENCH_FLOOR_ROUTE"):
+        from quizapp.api.rating_floor import bp as rating_floor_bp
+
+        app.register_blueprint(rating_floor_bp)
+
 
 def register_errorhandlers(app: Flask) -> None:
     from quizapp.errors import register

@@ -62,6 +62,8 @@ class Config:
         self.LOG_FORMAT = (env.get("LOG_FORMAT") or "text").strip().lower()  # text (key=value) | json
         # A worker told to stop lets its running grading finish for this long, then hands the row back.
         self.WORKER_STOP_GRACE_SECONDS = float(env.get("WORKER_STOP_GRACE_SECONDS") or 25)
+        # POST /bench/floor-rating, the floor of tests/bench/bench_review.py; never on in service.
+        self.BENCH_FLOOR_ROUTE = _bool(env.get("BENCH_FLOOR_ROUTE"), False)
 
 
 def multiprocess_metrics_dir() -> str | None:
