@@ -1,5 +1,6 @@
 // The review page: fetch the next card, reveal (Space/Enter), rate (1-4), undo (U), typed answers,
-// report a problem with the card (!), bury it until tomorrow (-) or suspend it (@), Anki's keys. Talks to
+// report a problem with the card (!), bury it until tomorrow (-), suspend it (@), Anki's keys, or reset it to
+// new (#, after a confirmation: its memory state is forgotten; the review history stays). Talks to
 // /api/review/next, /api/reviews, /api/reviews/undo, /api/cards/<slug>/check, /reports, /bury and /suspend
 // with the CSRF header.
 (function () {
@@ -35,6 +36,7 @@
     reportCancel: root.querySelector(".rv-report-cancel"),
     bury: root.querySelector(".rv-bury"),
     suspend: root.querySelector(".rv-suspend"),
+    reset: root.querySelector(".rv-reset"),
   };
 
   var session = {
@@ -261,16 +263,23 @@
       .catch(function (failure) { showError(failure.message); });
   }
 
-  // Bury (until tomorrow) or suspend the card shown, then move on: it leaves this session.
+  var SET_ASIDE_DONE = {
+    bury: function (slug) { return "Buried " + slug + " until tomorrow."; },
+    suspend: function (slug) { return "Suspended " + slug + "; unsuspend it on the Cards page."; },
+    reset: function (slug) { return "Reset " + slug + " to new; it comes back with the new cards."; },
+  };
+
+  // Bury (until tomorrow), suspend or reset the card shown, then move on: it leaves this session.
   function setAside(action) {
     if (!session.card) return;
     var slug = session.card.slug;
+    if (action === "reset" && !window.confirm("Reset " + slug + " to new? Its memory state is forgotten.")) return;
     showError("");
     return api("POST", cardUrl(root.dataset.cardActionUrlTemplate, slug).replace("__action__", action))
       .then(function () {
         session.card = null;
         return loadNext().then(function () {
-          els.status.textContent = (action === "bury" ? "Buried " + slug + " until tomorrow." : "Suspended " + slug + "; unsuspend it on the Cards page.");
+          els.status.textContent = SET_ASIDE_DONE[action](slug);
         });
       })
       .catch(function (failure) { showError(failure.message); });
@@ -349,6 +358,9 @@
     } else if (key === "@") {
       event.preventDefault();
       enqueue(function () { return setAside("suspend"); });
+    } else if (key === "#") {
+      event.preventDefault();
+      enqueue(function () { return setAside("reset"); });
     }
   }
 
@@ -365,6 +377,7 @@
   els.reportOpen.addEventListener("click", openReport);
   els.bury.addEventListener("click", function () { enqueue(function () { return setAside("bury"); }); });
   els.suspend.addEventListener("click", function () { enqueue(function () { return setAside("suspend"); }); });
+  els.reset.addEventListener("click", function () { enqueue(function () { return setAside("reset"); }); });
   els.reportCancel.addEventListener("click", closeReport);
   els.reportReason.addEventListener("keydown", onReportKey);
   els.report.addEventListener("submit", function (event) {

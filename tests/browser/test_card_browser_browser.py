@@ -1,5 +1,6 @@
 """A learner in the card browser searches, ticks two cards and suspends them, and sees their new state;
-on the review page `-` buries the card shown, which leaves the session until tomorrow."""
+on the review page `-` buries the card shown, which leaves the session until tomorrow, and `#` (or its
+button) resets a studied card to new after a confirmation."""
 
 from __future__ import annotations
 
@@ -50,3 +51,28 @@ def test_burying_the_shown_card_from_the_review_page(page: Page, live_server: Li
     expect(card).not_to_have_attribute("data-card", buried)
     page.goto(f"/cards/{buried}")
     expect(page.locator("[data-testid=card-flags]")).to_contain_text("Buried until")
+
+
+def test_resetting_a_studied_card_from_the_review_page(page: Page, live_server: LiveServer) -> None:
+    register_and_log_in(page)
+    page.goto("/review")
+    card = page.locator(".rv-card")
+    expect(card).to_be_visible()
+    slug = card.get_attribute("data-card")
+    assert slug
+    page.goto(f"/review?card={slug}")
+    expect(card).to_have_attribute("data-card", slug)
+    if page.locator(".rv-typed input").is_visible():
+        page.locator(".rv-typed input").press("Escape")
+    page.keyboard.press("Space")
+    page.keyboard.press("3")
+    page.goto(f"/cards/{slug}")
+    expect(page.locator("[data-testid=memory-state]").first).not_to_contain_text("not reviewed")
+
+    page.goto(f"/review?card={slug}")
+    expect(card).to_have_attribute("data-card", slug)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Reset to new").click()
+    expect(page.locator(".rv-status")).to_contain_text(f"Reset {slug} to new")
+    page.goto(f"/cards/{slug}")
+    expect(page.locator("[data-testid=memory-state]").first).to_contain_text("not reviewed")

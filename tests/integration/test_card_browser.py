@@ -104,6 +104,9 @@ def test_pages_hold_page_size_cards(client: FlaskClient, user: User, monkeypatch
     second = client.get("/api/cards?page=2").get_json()
     assert (first["total"], first["pages"], len(first["cards"]), len(second["cards"])) == (6, 2, 4, 2)
     assert not {c["slug"] for c in first["cards"]} & {c["slug"] for c in second["cards"]}
+    # Past the last page there are no rows to carry the total, which is still counted.
+    beyond = client.get("/api/cards?page=9").get_json()
+    assert (beyond["total"], beyond["cards"]) == (6, [])
 
 
 @pytest.mark.parametrize(
