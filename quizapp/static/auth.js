@@ -1,23 +1,23 @@
 // Account pages: fill in the browser's IANA time zone (registration) or offer it (settings).
-(function () {
-  "use strict";
-  var zone;
+
+function browserZone() {
   try {
-    zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  } catch (err) {
-    return;
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  } catch {
+    return "";
   }
-  if (!zone) return;
-  var hidden = document.getElementById("detected-timezone");
-  if (hidden) hidden.value = zone;
-  var button = document.getElementById("use-browser-timezone");
-  var field = document.getElementById("timezone");
-  if (button && field && field.value !== zone) {
-    document.getElementById("browser-timezone").textContent = "(" + zone + ")";
-    button.closest(".auth-detect").hidden = false;
-    button.addEventListener("click", function () {
-      field.value = zone;
-      field.focus();
-    });
-  }
-})();
+}
+
+const zone = browserZone();
+const hidden = document.getElementById("detected-timezone");
+if (zone && hidden) hidden.value = zone;
+const button = document.getElementById("use-browser-timezone");
+const field = document.getElementById("timezone");
+if (zone && button && field && field.value !== zone) {
+  document.getElementById("browser-timezone").textContent = `(${zone})`;
+  button.closest(".auth-detect").hidden = false;
+  button.addEventListener("click", () => {
+    field.value = zone;
+    field.focus();
+  });
+}

@@ -9,6 +9,9 @@ import { HighlightStyle, syntaxHighlighting } from "@codemirror/language";
 import { tags } from "@lezer/highlight";
 import { indentWithTab } from "@codemirror/commands";
 import { python } from "@codemirror/lang-python";
+import { ApiError, getJSON, postJSON } from "./lib/http.js";
+import { followSubmission } from "./lib/poll.js";
+import { fillResultPanel, showSubmissionPanel } from "./lib/result-panel.js";
 
 const root = document.getElementById("drill-editor-root");
 const drill = root.dataset.drill;
@@ -20,9 +23,8 @@ const submitButton = document.getElementById("drill-submit");
 const runButton = document.getElementById("drill-run");
 const runProblem = document.getElementById("drill-run-problem");
 const solutionSection = document.getElementById("drill-solution");
-const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
+const OFFLINE = "Could not reach the server. Your draft is saved here; try again in a moment.";
 
-const POLL_DEADLINE_MS = 10 * 60 * 1000;
 const draftKey = (framework) => `quizapp:drill:${drill}:draft:${framework}`;
 const frameworkKey = `quizapp:drill:${drill}:framework`;
 
@@ -122,13 +124,11 @@ function setBusy(value) {
   runButton.disabled = value;
 }
 
-function postJson(url, body) {
-  return fetch(url, {
-    method: "POST",
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken },
-    body: JSON.stringify(body),
-  });
+// What to say when a run or submission fails: the server's own message, or what went wrong here.
+function failureMessage(error) {
+  if (error instanceof ApiError) return error.message;
+  console.error(error);
+  return "Could not show the result. Your draft is saved here; reload the page to see it.";
 }
 
 // Grade the editor's code on one problem and show the panel; the server stores nothing.
@@ -138,21 +138,14 @@ async function runOnce() {
   const problem = runProblem.value;
   setStatus(`Running on ${problem}…`, "pending");
   try {
-    const response = await postJson(root.dataset.runUrl, {
+    const body = await postJSON(root.dataset.runUrl, {
       code: view.state.doc.toString(), framework: shownFramework, problem,
-    });
-    const body = await response.json().catch(() => ({}));
-    if (!response.ok) {
-      setStatus(body.error?.message ?? `The server refused the run (HTTP ${response.status}).`, "error");
-      return;
-    }
-    resultSlot.innerHTML = body.result_html;
-    if (window.renderMath) window.renderMath(resultSlot);
-    if (window.drawVerdictPlots) window.drawVerdictPlots(resultSlot, body.verdict);
+    }, { offlineMessage: OFFLINE });
+    fillResultPanel(resultSlot, body.result_html, body.verdict);
     const outcome = body.verdict.verdict;
     setStatus(`Run on ${body.problem}: ${outcome} (not recorded).`, outcome === "passed" ? "ok" : "error");
   } catch (error) {
-    setStatus("Could not reach the server. Your draft is saved here; try again in a moment.", "error");
+    setStatus(failureMessage(error), "error");
   } finally {
     setBusy(false);
   }
@@ -163,51 +156,32 @@ async function submit() {
   setBusy(true);
   setStatus("Submitting…");
   try {
-    const response = await postJson(root.dataset.submitUrl, {
+    const submission = await postJSON(root.dataset.submitUrl, {
       code: view.state.doc.toString(), framework: shownFramework,
-    });
-    const body = await response.json().catch(() => ({}));
-    if (!response.ok) {
-      setStatus(body.error?.message ?? `The server refused the submission (HTTP ${response.status}).`, "error");
-      return;
-    }
-    await follow(body);
+    }, { offlineMessage: OFFLINE });
+    await follow(submission);
   } catch (error) {
-    setStatus("Could not reach the server. Your draft is saved here; try again in a moment.", "error");
+    setStatus(failureMessage(error), "error");
   } finally {
     setBusy(false);
   }
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// Poll the submission until it is done or failed, then show the result panel and its plots.
+// Follow the submission until it is done or failed, then show the result panel and its plots.
 async function follow(submission) {
-  const started = Date.now();
-  let delay = 100;
-  while (submission.status === "queued" || submission.status === "running") {
-    const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    setStatus(`Submission #${submission.id}: ${submission.status}… ${seconds} s`, "pending");
-    if (Date.now() - started > POLL_DEADLINE_MS) {
-      setStatus(`Submission #${submission.id} is still ${submission.status}; its result page will show the verdict.`, "error");
-      return;
-    }
-    await sleep(delay);
-    delay = Math.min(delay * 1.5, 1000);
-    const response = await fetch(submission.api_url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    submission = await response.json();
+  const followed = await followSubmission(submission, {
+    onWait: (current, elapsedMs) => {
+      setStatus(`Submission #${current.id}: ${current.status}… ${(elapsedMs / 1000).toFixed(1)} s`, "pending");
+    },
+  });
+  const last = followed.submission;
+  if (!followed.finished) {
+    setStatus(`Submission #${last.id} is still ${last.status}; its result page will show the verdict.`, "error");
+    return;
   }
-  await showResult(submission);
-}
-
-async function showResult(submission) {
-  const response = await fetch(submission.result_url, { credentials: "same-origin" });
-  resultSlot.innerHTML = await response.text();
-  if (window.renderMath) window.renderMath(resultSlot);
-  if (window.drawVerdictPlots && submission.verdict) window.drawVerdictPlots(resultSlot, submission.verdict);
-  const outcome = submission.verdict ? submission.verdict.verdict : "not graded";
-  setStatus(`Submission #${submission.id}: ${outcome}.`, outcome === "passed" ? "ok" : "error");
+  await showSubmissionPanel(resultSlot, last);
+  const outcome = last.verdict ? last.verdict.verdict : "not graded";
+  setStatus(`Submission #${last.id}: ${outcome}.`, outcome === "passed" ? "ok" : "error");
   if (outcome === "passed") document.getElementById("drill-solution-open").hidden = false;
 }
 
@@ -216,14 +190,11 @@ const askButton = document.getElementById("drill-solution-ask");
 if (askButton) {
   askButton.addEventListener("click", async () => {
     if (!window.confirm("Show the reference solution? Trying once more on your own teaches more.")) return;
-    const response = await fetch(solutionSection.dataset.unlockUrl, {
-      method: "POST", credentials: "same-origin", headers: { Accept: "application/json", "X-CSRFToken": csrfToken },
-    });
-    const body = await response.json().catch(() => ({}));
-    if (response.ok) {
+    try {
+      const body = await postJSON(solutionSection.dataset.unlockUrl);
       window.location.assign(body.url);
-    } else {
-      setStatus(body.error?.message ?? `The server refused (HTTP ${response.status}).`, "error");
+    } catch (error) {
+      setStatus(failureMessage(error), "error");
     }
   });
 }
@@ -231,9 +202,7 @@ if (askButton) {
 // After a reload, show the latest attempt again (and keep following it if it is still being graded).
 async function showLatest() {
   const url = root.dataset.latestApiUrl;
-  if (!url) return;
-  const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-  if (response.ok) await follow(await response.json());
+  if (url) await follow(await getJSON(url));
 }
 
 showLatest().catch(() => setStatus("Could not load your latest result.", "error"));

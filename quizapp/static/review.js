@@ -2,15 +2,19 @@
 // report a problem with the card (!), bury it until tomorrow (-), suspend it (@), Anki's keys, or reset it to
 // new (#, after a confirmation: its memory state is forgotten; the review history stays). Talks to
 // /api/review/next, /api/reviews, /api/reviews/undo, /api/cards/<slug>/check, /reports, /bury and /suspend
-// with the CSRF header.
-(function () {
-  "use strict";
+// through lib/http.js.
+import { newIdempotencyKey, requestJSON } from "./lib/http.js";
+import { renderMath } from "./lib/math.js";
 
-  var root = document.getElementById("review-session");
-  if (!root) return;
+const OFFLINE = "Could not reach the server. Check your connection, then press the key again.";
 
-  var RATING_NAMES = { 1: "again", 2: "hard", 3: "good", 4: "easy" };
-  var els = {
+const root = document.getElementById("review-session");
+if (root) startReview();
+
+function startReview() {
+
+  const RATING_NAMES = { 1: "again", 2: "hard", 3: "good", 4: "easy" };
+  const els = {
     counts: root.querySelector("[data-testid=counts]"),
     error: root.querySelector(".rv-error"),
     status: root.querySelector(".rv-status"),
@@ -39,7 +43,7 @@
     reset: root.querySelector(".rv-reset"),
   };
 
-  var session = {
+  const session = {
     card: null,          // the card being shown (API shape)
     key: null,           // idempotency key for rating this showing of the card; reused on retry
     shownAt: 0,          // performance.now() when the card appeared
@@ -51,43 +55,8 @@
     focusCard: root.dataset.focusCard || null,
   };
 
-  function csrfToken() {
-    var meta = document.querySelector("meta[name=csrf-token]");
-    return meta ? meta.getAttribute("content") : "";
-  }
-
-  function newKey() {
-    if (window.crypto && typeof window.crypto.randomUUID === "function") return window.crypto.randomUUID();
-    var bytes = new Uint8Array(16);
-    window.crypto.getRandomValues(bytes);
-    return Array.prototype.map.call(bytes, function (b) { return b.toString(16).padStart(2, "0"); }).join("");
-  }
-
   function api(method, url, body) {
-    var options = { method: method, headers: { Accept: "application/json" }, credentials: "same-origin" };
-    if (method !== "GET") options.headers["X-CSRFToken"] = csrfToken();
-    if (body !== undefined) {
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(body);
-    }
-    return fetch(url, options).then(
-      function (response) {
-        return response.json().catch(function () { return {}; }).then(function (data) {
-          if (!response.ok) {
-            var message = (data.error && data.error.message) || ("The server answered " + response.status + ".");
-            var failure = new Error(message);
-            failure.status = response.status;
-            throw failure;
-          }
-          return data;
-        });
-      },
-      function () {
-        var failure = new Error("Could not reach the server. Check your connection, then press the key again.");
-        failure.status = 0;
-        throw failure;
-      }
-    );
+    return requestJSON(url, { method, body, offlineMessage: OFFLINE });
   }
 
   function showError(message) {
@@ -97,13 +66,13 @@
 
   function setText(el, text) {
     el.textContent = text || "";
-    if (window.renderMath) window.renderMath(el);
+    renderMath(el);
   }
 
   // `html` comes from the server's escaping renderer (quizapp/prose.py), never from the person.
   function setProse(el, html) {
     el.innerHTML = html || "";
-    if (window.renderMath) window.renderMath(el);
+    renderMath(el);
   }
 
   function renderCounts(counts) {
@@ -113,10 +82,10 @@
   }
 
   function nextUrl() {
-    var params = new URLSearchParams();
+    const params = new URLSearchParams();
     if (root.dataset.topic) params.set("topic", root.dataset.topic);
     if (session.focusCard) params.set("card", session.focusCard);
-    var query = params.toString();
+    const query = params.toString();
     return root.dataset.nextUrl + (query ? "?" + query : "");
   }
 
@@ -137,7 +106,7 @@
 
   function showCard(card) {
     session.card = card;
-    session.key = newKey();
+    session.key = newIdempotencyKey();
     session.shownAt = performance.now();
     session.revealed = false;
     session.suggested = 3;
@@ -158,7 +127,7 @@
     els.drill.hidden = !card.drill_url;
     if (card.drill_url) els.drillLink.href = card.drill_url;
     els.rateButtons.forEach(function (button) {
-      var preview = card.previews[RATING_NAMES[button.dataset.rating]];
+      const preview = card.previews[RATING_NAMES[button.dataset.rating]];
       button.querySelector(".rv-interval").textContent = preview ? preview.label : "";
       button.classList.remove("rv-suggested");
     });
@@ -170,7 +139,7 @@
     els.card.hidden = true;
     els.done.hidden = false;
     if (nextDueAt) {
-      var when = new Date(nextDueAt);
+      const when = new Date(nextDueAt);
       els.nextDue.textContent = "The next card is due " + formatWhen(when) + ".";
     } else {
       els.nextDue.textContent = "Nothing is scheduled here yet.";
@@ -178,8 +147,8 @@
   }
 
   function formatWhen(when) {
-    var sameDay = when.toDateString() === new Date().toDateString();
-    var time = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    const sameDay = when.toDateString() === new Date().toDateString();
+    const time = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
     return sameDay ? "today at " + time : "on " + when.toLocaleDateString() + " at " + time;
   }
 
@@ -203,16 +172,16 @@
 
   function checkAnswer() {
     if (!session.card || session.revealed) return;
-    var typed = els.answer.value;
+    const typed = els.answer.value;
     if (!typed.trim()) { showError("Type an answer first, or press Escape and then Space to just reveal."); return; }
-    var url = root.dataset.checkUrlTemplate.replace("__slug__", encodeURIComponent(session.card.slug));
+    const url = root.dataset.checkUrlTemplate.replace("__slug__", encodeURIComponent(session.card.slug));
     showError("");
     return api("POST", url, { answer: typed })
       .then(function (result) {
         session.answer = typed;
         els.check.hidden = false;
         els.check.className = "rv-check " + (result.correct ? "rv-correct" : "rv-wrong");
-        var verdict = result.message || (result.correct ? "Correct." : "Not quite.");
+        const verdict = result.message || (result.correct ? "Correct." : "Not quite.");
         setText(els.check, verdict + " Expected: $" + result.expected_latex + "$");
         session.suggested = result.correct ? 3 : 1;
         reveal();
@@ -223,8 +192,8 @@
 
   function rate(rating) {
     if (!session.card || !session.revealed) return;
-    var card = session.card;
-    var body = {
+    const card = session.card;
+    const body = {
       card: card.slug,
       rating: rating,
       idempotency_key: session.key,
@@ -251,7 +220,7 @@
 
   function undo() {
     showError("");
-    var body = session.lastReviewId ? { review_id: session.lastReviewId } : {};
+    const body = session.lastReviewId ? { review_id: session.lastReviewId } : {};
     return api("POST", root.dataset.undoUrl, body)
       .then(function (result) {
         session.lastReviewId = null;
@@ -263,7 +232,7 @@
       .catch(function (failure) { showError(failure.message); });
   }
 
-  var SET_ASIDE_DONE = {
+  const SET_ASIDE_DONE = {
     bury: function (slug) { return "Buried " + slug + " until tomorrow."; },
     suspend: function (slug) { return "Suspended " + slug + "; unsuspend it on the Cards page."; },
     reset: function (slug) { return "Reset " + slug + " to new; it comes back with the new cards."; },
@@ -272,7 +241,7 @@
   // Bury (until tomorrow), suspend or reset the card shown, then move on: it leaves this session.
   function setAside(action) {
     if (!session.card) return;
-    var slug = session.card.slug;
+    const slug = session.card.slug;
     if (action === "reset" && !window.confirm("Reset " + slug + " to new? Its memory state is forgotten.")) return;
     showError("");
     return api("POST", cardUrl(root.dataset.cardActionUrlTemplate, slug).replace("__action__", action))
@@ -302,16 +271,16 @@
 
   function sendReport() {
     if (!session.card) return;
-    var reason = els.reportReason.value;
+    const reason = els.reportReason.value;
     if (!reason.trim()) { showError("Say what is wrong with the card first, or press Escape to cancel."); return; }
-    var slug = session.card.slug;
+    const slug = session.card.slug;
     showError("");
     return api("POST", cardUrl(root.dataset.reportUrlTemplate, slug), { reason: reason })
       .then(function (report) {
         closeReport();
         els.status.textContent = "";
         els.status.append("Thanks: report #" + report.id + " received. ");
-        var link = document.createElement("a");
+        const link = document.createElement("a");
         link.href = cardUrl(root.dataset.cardUrlTemplate, slug);
         link.className = "rv-report-link";
         link.textContent = "See it on the card's page";
@@ -332,13 +301,13 @@
 
   function onKey(event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
-    var target = event.target;
-    var typing = target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.isContentEditable);
+    const target = event.target;
+    const typing = target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.isContentEditable);
     if (typing) {
       if (event.key === "Escape") target.blur();
       return;  // the answer box takes its own keys; Enter submits the check form
     }
-    var key = event.key;
+    const key = event.key;
     if (key === " " || key === "Enter") {
       if (target && (target.tagName === "BUTTON" || target.tagName === "A") && key === "Enter") return;
       event.preventDefault();
@@ -386,4 +355,4 @@
   });
   document.addEventListener("keydown", onKey);
   enqueue(loadNext);
-})();
+}

@@ -1,7 +1,7 @@
 """Benchmark (not a timed test): submit → verdict shown in the web app, against the grader CLI alone.
 
 Runs the app as `scripts/run` does (SQLite, in-process grading pool, CSRF on) behind a real HTTP server, and a
-client that does what static/drills.js does: POST the code, poll the API on the same schedule, fetch the
+client that does what static/drills.js does: POST the code, poll the API on lib/poll.js's schedule, fetch the
 result panel. Baselines in the same run: `quizapp grade adam FILE --json` as a process, and `grade()` called
 in-process. Prints p50/p95 and ratios (goal: web ≤ 1.2× the CLI).
 
@@ -61,7 +61,7 @@ class Browserless:
         self.token = re.search(r'name="csrf-token" content="([^"]+)"', self.request("/drills/adam")).group(1)
 
     def until_finished(self, submission: dict) -> dict:
-        """Poll the submission's API URL like drills.js (100 ms, × 1.5, at most 1 s) until it is finished."""
+        """Poll the submission's API URL like lib/poll.js (100 ms, × 1.5, ≤ 1 s) until it is finished."""
         delay = 0.1
         while submission["status"] in ("queued", "running"):
             time.sleep(delay)
@@ -72,7 +72,7 @@ class Browserless:
         return submission
 
     def submit_and_show(self, code: str) -> tuple[float, str]:
-        """Seconds from POST to the result panel in hand, like drills.js (poll 100 ms × 1.5, ≤ 1 s)."""
+        """Seconds from POST to the result panel in hand, like the drill page (poll 100 ms × 1.5, ≤ 1 s)."""
         started = time.perf_counter()
         body = json.dumps({"code": code, "framework": "numpy"}).encode()
         headers = {
