@@ -19,8 +19,8 @@ from sqlalchemy import Boolean, Date, Float, Integer, String, Text, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.schema import Column
 
+from quizapp.bank.drills import FRAMEWORKS
 from quizapp.extensions import db
-from quizapp.grader.drills import FRAMEWORKS
 from quizapp.grader.verdict import OUTCOMES
 from quizapp.models import (
     Card,
