@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from quizapp.grader.verdict import format_value
+
 if TYPE_CHECKING:
     from quizapp.bank.model import DrillSpec
 
@@ -221,17 +223,8 @@ def _output(stream: str, text: str) -> list[str]:
 
 
 def _short(value: Any, limit: int = 80) -> str:
-    text = _number_text(value)
+    text = format_value(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _number_text(value: Any) -> str:
-    """Numbers to 6 significant digits, nested lists kept: enough to see where two trajectories part."""
-    if isinstance(value, list):
-        return "[" + ", ".join(_number_text(item) for item in value) + "]"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return json.dumps(value)
 
 
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
