@@ -131,11 +131,11 @@ def grade(
     Raises ValueError for a problem the drill does not grade on, and SandboxUnavailable when no sandbox
     can be started.
     """
-    from quizapp.grader.sandbox import Sandbox, resolve_device
+    from quizapp.grader.sandbox import Sandbox
 
     problem_names = _problems_to_run(spec, problems)
     seed = seed if seed is not None else secrets.randbelow(2**31)
-    resolved = _device_for(framework, device, sandbox, resolve_device)
+    resolved = _device_for(framework, device, sandbox)
     verdict = Verdict(drill=spec.slug, verdict="error", framework=framework, device=resolved, seed=seed)
     if framework not in spec.frameworks:
         return _refuse(
@@ -175,13 +175,15 @@ def _problems_to_run(spec: DrillSpec, problems: Sequence[str] | None) -> tuple[s
     return tuple(problems)
 
 
-def _device_for(framework: str, device: str, sandbox: Sandbox | None, resolve: Any) -> str:
+def _device_for(framework: str, device: str, sandbox: Sandbox | None) -> str:
     """NumPy runs on the CPU; torch follows `device`, and "auto" follows a given sandbox's device."""
+    from quizapp.grader.sandbox import resolve_device
+
     if framework != "torch":
         return "cpu"
     if device == "auto" and sandbox is not None:
         return sandbox.device
-    return resolve(device)
+    return resolve_device(device)
 
 
 def _refuse(verdict: Verdict, outcome: str, message: str) -> Verdict:

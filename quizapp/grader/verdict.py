@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Outcome = Literal["passed", "failed", "error", "timeout", "rejected"]
-OUTCOMES: tuple[str, ...] = ("passed", "failed", "error", "timeout", "rejected")
 
 
 def format_value(value: Any, limit: int | None = None) -> str:
