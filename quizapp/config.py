@@ -37,7 +37,7 @@ class Config:
         # restart left queued are graded without anyone opening a drills page.
         self.GRADING_POOL_AUTOSTART = _bool(env.get("GRADING_POOL_AUTOSTART"), True)
         self.GRADER_DEVICE = env.get("GRADER_DEVICE", "auto")
-        self.QUESTIONS_DIR = env.get("QUESTIONS_DIR") or str(REPO_ROOT / "questions")
+        self.QUESTIONS_DIR = questions_dir()
         self.SEEDS_DIR = env.get("SEEDS_DIR") or str(REPO_ROOT.parent / "shared" / "seeds")
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI") or self.QUEUE_URL or "memory://"
         self.RATELIMIT_ENABLED = _bool(env.get("RATELIMIT_ENABLED"), True)
@@ -64,6 +64,11 @@ class Config:
         self.WORKER_STOP_GRACE_SECONDS = float(env.get("WORKER_STOP_GRACE_SECONDS") or 25)
         # POST /bench/floor-rating, the floor of tests/bench/bench_review.py; never on in service.
         self.BENCH_FLOOR_ROUTE = _bool(env.get("BENCH_FLOOR_ROUTE"), False)
+
+
+def questions_dir() -> str:
+    """QUESTIONS_DIR, the question bank: read by the app and by the app-free `quizapp grade` alike."""
+    return os.environ.get("QUESTIONS_DIR") or str(REPO_ROOT / "questions")
 
 
 def multiprocess_metrics_dir() -> str | None:

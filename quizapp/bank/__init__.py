@@ -1,12 +1,14 @@
 """The question bank as a library: parse `questions/` into typed records and check it (no Flask, no DB).
 
-`check_bank(questions_dir, seeds_dir)` lists every problem as `file:line: message`.
+`check_bank(questions_dir, seeds_dir)` lists every problem as `file:line: message`;
+`load_drills(questions_dir)` gives the drills' specs to the pages and the grader.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from quizapp.bank.drills import DrillFileError, load_drills
 from quizapp.bank.model import (
     CARD_KINDS,
     TAGS,
@@ -15,7 +17,8 @@ from quizapp.bank.model import (
     BankError,
     CardSpec,
     CoverageItem,
-    DrillEntry,
+    DrillSpec,
+    GradingPlan,
     Located,
     MathText,
     SourceRef,
@@ -34,13 +37,16 @@ __all__ = [
     "BankError",
     "CardSpec",
     "CoverageItem",
-    "DrillEntry",
+    "DrillFileError",
+    "DrillSpec",
+    "GradingPlan",
     "Located",
     "MathText",
     "SourceRef",
     "Topic",
     "check_bank",
     "checked_bank",
+    "load_drills",
     "read_bank",
 ]
 

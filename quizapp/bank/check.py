@@ -7,7 +7,6 @@ drills that point at each other, and coverage of every seed item.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from quizapp.answers.numeric import NumericSpec
 from quizapp.answers.symbolic import symbol_assumptions
 from quizapp.bank.latex import Formula, check_formulas, extract_formulas
 from quizapp.bank.model import Bank, BankError, CardSpec, Located, MathText, SourceRef
-from quizapp.bank.parse import DRILLS_FOLDER, read_bank
+from quizapp.bank.parse import read_bank
 
 # Where problems with the seeds folder as a whole are reported (like "<latex>" for the KaTeX run).
 SEEDS_PLACE = "<seeds>"
@@ -47,7 +46,6 @@ def checked_bank(
     errors += answer_errors(bank)
     errors += example_errors(bank) if judge_examples else []
     errors += link_errors(bank)
-    errors += drill_file_errors(questions_dir)
     errors += math_errors(bank)
     return bank, sorted(set(errors), key=lambda e: (e.severity != "warning", e.file, e.line, e.message))
 
@@ -233,24 +231,6 @@ def _unknown_cards(listed: tuple[tuple[str, Located], ...], cards: set[str], own
     return [
         _error(where, f"{owner} lists unknown card {slug!r}") for slug, where in listed if slug not in cards
     ]
-
-
-def drill_file_errors(questions_dir: Path) -> list[BankError]:
-    """The grader's own validation of each drill file, when the grader library is installed."""
-    if importlib.util.find_spec("quizapp.grader") is None:
-        return []
-    from quizapp.grader.drills import load_drill_file
-
-    errors = []
-    for path in sorted((questions_dir / DRILLS_FOLDER).glob("*.yaml")):
-        try:
-            load_drill_file(path)
-        except (ValueError, TypeError, KeyError) as error:
-            message = str(error).removeprefix(f"{path.name}: ")
-            errors.append(
-                BankError(f"{DRILLS_FOLDER}/{path.name}", 1, f"grader refuses this drill: {message}")
-            )
-    return errors
 
 
 def math_errors(bank: Bank) -> list[BankError]:

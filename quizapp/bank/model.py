@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 CARD_KINDS = ("basic", "numeric", "symbolic", "code")
@@ -112,17 +112,46 @@ class Topic:
 
 
 @dataclass(frozen=True)
-class DrillEntry:
-    """What the bank needs of a drill: its catalogue row, the cards it links and its math text."""
+class GradingPlan:
+    """How a drill is graded: the problems (by name), steps per case, the non-default hyper-parameter values
+    used, the library optimizers that are off limits and the longest submission accepted."""
+
+    problems: tuple[str, ...]
+    steps: int
+    values: dict[str, Any]
+    forbidden: tuple[str, ...]
+    max_lines: int = 200
+
+
+@dataclass(frozen=True)
+class DrillSpec:
+    """One coding drill as written in `<questions>/drills/<slug>.yaml`: what a person sees (prompt, starters,
+    hints, the reference solution shown after the drill), what the grader needs (`grading`, conventions)
+    and where each part was written."""
 
     slug: str
     topic: str
     title: str
     position: int
+    prompt: str
+    starter: dict[str, str]
+    frameworks: tuple[str, ...]
     cards: tuple[tuple[str, Located], ...]
-    source: SourceRef | None
-    texts: tuple[MathText, ...]
-    where: Located
+    hints: tuple[str, ...]
+    hyperparameters: dict[str, Any]
+    conventions: dict[str, str]
+    source: SourceRef
+    grading: GradingPlan = field(repr=False)
+    # A readable from-scratch submission per framework, shown once the person has passed (or asked for it).
+    solution: dict[str, str] = field(repr=False)
+    where: Located = field(repr=False)
+    # The prompt and hints as written, with their lines: the pages render their math with KaTeX.
+    texts: tuple[MathText, ...] = field(repr=False)
+
+    @property
+    def card_slugs(self) -> tuple[str, ...]:
+        """The linked cards, the drill's own code card first."""
+        return tuple(slug for slug, _ in self.cards)
 
 
 @dataclass(frozen=True)
@@ -137,7 +166,7 @@ class CoverageItem:
 @dataclass(frozen=True)
 class Bank:
     topics: tuple[Topic, ...] = ()
-    drills: tuple[DrillEntry, ...] = ()
+    drills: tuple[DrillSpec, ...] = ()
     coverage: tuple[CoverageItem, ...] = ()
 
     @property

@@ -5,11 +5,12 @@ Parsing never raises for content: whatever is wrong becomes a BankError and the 
 
 from __future__ import annotations
 
-import ast
-import re
 from pathlib import Path
 from typing import Any
 
+from quizapp.bank import fields
+from quizapp.bank.drills import read_drills
+from quizapp.bank.fields import SLUG, FileErrors
 from quizapp.bank.model import (
     CARD_KINDS,
     TAGS,
@@ -18,39 +19,16 @@ from quizapp.bank.model import (
     BankError,
     CardSpec,
     CoverageItem,
-    DrillEntry,
-    Located,
-    MathText,
-    SourceRef,
     Topic,
 )
-from quizapp.bank.yamlfile import LineDict, LineList, read_yaml
-from quizapp.grader.drills import FRAMEWORKS
+from quizapp.bank.yamlfile import LineDict, LineList
 
-SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 COVERAGE_FILE = "coverage.yaml"
-DRILLS_FOLDER = "drills"
 CARD_KEYS = {"slug", "kind", "front", "back", "source", "tags", "answer", "unit", "drill", "accept", "reject"}
 TOPIC_KEYS = {"slug", "title", "description", "position"}
 ANSWER_KEYS = {"numeric": {"value", "tolerance", "rel_tolerance"}, "symbolic": {"expr", "symbols", "assume"}}
-# The database keeps a card's seed and section in columns of this size (models.Card.source_*).
-MAX_SOURCE_CHARS = 200
 # Every typed-answer card tests itself: at least this many natural right answers and common wrong ones.
 MIN_EXAMPLES = {"accept": 2, "reject": 1}
-
-
-class FileErrors:
-    """Collects errors for one file; `at(line, message)` records one."""
-
-    def __init__(self, name: str, sink: list[BankError]) -> None:
-        self.name = name
-        self.sink = sink
-
-    def at(self, line: int, message: str) -> None:
-        self.sink.append(BankError(self.name, line, message))
-
-    def where(self, line: int) -> Located:
-        return Located(self.name, line)
 
 
 def read_bank(questions_dir: Path) -> tuple[Bank, list[BankError]]:
@@ -60,49 +38,30 @@ def read_bank(questions_dir: Path) -> tuple[Bank, list[BankError]]:
     if not topic_paths:
         errors.append(BankError(str(questions_dir), 1, "no topic files (*.yaml) in the questions folder"))
     topics = [t for t in (_read_topic_file(p, FileErrors(p.name, errors)) for p in topic_paths) if t]
-    drill_paths = sorted((questions_dir / DRILLS_FOLDER).glob("*.yaml"))
-    drills = [d for d in (_read_drill_file(p, FileErrors(_drill_name(p), errors)) for p in drill_paths) if d]
+    drills = read_drills(questions_dir, errors)
     coverage = _read_coverage(questions_dir / COVERAGE_FILE, FileErrors(COVERAGE_FILE, errors))
     bank = Bank(tuple(sorted(topics, key=lambda t: (t.position, t.slug))), tuple(drills), tuple(coverage))
     return bank, errors
-
-
-def _drill_name(path: Path) -> str:
-    return f"{DRILLS_FOLDER}/{path.name}"
-
-
-def _load_mapping(path: Path, errors: FileErrors) -> LineDict | None:
-    document, problems = read_yaml(path)
-    for problem in problems:
-        errors.at(problem.line, problem.message)
-    if document is None:
-        if not problems:
-            errors.at(1, "the file is empty")
-        return None
-    if not isinstance(document, LineDict):
-        errors.at(1, "the file must hold a mapping at the top level")
-        return None
-    return document
 
 
 # ------------------------------------------------------------------------------------------------- topics
 
 
 def _read_topic_file(path: Path, errors: FileErrors) -> Topic | None:
-    document = _load_mapping(path, errors)
+    document = fields.load_mapping(path, errors)
     if document is None:
         return None
-    _unknown_keys(document, {"topic", "cards"}, errors, "a topic file")
-    meta = _mapping(document, "topic", errors, required=True)
+    fields.unknown_keys(document, {"topic", "cards"}, errors, "a topic file")
+    meta = fields.mapping(document, "topic", errors, required=True)
     if meta is None:
         return None
-    slug = _slug(meta, errors)
+    slug = fields.slug(meta, errors)
     if slug and slug != path.stem:
         errors.at(meta.line_of("slug"), f"topic slug {slug!r} must equal the file name {path.stem!r}")
-    _unknown_keys(meta, TOPIC_KEYS, errors, "topic")
-    title = _text(meta, "title", errors)
-    description = _text(meta, "description", errors, required=False) or ""
-    position = _integer(meta, "position", errors)
+    fields.unknown_keys(meta, TOPIC_KEYS, errors, "topic")
+    title = fields.text(meta, "title", errors)
+    description = fields.text(meta, "description", errors, required=False) or ""
+    position = fields.integer(meta, "position", errors)
     cards = _read_cards(document, slug or path.stem, errors)
     if not (slug and title is not None and position is not None):
         return None
@@ -126,12 +85,12 @@ def _read_cards(document: LineDict, topic: str, errors: FileErrors) -> tuple[Car
 
 
 def _read_card(raw: LineDict, topic: str, position: int, errors: FileErrors) -> CardSpec | None:
-    _unknown_keys(raw, CARD_KEYS, errors, "a card")
-    slug = _slug(raw, errors)
-    kind = _choice(raw, "kind", CARD_KINDS, errors)
-    front = _math_text(raw, "front", errors)
-    back = _math_text(raw, "back", errors)
-    source = _source(raw, errors)
+    fields.unknown_keys(raw, CARD_KEYS, errors, "a card")
+    slug = fields.slug(raw, errors)
+    kind = fields.choice(raw, "kind", CARD_KINDS, errors)
+    front = fields.math_text(raw, "front", errors)
+    back = fields.math_text(raw, "back", errors)
+    source = fields.source(raw, errors)
     tags = _tags(raw, errors)
     answer = _answer(raw, kind, errors) if kind else None
     drill = _card_drill(raw, kind, errors)
@@ -192,10 +151,10 @@ def _answer(raw: LineDict, kind: str, errors: FileErrors) -> dict[str, Any] | bo
             if key in raw:
                 errors.at(raw.line_of(key), f"a {kind} card takes no `{key}`")
         return {}
-    spec = _mapping(raw, "answer", errors, required=True)
+    spec = fields.mapping(raw, "answer", errors, required=True)
     if spec is None:
         return False
-    _unknown_keys(spec, ANSWER_KEYS[kind], errors, f"a {kind} answer")
+    fields.unknown_keys(spec, ANSWER_KEYS[kind], errors, f"a {kind} answer")
     answer = dict(spec)
     if kind == "numeric":
         unit = raw.get("unit")
@@ -220,61 +179,6 @@ def _card_drill(raw: LineDict, kind: str | None, errors: FileErrors) -> str | No
     return drill
 
 
-# ------------------------------------------------------------------------------------------------- drills
-
-
-def _read_drill_file(path: Path, errors: FileErrors) -> DrillEntry | None:
-    document = _load_mapping(path, errors)
-    if document is None:
-        return None
-    slug = _slug(document, errors)
-    if slug and slug != path.stem:
-        errors.at(document.line_of("slug"), f"drill slug {slug!r} must equal the file name {path.stem!r}")
-    topic = _text(document, "topic", errors)
-    title = _text(document, "title", errors)
-    position = _integer(document, "position", errors)
-    cards = _slug_list(document, "cards", errors)
-    source = _source(document, errors)
-    texts = _drill_texts(document, errors)
-    _check_solution(document, errors)
-    if None in (slug, topic, title, position, cards):
-        return None
-    assert slug and topic and title is not None and position is not None and cards is not None
-    return DrillEntry(slug, topic, title, position, cards, source, texts, errors.where(document.line))
-
-
-def _drill_texts(document: LineDict, errors: FileErrors) -> tuple[MathText, ...]:
-    """The drill's prompt and hints: the pages render their math with KaTeX too."""
-    texts = []
-    if isinstance(document.get("prompt"), str):
-        texts.append(MathText(document["prompt"], errors.where(document.text_line_of("prompt"))))
-    hints = document.get("hints")
-    if isinstance(hints, LineList):
-        texts.extend(
-            MathText(hint, errors.where(hints.line_of(i)))
-            for i, hint in enumerate(hints)
-            if isinstance(hint, str)
-        )
-    return tuple(texts)
-
-
-def _check_solution(document: LineDict, errors: FileErrors) -> None:
-    """The optional reference solution: `solution: {numpy: <code>, torch: <code>}`, each valid Python."""
-    solution = _mapping(document, "solution", errors, required=False)
-    if solution is None:
-        return
-    _unknown_keys(solution, set(FRAMEWORKS), errors, "solution")
-    for framework in FRAMEWORKS:
-        code = _text(solution, framework, errors, required=False)
-        if code is None:
-            continue
-        try:
-            ast.parse(code)
-        except SyntaxError as exc:
-            line = solution.text_line_of(framework) + (exc.lineno or 1) - 1  # the offending line itself
-            errors.at(line, f"the {framework} solution is not valid Python: {exc.msg}")
-
-
 # ----------------------------------------------------------------------------------------------- coverage
 
 
@@ -282,7 +186,7 @@ def _read_coverage(path: Path, errors: FileErrors) -> list[CoverageItem]:
     if not path.exists():
         errors.at(1, "the coverage file is missing")
         return []
-    document = _load_mapping(path, errors)
+    document = fields.load_mapping(path, errors)
     if document is None:
         return []
     items = []
@@ -302,10 +206,10 @@ def _read_coverage_item(seed: str, raw: Any, line: int, errors: FileErrors) -> C
     if not isinstance(raw, LineDict):
         errors.at(line, "each coverage item must be a mapping with item, kind and cards")
         return None
-    _unknown_keys(raw, {"item", "kind", "cards"}, errors, "a coverage item")
-    title = _text(raw, "item", errors)
-    kind = _choice(raw, "kind", TAGS, errors)
-    cards = _slug_list(raw, "cards", errors)
+    fields.unknown_keys(raw, {"item", "kind", "cards"}, errors, "a coverage item")
+    title = fields.text(raw, "item", errors)
+    kind = fields.choice(raw, "kind", TAGS, errors)
+    cards = fields.slug_list(raw, "cards", errors)
     if cards == ():
         errors.at(raw.line_of("cards"), f"coverage item {title!r} lists no card")
     if title is None or kind is None or cards is None:
@@ -314,63 +218,6 @@ def _read_coverage_item(seed: str, raw: Any, line: int, errors: FileErrors) -> C
 
 
 # ---------------------------------------------------------------------------------------- field readers
-
-
-def _unknown_keys(raw: LineDict, allowed: set[str], errors: FileErrors, what: str) -> None:
-    for key in raw:
-        if key not in allowed:
-            errors.at(
-                raw.line_of(key), f"unknown key {key!r} in {what} (allowed: {', '.join(sorted(allowed))})"
-            )
-
-
-def _mapping(raw: LineDict, key: str, errors: FileErrors, *, required: bool) -> LineDict | None:
-    value = raw.get(key)
-    if isinstance(value, LineDict):
-        return value
-    if value is not None or required:
-        errors.at(raw.line_of(key), f"`{key}` must be a mapping")
-    return None
-
-
-def _text(raw: LineDict, key: str, errors: FileErrors, *, required: bool = True) -> str | None:
-    value = raw.get(key)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    if value is not None or required:
-        errors.at(raw.line_of(key), f"`{key}` must be non-empty text")
-    return None
-
-
-def _math_text(raw: LineDict, key: str, errors: FileErrors) -> MathText | None:
-    text = _text(raw, key, errors)
-    if text is None:
-        return None
-    return MathText(str(raw[key]), errors.where(raw.text_line_of(key)))
-
-
-def _integer(raw: LineDict, key: str, errors: FileErrors) -> int | None:
-    value = raw.get(key)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    errors.at(raw.line_of(key), f"`{key}` must be a whole number")
-    return None
-
-
-def _slug(raw: LineDict, errors: FileErrors) -> str | None:
-    value = raw.get("slug")
-    if isinstance(value, str) and SLUG.match(value):
-        return value
-    errors.at(raw.line_of("slug"), f"`slug` must be lowercase letters, digits and hyphens, not {value!r}")
-    return None
-
-
-def _choice(raw: LineDict, key: str, allowed: tuple[str, ...], errors: FileErrors) -> str | None:
-    value = raw.get(key)
-    if value in allowed:
-        return str(value)
-    errors.at(raw.line_of(key), f"`{key}` must be one of {', '.join(allowed)}, not {value!r}")
-    return None
 
 
 def _tags(raw: LineDict, errors: FileErrors) -> tuple[str, ...] | None:
@@ -385,26 +232,3 @@ def _tags(raw: LineDict, errors: FileErrors) -> tuple[str, ...] | None:
         )
         return None
     return tuple(value)
-
-
-def _slug_list(raw: LineDict, key: str, errors: FileErrors) -> tuple[tuple[str, Located], ...] | None:
-    value = raw.get(key)
-    if not isinstance(value, LineList) or not all(isinstance(slug, str) for slug in value):
-        errors.at(raw.line_of(key), f"`{key}` must be a list of card slugs")
-        return None
-    return tuple((slug, errors.where(value.line_of(i))) for i, slug in enumerate(value))
-
-
-def _source(raw: LineDict, errors: FileErrors) -> SourceRef | None:
-    value = _mapping(raw, "source", errors, required=True)
-    if value is None:
-        return None
-    _unknown_keys(value, {"seed", "section"}, errors, "source")
-    seed = _text(value, "seed", errors)
-    section = _text(value, "section", errors)
-    if seed is None or section is None:
-        return None
-    if len(section) > MAX_SOURCE_CHARS or len(seed) > MAX_SOURCE_CHARS:
-        errors.at(raw.line_of("source"), f"a source's seed and section fit in {MAX_SOURCE_CHARS} characters")
-        return None
-    return SourceRef(seed, section, errors.where(raw.line_of("source")))

@@ -16,9 +16,13 @@ from flask_login import current_user, login_required
 from quizapp import jobs
 from quizapp.drills import bp
 from quizapp.errors import error_response
+from quizapp.grader.verdict import format_value
 from quizapp.services import solutions as solutions_service
 from quizapp.services import submissions as service
 from quizapp.services.submissions import SubmissionRejected
+
+# A long vector in a result (a divergence point) shows this many items, then an ellipsis.
+SHOWN_ITEMS = 6
 
 
 @bp.record_once
@@ -140,16 +144,9 @@ def _read_importmap(path: str) -> dict[str, Any]:
 
 
 @bp.app_template_filter("drl_value")
-def format_value(value: Any) -> str:
-    """Numbers to 6 significant digits; long vectors shortened, so a divergence stays readable."""
-    if isinstance(value, bool) or value is None:
-        return "—" if value is None else str(value)
-    if isinstance(value, int | float):
-        return f"{value:.6g}"
-    if isinstance(value, list):
-        shown = ", ".join(format_value(item) for item in value[:6])
-        return f"[{shown}{', …' if len(value) > 6 else ''}]"
-    return str(value)
+def result_value(value: Any) -> str:
+    """A verdict's number or vector on the result pages (the grader's format, vectors cut after six)."""
+    return format_value(value, limit=SHOWN_ITEMS)
 
 
 @bp.app_context_processor

@@ -1,5 +1,6 @@
 """`quizapp grade DRILL FILE` and `quizapp drills list`: the grader from a terminal, no database needed.
 
+Both read the drills of the question bank in QUESTIONS_DIR (as the web app does) or in `--questions-dir`.
 Exit status of `grade`: 0 passed, 1 failed/error/timeout/rejected, 2 the command itself could not run.
 """
 
@@ -9,10 +10,21 @@ import json
 import re
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from quizapp.grader.verdict import format_value
+
+if TYPE_CHECKING:
+    from quizapp.bank.model import DrillSpec
+
+QUESTIONS_DIR_OPTION = click.option(
+    "--questions-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="The question bank whose drills are meant (default: the QUESTIONS_DIR setting, else questions/).",
+)
 FRAMEWORK_IMPORT = re.compile(r"^\s*(import|from)\s+torch\b", re.MULTILINE)
 SHOWN_OUTPUT_LINES = 20
 
@@ -40,6 +52,7 @@ SHOWN_OUTPUT_LINES = 20
     is_flag=True,
     help="Run WITHOUT bubblewrap, as a plain subprocess with limits. Only for your own code.",
 )
+@QUESTIONS_DIR_OPTION
 def grade_command(
     drill: str,
     file: Path,
@@ -48,16 +61,16 @@ def grade_command(
     device: str,
     framework: str | None,
     unsafe_no_sandbox: bool,
+    questions_dir: Path | None,
 ) -> None:
     """Grade the optimizer in FILE against DRILL (see `quizapp drills list`)."""
-    from quizapp.grader import UnknownDrill
     from quizapp.grader.sandbox import PrestartedSandbox, SandboxUnavailable
 
     code = _read_source(file)
     chosen_framework = framework or ("torch" if FRAMEWORK_IMPORT.search(code) else "numpy")
     try:
         # The sandbox starts first, so its interpreter and framework load while this process imports the
-        # grader and builds the job.
+        # grader, reads the drill and builds the job.
         with PrestartedSandbox(
             device=device if chosen_framework == "torch" else "cpu",
             unsafe_no_sandbox=unsafe_no_sandbox,
@@ -65,11 +78,10 @@ def grade_command(
         ) as sandbox:
             from quizapp.grader import grade
 
-            verdict = grade(
-                drill, code, framework=chosen_framework, seed=seed, device=device, sandbox=sandbox
-            )
-    except UnknownDrill as error:
-        raise click.UsageError(f"{error} Run `quizapp drills list` to see the drills.") from error
+            spec = drill_spec(drill, questions_dir)
+            verdict = grade(spec, code, framework=chosen_framework, seed=seed, device=device, sandbox=sandbox)
+    except click.ClickException:
+        raise
     except SandboxUnavailable as error:
         raise click.UsageError(str(error)) from error
     except ValueError as error:  # e.g. a framework the drill does not offer
@@ -87,12 +99,38 @@ def drills_group() -> None:
 
 
 @drills_group.command("list")
-def list_drills_command() -> None:
+@QUESTIONS_DIR_OPTION
+def list_drills_command(questions_dir: Path | None) -> None:
     """List every drill: slug, topic, title and the frameworks it accepts."""
-    from quizapp.grader import load_drills
-
-    rows = [(s.slug, s.topic, s.title, ", ".join(s.frameworks)) for s in load_drills().values()]
+    rows = [(s.slug, s.topic, s.title, ", ".join(s.frameworks)) for s in bank_drills(questions_dir).values()]
     click.echo(_table(("slug", "topic", "title", "frameworks"), rows))
+
+
+def bank_drills(questions_dir: Path | None) -> dict[str, DrillSpec]:
+    """The drills of the bank in `questions_dir` (default: the QUESTIONS_DIR setting); a bank whose drill
+    files have errors is a one-line error pointing at `quizapp questions check`."""
+    from quizapp.bank import DrillFileError, load_drills
+    from quizapp.config import questions_dir as configured_questions_dir
+
+    folder = questions_dir or Path(configured_questions_dir())
+    try:
+        return load_drills(folder)
+    except DrillFileError as error:
+        count = len(error.errors)
+        raise CommandFailed(
+            f"the drills in {folder} have {count} error(s), the first: {error.errors[0]}; "
+            "run `quizapp questions check` for all"
+        ) from error
+
+
+def drill_spec(slug: str, questions_dir: Path | None) -> DrillSpec:
+    """The drill named `slug` in the bank, or a usage error that says where to look."""
+    drills = bank_drills(questions_dir)
+    if slug not in drills:
+        raise click.UsageError(
+            f"There is no drill named {slug!r}. Run `quizapp drills list` to see the drills."
+        )
+    return drills[slug]
 
 
 class CommandFailed(click.ClickException):
@@ -185,17 +223,8 @@ def _output(stream: str, text: str) -> list[str]:
 
 
 def _short(value: Any, limit: int = 80) -> str:
-    text = _number_text(value)
+    text = format_value(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _number_text(value: Any) -> str:
-    """Numbers to 6 significant digits, nested lists kept: enough to see where two trajectories part."""
-    if isinstance(value, list):
-        return "[" + ", ".join(_number_text(item) for item in value) + "]"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return json.dumps(value)
 
 
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:

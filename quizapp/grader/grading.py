@@ -1,5 +1,7 @@
 """`grade()`: check a submission statically, run it in the sandbox on seeded problems, compare every case
 with the trusted reference, recognise the convention or the mistake, and return a `Verdict`.
+
+The drill comes in as a `DrillSpec` that the caller read from its own question bank (`quizapp.bank`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import numpy as np
 from quizapp.extras import missing_extra
 from quizapp.grader.compare import computed_dtype, tolerance_for
 from quizapp.grader.diagnosis import ConventionMatch, closest_convention, diagnose
-from quizapp.grader.drills import DrillSpec, UnknownDrill, load_drills
 from quizapp.grader.plots import case_plots
 from quizapp.grader.problems import LANDSCAPES, ProblemInstance, gradient_source, make_instance
 from quizapp.grader.results import UnreadableResult, case_bounds, read_result
@@ -26,6 +27,7 @@ from quizapp.grader.source_checks import check_source, update_line_count
 from quizapp.grader.verdict import CaseResult, Verdict
 
 if TYPE_CHECKING:
+    from quizapp.bank.model import DrillSpec
     from quizapp.grader.sandbox import Sandbox, SandboxResult
 
 HARNESS_PATH = Path(__file__).with_name("harness.py")
@@ -114,29 +116,27 @@ MISSING_ENTRY = {
 
 
 def grade(
-    drill: str,
+    spec: DrillSpec,
     code: str,
     *,
     framework: str = "numpy",
     seed: int | None = None,
     device: str = "auto",
     sandbox: Sandbox | None = None,
-    drills_dir: Path | None = None,
     problems: Sequence[str] | None = None,
 ) -> Verdict:
-    """Grade `code` for `drill`; never raises for anything the submitted code does.
+    """Grade `code` for the drill `spec`; never raises for anything the submitted code does.
 
     `problems` narrows the run to some of the drill's problems (a quick "Run" on one); default all.
-    Raises UnknownDrill for a bad slug, ValueError for a problem the drill does not grade on, and
-    SandboxUnavailable when no sandbox can be started.
+    Raises ValueError for a problem the drill does not grade on, and SandboxUnavailable when no sandbox
+    can be started.
     """
-    from quizapp.grader.sandbox import Sandbox, resolve_device
+    from quizapp.grader.sandbox import Sandbox
 
-    spec = _spec(drill, drills_dir)
     problem_names = _problems_to_run(spec, problems)
     seed = seed if seed is not None else secrets.randbelow(2**31)
-    resolved = _device_for(framework, device, sandbox, resolve_device)
-    verdict = Verdict(drill=drill, verdict="error", framework=framework, device=resolved, seed=seed)
+    resolved = _device_for(framework, device, sandbox)
+    verdict = Verdict(drill=spec.slug, verdict="error", framework=framework, device=resolved, seed=seed)
     if framework not in spec.frameworks:
         return _refuse(
             verdict,
@@ -155,10 +155,10 @@ def grade(
     result = runner.run(_files(job, code), entry="harness.py", framework=framework)
     verdict.stdout, verdict.stderr, verdict.elapsed_ms = result.stdout, result.stderr, result.elapsed_ms
     _judge(verdict, spec, instances, result)
-    if verdict.passed and drill in FIVE_LINES_DRILLS and tree is not None:
+    if verdict.passed and spec.slug in FIVE_LINES_DRILLS and tree is not None:
         count = update_line_count(tree)
         verdict.five_lines = count is not None and count <= FIVE_LINES_LIMIT
-    elif drill in FIVE_LINES_DRILLS:
+    elif spec.slug in FIVE_LINES_DRILLS:
         verdict.five_lines = False
     return verdict
 
@@ -175,25 +175,15 @@ def _problems_to_run(spec: DrillSpec, problems: Sequence[str] | None) -> tuple[s
     return tuple(problems)
 
 
-def _device_for(framework: str, device: str, sandbox: Sandbox | None, resolve: Any) -> str:
+def _device_for(framework: str, device: str, sandbox: Sandbox | None) -> str:
     """NumPy runs on the CPU; torch follows `device`, and "auto" follows a given sandbox's device."""
+    from quizapp.grader.sandbox import resolve_device
+
     if framework != "torch":
         return "cpu"
     if device == "auto" and sandbox is not None:
         return sandbox.device
-    return resolve(device)
-
-
-def _spec(drill: str, drills_dir: Path | None) -> DrillSpec:
-    specs = _cached_drills(str(drills_dir) if drills_dir else None)
-    if drill not in specs:
-        raise UnknownDrill(drill)
-    return specs[drill]
-
-
-@lru_cache(maxsize=4)
-def _cached_drills(drills_dir: str | None) -> dict[str, DrillSpec]:
-    return load_drills(Path(drills_dir) if drills_dir else None)
+    return resolve_device(device)
 
 
 def _refuse(verdict: Verdict, outcome: str, message: str) -> Verdict:

@@ -213,7 +213,7 @@ def _params(func: Any) -> list[inspect.Parameter]:
         return []
 
 
-def classify(name: str, obj: Any, job: dict[str, Any]) -> str | None:
+def classify(obj: Any, job: dict[str, Any]) -> str | None:
     """Which entry shape `obj` has: loop, step-class, params-class, step-function, schedule, clip or None."""
     kind = job["kind"]
     if inspect.isclass(obj):
@@ -253,7 +253,7 @@ def find_entry(namespace: dict[str, Any], job: dict[str, Any]) -> tuple[str, str
     for name, obj in namespace.items():
         if name.startswith("_"):
             continue
-        shape = classify(name, obj, job)
+        shape = classify(obj, job)
         if shape is not None:
             found.append((_score(name, shape, obj, job["entry_hints"]), name, shape, obj))
     if not found:

@@ -344,11 +344,6 @@ LANDSCAPES: dict[str, Landscape] = {
     )
 }
 OTHER_PROBLEMS = {"schedule-short", "schedule-long", "gradient-bursts"}
-PROBLEM_TITLES = {name: land.title for name, land in LANDSCAPES.items()} | {
-    "schedule-short": "short schedule",
-    "schedule-long": "long schedule",
-    "gradient-bursts": "gradient bursts over three tensors",
-}
 
 
 def make_instance(name: str, seed: int, steps: int) -> ProblemInstance:
@@ -553,13 +548,9 @@ def _array_printer(module: str) -> Any:
     return ArrayPrinter({"standard": "python3"})
 
 
+@lru_cache(maxsize=64)
 def numpy_functions(name: str) -> dict[str, Callable[..., Any]]:
     """`grad` and `loss` for trusted-side use (references, plots), compiled from the generated source."""
-    return _compiled(name)
-
-
-@lru_cache(maxsize=64)
-def _compiled(name: str) -> dict[str, Callable[..., Any]]:
     namespace: dict[str, Any] = {}
     exec(compile(gradient_source(name, "numpy"), f"<problem {name}>", "exec"), namespace)  # our own code
     return {"grad": namespace["grad"], "loss": namespace["loss"]}

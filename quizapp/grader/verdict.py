@@ -1,6 +1,7 @@
 """The verdict: one dataclass that is the single source of truth for the grader's JSON.
 
-`Verdict.to_dict()` is exactly what `quizapp grade --json` prints and what the web app stores.
+`Verdict.to_dict()` is exactly what `quizapp grade --json` prints and what the web app stores;
+`format_value()` is how both the terminal and the pages print its numbers.
 """
 
 from __future__ import annotations
@@ -10,7 +11,22 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Outcome = Literal["passed", "failed", "error", "timeout", "rejected"]
-OUTCOMES: tuple[str, ...] = ("passed", "failed", "error", "timeout", "rejected")
+
+
+def format_value(value: Any, limit: int | None = None) -> str:
+    """A verdict's number to 6 significant digits, enough to see where two trajectories part; lists keep
+    their nesting, cut after `limit` items (None: all) so a long vector stays readable; None is a dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int | float):
+        return f"{value:.6g}"
+    if isinstance(value, list):
+        shown = value if limit is None else value[:limit]
+        more = ", …" if len(shown) < len(value) else ""
+        return "[" + ", ".join(format_value(item, limit) for item in shown) + more + "]"
+    return str(value)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 from sqlalchemy import update
@@ -25,6 +25,9 @@ from quizapp.monitoring.metrics import (
     SANDBOX_FAILURES,
     SUBMISSIONS_GRADED,
 )
+
+if TYPE_CHECKING:
+    from quizapp.bank import DrillSpec
 
 log = logging.getLogger(__name__)
 
@@ -137,9 +140,12 @@ def _run_grader(submission: Submission) -> tuple[dict[str, Any], str | None]:
     from quizapp.grader import grade
     from quizapp.grader.sandbox import SandboxUnavailable
 
+    spec, missing = _drill_spec(submission.drill_slug)
+    if spec is None:
+        return {}, missing
     try:
         verdict = grade(
-            submission.drill_slug,
+            spec,
             submission.code,
             framework=submission.framework,
             device=current_app.config["GRADER_DEVICE"],
@@ -152,6 +158,23 @@ def _run_grader(submission: Submission) -> tuple[dict[str, Any], str | None]:
         SANDBOX_FAILURES.labels("grader-crash").inc()
         return {}, f"The grader failed unexpectedly ({type(exc).__name__}: {exc}). Please submit again."
     return verdict.to_dict(), None
+
+
+def _drill_spec(drill_slug: str) -> tuple[DrillSpec | None, str | None]:
+    """The drill as the bank in QUESTIONS_DIR defines it (a worker's setting must match the web app's), or
+    why it cannot be graded."""
+    from quizapp.bank import DrillFileError, load_drills
+
+    folder = current_app.config["QUESTIONS_DIR"]
+    try:
+        spec = load_drills(folder).get(drill_slug)
+    except DrillFileError:
+        log.exception("the drills in %s (QUESTIONS_DIR) do not load", folder)
+        return None, "The server's question bank has errors, so this drill cannot be graded now."
+    if spec is None:
+        log.error("drill %r is not in the question bank at %s (QUESTIONS_DIR)", drill_slug, folder)
+        return None, f"The drill {drill_slug!r} is not in this server's question bank, so it was not graded."
+    return spec, None
 
 
 def finish_with_verdict(submission_id: int, verdict: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from quizapp.bank import Bank, BankError, CardSpec, DrillEntry, checked_bank
+from quizapp.bank import Bank, BankError, CardSpec, DrillSpec, checked_bank
 from quizapp.bank.model import Topic as TopicSpec
 from quizapp.bank.model import content_version
 from quizapp.extensions import db
@@ -133,7 +133,7 @@ def card_values(spec: CardSpec) -> dict[str, Any]:
     }
 
 
-def _sync_drills(drills: Iterable[DrillEntry], counts: SyncCounts) -> None:
+def _sync_drills(drills: Iterable[DrillSpec], counts: SyncCounts) -> None:
     existing = {drill.slug: drill for drill in db.session.scalars(select(Drill))}
     seen = set()
     for spec in drills:

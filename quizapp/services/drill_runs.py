@@ -54,7 +54,7 @@ def run_drill(user: User, drill_slug: str, code: object, framework: object, prob
         )
     try:
         verdict = grade(
-            drill_slug,
+            spec,
             code_text,
             framework=framework_name,
             device=current_app.config["GRADER_DEVICE"],

@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
 from fsrs.scheduler import MAX_DIFFICULTY, MIN_DIFFICULTY, STABILITY_MIN
@@ -19,9 +19,9 @@ from sqlalchemy import Boolean, Date, Float, Integer, String, Text, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.schema import Column
 
+from quizapp.bank.drills import FRAMEWORKS
 from quizapp.extensions import db
-from quizapp.grader.drills import FRAMEWORKS
-from quizapp.grader.verdict import OUTCOMES
+from quizapp.grader.verdict import Outcome
 from quizapp.models import (
     Card,
     CardState,
@@ -37,6 +37,7 @@ from quizapp.models import (
 from quizapp.srs.scheduling import MemoryState
 
 FORMAT = "quizapp-history"
+OUTCOMES: tuple[str, ...] = get_args(Outcome)
 VERSION = 1
 MAX_PROBLEMS = 20  # an import error lists at most this many problems
 # Columns that belong to the database, not to the person: ids, owners, optimistic-lock counters, login data.

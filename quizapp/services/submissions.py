@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flask import current_app
@@ -18,7 +16,7 @@ from quizapp.extensions import db
 from quizapp.models import Drill, Submission, Topic, User
 
 if TYPE_CHECKING:
-    from quizapp.grader import DrillSpec
+    from quizapp.bank import DrillSpec
 
 MAX_CODE_BYTES = 20_000
 ACTIVE_STATUSES = ("queued", "running")
@@ -34,17 +32,10 @@ class SubmissionRejected(Exception):
 
 
 def drill_specs() -> dict[str, DrillSpec]:
-    """The drills' texts and starters from `questions/drills/`, re-read when a file there changes."""
-    drills_dir = Path(current_app.config["QUESTIONS_DIR"]) / "drills"
-    stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in drills_dir.glob("*.y*ml")))
-    return _load_specs(str(drills_dir), stamp)
+    """The drills of the configured bank (QUESTIONS_DIR), read again when a drill file there changes."""
+    from quizapp.bank import load_drills
 
-
-@lru_cache(maxsize=4)
-def _load_specs(drills_dir: str, stamp: tuple[tuple[str, int], ...]) -> dict[str, DrillSpec]:
-    from quizapp.grader import load_drills
-
-    return load_drills(Path(drills_dir))
+    return load_drills(current_app.config["QUESTIONS_DIR"])
 
 
 def drill_with_spec(drill_slug: str) -> tuple[Drill, DrillSpec]:

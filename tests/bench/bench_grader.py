@@ -17,6 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from support.drills import shipped_drill
 from support.submissions import ADAM_CORRECT, ADAM_NO_BIAS_CORRECTION, ADAM_TORCH_CORRECT
 
 from quizapp.grader import grade
@@ -38,7 +39,8 @@ def bare_import(framework: str, sandbox: Sandbox) -> None:
 
 
 def graded(framework: str, sandbox: Sandbox, seed: int = 1) -> None:
-    verdict = grade("adam", CORRECT[framework], framework=framework, seed=seed, device="cpu", sandbox=sandbox)
+    adam = shipped_drill("adam")
+    verdict = grade(adam, CORRECT[framework], framework=framework, seed=seed, device="cpu", sandbox=sandbox)
     assert verdict.to_dict()["verdict"] == "passed", verdict.to_dict()
 
 
@@ -64,12 +66,13 @@ def concurrent_submissions(count: int) -> tuple[float, int]:
     jobs = [
         (CORRECT["numpy"], "passed") if index % 2 == 0 else (WRONG_NUMPY, "failed") for index in range(count)
     ]
-    sandbox = Sandbox()
+    sandbox, adam = Sandbox(), shipped_drill("adam")
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=count) as executor:
-        verdicts = list(
-            executor.map(lambda job: grade("adam", job[0], seed=3, sandbox=sandbox).to_dict(), jobs)
-        )
+        verdicts = [
+            verdict.to_dict()
+            for verdict in executor.map(lambda job: grade(adam, job[0], seed=3, sandbox=sandbox), jobs)
+        ]
     elapsed = time.perf_counter() - started
     right = sum(verdict["verdict"] == expected for verdict, (_, expected) in zip(verdicts, jobs, strict=True))
     for verdict, (_, expected) in zip(verdicts, jobs, strict=True):

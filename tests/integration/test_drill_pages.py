@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from support.drills import shipped_drill
 from support.submissions import ADAM_CORRECT, ADAM_NO_BIAS_CORRECTION
 
 from quizapp import jobs
@@ -21,8 +22,8 @@ def verdicts() -> dict[str, dict[str, Any]]:
     from quizapp.grader import grade
 
     return {
-        "passed": grade("adam", ADAM_CORRECT, seed=7).to_dict(),
-        "failed": grade("adam", ADAM_NO_BIAS_CORRECTION, seed=7).to_dict(),
+        "passed": grade(shipped_drill("adam"), ADAM_CORRECT, seed=7).to_dict(),
+        "failed": grade(shipped_drill("adam"), ADAM_NO_BIAS_CORRECTION, seed=7).to_dict(),
     }
 
 

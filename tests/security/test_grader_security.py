@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from support.drills import shipped_drill
 from support.submissions import ADAM_CORRECT, ADAM_NO_BIAS_CORRECTION
 
 import quizapp
@@ -69,7 +70,7 @@ def sandboxed(code: str, limits: Limits = LIMITS):
 def graded(code: str, limits: Limits = LIMITS):
     from quizapp.grader import grade
 
-    return grade("adam", textwrap.dedent(code), seed=7, sandbox=Sandbox(limits)).to_dict()
+    return grade(shipped_drill("adam"), textwrap.dedent(code), seed=7, sandbox=Sandbox(limits)).to_dict()
 
 
 @pytest.fixture(autouse=True)

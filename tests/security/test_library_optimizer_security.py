@@ -9,6 +9,7 @@ the submission catches the error and carries on with its own correct update.
 from __future__ import annotations
 
 import pytest
+from support.drills import shipped_drill
 from support.submissions import TORCH_CLIP, TORCH_OPTIMIZER, torch_solution
 
 from quizapp.grader import grade
@@ -70,7 +71,7 @@ def clip_grad_norm_(parameters, max_norm):
 
 
 def graded_torch(drill: str, code: str):
-    return grade(drill, code, framework="torch", seed=4, device="cpu")
+    return grade(shipped_drill(drill), code, framework="torch", seed=4, device="cpu")
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support.drills import shipped_drill
 from support.submissions import ADAM_CORRECT
 
 import quizapp
@@ -68,8 +69,10 @@ _sys._getframe(1).f_globals["_SAVEZ"] = _save
 # carries over an exec from a vfork()ed child.
 GRADE_IN_CHILD = """
 import json, re, sys
+from quizapp.bank import load_drills
+from quizapp.config import REPO_ROOT
 from quizapp.grader import grade
-verdict = grade("adam", sys.stdin.read(), seed=3)
+verdict = grade(load_drills(REPO_ROOT / "questions")["adam"], sys.stdin.read(), seed=3)
 peak_kib = int(re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read())[1])
 print(json.dumps({"verdict": verdict.verdict, "message": verdict.message, "peak_kib": peak_kib}))
 """
@@ -111,7 +114,7 @@ def test_result_bomb_is_an_error_and_grading_stays_under_512_mib() -> None:
 def test_crafted_metadata_is_an_error_not_a_crash(meta: object) -> None:
     from quizapp.grader import grade
 
-    verdict = grade("adam", crafted_meta_saver(meta) + ADAM_CORRECT, seed=5)
+    verdict = grade(shipped_drill("adam"), crafted_meta_saver(meta) + ADAM_CORRECT, seed=5)
     assert verdict.verdict == "error"
     assert "metadata" in verdict.message
 

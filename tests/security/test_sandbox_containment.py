@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.drills import shipped_drill
 from support.submissions import ADAM_CORRECT
 
 import quizapp
@@ -81,7 +82,7 @@ def test_forked_children_cannot_take_more_than_the_budget(mechanism: str) -> Non
 def test_graded_fork_attack_is_not_a_pass(mechanism: str) -> None:
     from quizapp.grader import grade
 
-    verdict = grade("adam", FORKED_CHILDREN + ADAM_CORRECT, seed=2)
+    verdict = grade(shipped_drill("adam"), FORKED_CHILDREN + ADAM_CORRECT, seed=2)
     assert verdict.verdict in ({"error"} if mechanism == "rlimit" else {"error", "timeout"})
     expected = "Operation not permitted" if mechanism == "rlimit" else f"({mechanism})"
     assert expected in verdict.message
@@ -106,10 +107,13 @@ def test_cgroup_of_a_run_is_removed_afterwards() -> None:
 # -- a sandbox dies with whatever started it -----------------------------------------------------------------
 GRADE_FOREVER = """
 import sys
+from quizapp.bank import load_drills
+from quizapp.config import REPO_ROOT
 from quizapp.grader import grade, sandbox
 if sys.argv[1] == "rlimit":
     sandbox._CONTAINMENT = sandbox.Containment("rlimit")
-grade("adam", "import time\\ntime.sleep(600)\\n" + sys.stdin.read(), seed=1)
+adam = load_drills(REPO_ROOT / "questions")["adam"]
+grade(adam, "import time\\ntime.sleep(600)\\n" + sys.stdin.read(), seed=1)
 """
 
 

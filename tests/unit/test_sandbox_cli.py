@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from support.submissions import SAMPLE_SUBMISSIONS
+from support.drills import QUESTIONS_DIR
+from support.submissions import SAMPLE_SUBMISSIONS, SGD_CORRECT
 
 from quizapp.grader import sandbox as sandbox_module
 from quizapp.grader.cli import drills_group, grade_command
@@ -150,3 +151,48 @@ def test_commands_are_registered_on_the_quizapp_cli() -> None:
 
     names = {project_command(name).name for name in PROJECT_COMMANDS}
     assert {"grade", "drills"} <= names
+
+
+def _custom_bank(tmp_path: Path, drill_text: str | None = None) -> Path:
+    """A questions folder holding only the shipped `sgd` drill, retitled and graded on the bowl, 7 steps."""
+    text = (QUESTIONS_DIR / "drills" / "sgd.yaml").read_text(encoding="utf-8")
+    text = text.replace("title: Plain SGD step", "title: Custom SGD").replace("steps: 25", "steps: 7")
+    text = text.replace("problems: [bowl, ravine, noisy-least-squares]", "problems: [bowl]")
+    (tmp_path / "drills").mkdir()
+    (tmp_path / "drills" / "sgd.yaml").write_text(drill_text or text, encoding="utf-8")
+    return tmp_path
+
+
+def test_drills_list_reads_the_bank_in_questions_dir_or_the_option(tmp_path: Path) -> None:
+    bank = str(_custom_bank(tmp_path))
+    by_setting = CliRunner(env={"QUESTIONS_DIR": bank}).invoke(drills_group, ["list"], catch_exceptions=False)
+    by_option = CliRunner().invoke(drills_group, ["list", "--questions-dir", bank], catch_exceptions=False)
+
+    for result in (by_setting, by_option):
+        assert result.exit_code == 0, result.output
+        assert [line.split()[0] for line in result.output.splitlines()[1:]] == ["sgd"]
+        assert "Custom SGD" in result.output
+
+
+@needs_bwrap
+def test_grade_grades_against_the_drill_of_the_chosen_bank(tmp_path: Path) -> None:
+    source = tmp_path / "sgd.py"
+    source.write_text(SGD_CORRECT)
+    (tmp_path / "bank").mkdir()
+    bank = str(_custom_bank(tmp_path / "bank"))
+
+    result = invoke("sgd", str(source), "--json", "--seed", "3", "--questions-dir", bank)
+
+    assert result.exit_code == 0, result.output
+    cases = json.loads(result.output)["cases"]
+    assert [(case["problem"], case["steps"]) for case in cases] == [("bowl", 7)]
+
+
+def test_a_bank_whose_drills_do_not_load_is_a_one_line_error(tmp_path: Path) -> None:
+    bank = str(_custom_bank(tmp_path, drill_text="slug: sgd\n"))
+    source = str(SAMPLE_SUBMISSIONS / "adam_numpy.py")
+    result = CliRunner().invoke(grade_command, ["sgd", source, "--questions-dir", bank])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"Error: the drills in {bank} have ")
+    assert "drills/sgd.yaml:1: `topic` must be non-empty text" in result.output
+    assert "quizapp questions check" in result.output and result.output.count("\n") == 1

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from support.drills import shipped_drills
 
-from quizapp.grader import load_drills
 from quizapp.grader.sandbox import SandboxPool, bubblewrap_available
 
 
@@ -21,16 +21,17 @@ def sandbox() -> Iterator[SandboxPool]:
 
 @pytest.fixture(scope="session")
 def drills():
-    return load_drills()
+    return shipped_drills()
 
 
 @pytest.fixture(scope="session")
-def grade_with(sandbox):
-    """`grade(drill, code, ...)` through the shared pool with a fixed seed unless one is given."""
+def grade_with(sandbox, drills):
+    """`grade()` of the shipped drill named `drill` through the shared pool, with a fixed seed unless one is
+    given."""
     from quizapp.grader import grade
 
     def run(drill: str, code: str, **kwargs):
         kwargs.setdefault("seed", 11)
-        return grade(drill, code, sandbox=sandbox, **kwargs)
+        return grade(drills[drill], code, sandbox=sandbox, **kwargs)
 
     return run

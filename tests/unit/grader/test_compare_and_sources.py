@@ -169,8 +169,11 @@ def test_loading_the_catalogue_does_not_pull_in_the_maths_stack() -> None:
     import subprocess
     import sys
 
+    from support.drills import QUESTIONS_DIR
+
     probe = (
-        "import sys, quizapp.grader as g; g.load_drills(); "
+        "import sys, quizapp.grader, quizapp.grader.cli, quizapp.bank as b; "
+        f"b.load_drills({str(QUESTIONS_DIR)!r}); "
         "print(sorted({'sympy', 'numpy', 'torch'} & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout

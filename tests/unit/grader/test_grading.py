@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from support.drills import shipped_drill, shipped_drills
 from support.submissions import (
     ADAM_CORRECT,
     CLIP_FUNCTION,
@@ -18,8 +19,6 @@ from support.submissions import (
     NUMPY_LAMB,
     torch_solution,
 )
-
-from quizapp.grader import UnknownDrill, load_drills
 
 SEEDS = Path(__file__).resolve().parents[4] / "shared" / "seeds"
 VERDICT_KEYS = {
@@ -112,7 +111,7 @@ def test_seed_002_flattened_code_is_an_error_with_its_line(grade_with) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("drill", sorted(load_drills()))
+@pytest.mark.parametrize("drill", sorted(shipped_drills()))
 def test_correct_torch_code_passes_every_drill_at_float64_precision(grade_with, drill: str) -> None:
     verdict = grade_with(drill, torch_solution(drill), framework="torch").to_dict()
     assert verdict["verdict"] == "passed", verdict["message"]
@@ -199,10 +198,10 @@ def test_seed_is_recorded_and_changes_the_instances(grade_with) -> None:
     assert first["cases"][0]["trajectory"]["path"] != second["cases"][0]["trajectory"]["path"]
 
 
-def test_random_seed_is_drawn_when_none_is_given(sandbox) -> None:
+def test_random_seed_is_drawn_when_none_is_given(sandbox, drills) -> None:
     from quizapp.grader import grade
 
-    seeds = {grade("sgd", "def f(:", sandbox=sandbox).seed for _ in range(3)}
+    seeds = {grade(drills["sgd"], "def f(:", sandbox=sandbox).seed for _ in range(3)}
     assert len(seeds) > 1
 
 
@@ -285,11 +284,11 @@ def test_subclassing_torch_optimizer_is_allowed(grade_with) -> None:
     assert grade_with("adam", torch_solution("adam"), framework="torch").verdict == "passed"
 
 
-def test_unknown_drill_and_framework(grade_with) -> None:
-    with pytest.raises(UnknownDrill):
-        grade_with("adamax", ADAM_CORRECT)
+def test_unknown_framework_and_problem(grade_with) -> None:
     verdict = grade_with("adam", ADAM_CORRECT, framework="jax").to_dict()
     assert verdict["verdict"] == "rejected" and "numpy or torch" in verdict["message"]
+    with pytest.raises(ValueError, match=r"'adam' is graded on .*; not on nowhere"):
+        grade_with("adam", ADAM_CORRECT, problems=["nowhere"])
 
 
 def test_failure_before_passing_never_earns_five_lines(grade_with) -> None:
@@ -303,7 +302,7 @@ def test_torch_submission_runs_on_cuda_and_passes() -> None:
     from quizapp.grader import grade
 
     for drill in ("adam", "muon", "clip-grad-norm"):
-        verdict = grade(drill, torch_solution(drill), framework="torch", device="cuda", seed=3)
+        verdict = grade(shipped_drill(drill), torch_solution(drill), framework="torch", device="cuda", seed=3)
         assert verdict.device == "cuda"
         assert verdict.verdict == "passed", verdict.message
         assert all(not math.isnan(case.max_rel_err) for case in verdict.cases)

@@ -1,5 +1,5 @@
 """Every drill ships a readable reference solution (NumPy) that the grader passes through the sandbox, in one
-of the conventions the drill accepts; both drill loaders read the `solution:` block and refuse a bad one."""
+of the conventions the drill accepts; the drill reader refuses a bad `solution:` block, with its line."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from support.drills import QUESTIONS_DIR, shipped_drills
 
-from quizapp.bank.parse import read_bank
-from quizapp.grader.drills import DEFAULT_DRILLS_DIR, DrillFileError, load_drill_file, load_drills
+from quizapp.bank import DrillFileError, load_drills, read_bank
 
-SLUGS = sorted(load_drills())
+SLUGS = sorted(shipped_drills())
 
 
 def test_every_drill_has_a_numpy_reference_solution(drills) -> None:
@@ -34,18 +34,19 @@ def test_the_reference_solution_never_calls_the_library_optimizer(drills) -> Non
             assert name not in spec.solution["numpy"], (spec.slug, name)
 
 
-def test_the_grader_loader_refuses_a_solution_for_an_unknown_framework(tmp_path: Path) -> None:
-    drill = tmp_path / "sgd.yaml"
-    text = (DEFAULT_DRILLS_DIR / "sgd.yaml").read_text()
-    drill.write_text(text.replace("solution:\n  numpy:", "solution:\n  jax:"))
+def test_the_drill_reader_refuses_a_solution_for_an_unknown_framework(tmp_path: Path) -> None:
+    (tmp_path / "drills").mkdir()
+    text = (QUESTIONS_DIR / "drills" / "sgd.yaml").read_text()
+    (tmp_path / "drills" / "sgd.yaml").write_text(text.replace("solution:\n  numpy:", "solution:\n  jax:"))
 
-    with pytest.raises(DrillFileError, match="solution must map"):
-        load_drill_file(drill)
+    with pytest.raises(DrillFileError, match="unknown key 'jax' in solution") as caught:
+        load_drills(tmp_path)
+    assert "`solution` must map numpy and/or torch to code" in str(caught.value)
 
 
 def test_the_bank_check_reports_a_solution_that_is_not_python_with_its_line(tmp_path: Path) -> None:
     questions = tmp_path / "questions"
-    shutil.copytree(DEFAULT_DRILLS_DIR.parent, questions)
+    shutil.copytree(QUESTIONS_DIR, questions)
     drill = questions / "drills" / "sgd.yaml"
     text = drill.read_text()
     broken = text.replace("        return x - self.lr * grad", "        return x - (self.lr * grad")
@@ -57,4 +58,4 @@ def test_the_bank_check_reports_a_solution_that_is_not_python_with_its_line(tmp_
     found = [e for e in errors if e.file.endswith("sgd.yaml") and "solution is not valid Python" in e.message]
     assert len(found) == 1
     assert found[0].line == text[: text.index("return x - self.lr * grad")].count("\n") + 1
-    assert read_bank(DEFAULT_DRILLS_DIR.parent)[1] == []  # the shipped bank reads cleanly
+    assert read_bank(QUESTIONS_DIR)[1] == []  # the shipped bank reads cleanly

@@ -5,16 +5,16 @@ name pass. Code that rounds to float32 by itself is compared at float32's tolera
 from __future__ import annotations
 
 import pytest
+from support.drills import shipped_drills
 from support.submissions import TORCH_OPTIM_COPIES, sample_submission, torch_optim_copy, torch_variant
 
-from quizapp.grader import load_drills
 from quizapp.grader.compare import tolerance_for
 from quizapp.grader.diagnosis import closest_convention, diagnose, run_variant
 from quizapp.grader.mistakes import CONVENTION_FLAGS, MISTAKE_VARIANTS
 from quizapp.grader.problems import make_instance
 
 SEED = 11
-DRILLS = load_drills()
+DRILLS = shipped_drills()
 VARIANTS = [
     (drill, mistake_id, flags)
     for drill, variants in MISTAKE_VARIANTS.items()
