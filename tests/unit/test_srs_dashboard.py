@@ -213,3 +213,18 @@ def test_a_past_interview_date_projects_nothing() -> None:
     )
     assert same_day.overall.projection is not None
     assert same_day.overall.projection.at == NOW  # 09:00 has passed: recall is projected from now
+
+
+def test_an_unknown_time_zone_counts_days_in_utc() -> None:
+    cards = [review_card("due-at-23h", stability=3, days_ago=3, due_in=8 / 24)]  # 23:00 UTC today
+    inputs = ProgressInputs(
+        now=NOW,
+        timezone="Mars/Olympus_Mons",
+        desired_retention=0.9,
+        topics=[TopicInfo("t1", "T")],
+        cards=cards,
+    )
+    in_utc = stats.build_report(dataclasses.replace(inputs, timezone="UTC"))
+    report = stats.build_report(inputs)
+    assert report.overall.counts == in_utc.overall.counts and report.overall.counts.due_today == 1
+    assert report.due_forecast == in_utc.due_forecast

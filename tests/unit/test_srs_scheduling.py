@@ -3,8 +3,10 @@ what rating applies (fuzz off), labels read like Anki's, and days follow the per
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
+from zoneinfo import ZoneInfo
 
 import pytest
 from support.srs_cards import NOW, fsrs6_recall, review_card
@@ -98,6 +100,18 @@ def test_retrievability_equals_ninety_percent_after_one_stability_span() -> None
 def test_retrievability_follows_the_fsrs6_curve_in_whole_days() -> None:
     memory = review_card("a", stability=4, days_ago=9.5, due_in=-5).memory
     assert srs.retrievability(memory, NOW, PLAIN) == pytest.approx(fsrs6_recall(9, 4))
+
+
+def test_retrievability_refuses_naive_times_and_reads_other_zones_as_the_same_instant() -> None:
+    memory = review_card("a", stability=4, days_ago=3.9, due_in=1).memory
+    assert memory is not None and memory.last_review is not None
+    with pytest.raises(ValueError, match="timezone-aware"):
+        srs.retrievability(memory, NOW.replace(tzinfo=None), PLAIN)
+    # 3.9 days ago in UTC is 4 calendar days ago in Tokyo, but elapsed time is counted in whole days
+    tokyo = dataclasses.replace(memory, last_review=memory.last_review.astimezone(ZoneInfo("Asia/Tokyo")))
+    assert srs.retrievability(tokyo, NOW.astimezone(ZoneInfo("America/Denver")), PLAIN) == pytest.approx(
+        fsrs6_recall(3, 4)
+    )
 
 
 def test_retrievability_of_a_state_without_stability_is_zero() -> None:
