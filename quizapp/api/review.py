@@ -187,7 +187,7 @@ def review_json(result: ReviewResult) -> dict[str, Any]:
 
 def _state_json(state: srs.MemoryState) -> dict[str, Any]:
     return {
-        "state": {1: "learning", 2: "review", 3: "relearning"}.get(state.state, "learning"),
+        "state": srs.state_name(state.state),
         "step": state.step,
         "stability": state.stability,
         "difficulty": state.difficulty,

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup, escape
 
 from quizapp.extras import missing_extra
-from quizapp.srs.stats import DayCount, DrillAttempts, TopicStats
+from quizapp.srs.dashboard import DayCount, DrillAttempts, TopicStats
 
 if TYPE_CHECKING:
     from matplotlib.artist import Artist

@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from quizapp import timeparse
 from quizapp.config import LOGIN_LIFETIME
 from quizapp.extensions import db
 from quizapp.models import Login, Topic, User, utcnow
@@ -273,7 +274,7 @@ def topic_choices() -> list[tuple[str, str]]:
 
 def _settings_errors(user: User, settings: Settings, today: dt.date | None) -> tuple[dict[str, str], str]:
     timezone = canonical_timezone(settings.timezone) or user.timezone
-    today = today or dt.datetime.now(zoneinfo.ZoneInfo(timezone)).date()
+    today = today or dt.datetime.now(timeparse.zone(timezone)).date()
     return settings_errors(settings, saved_interview_date=user.interview_date, today=today), timezone
 
 

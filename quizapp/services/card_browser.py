@@ -29,7 +29,6 @@ STATES = ("new", "learning", "review", "suspended", "buried", "leech", "due")
 SORTS = ("relevance", "bank", "due", "difficulty", "lapses")
 KINDS = ("basic", "numeric", "symbolic", "code")
 ACTIONS = ("suspend", "unsuspend", "bury", "reset")
-STATE_NAMES = {1: "learning", 2: "review", 3: "relearning"}
 WORD = re.compile(r"\w+")
 
 
@@ -66,7 +65,7 @@ class BrowsedCard:
 
     @property
     def state_name(self) -> str:
-        return STATE_NAMES.get(self.state.state, "unknown") if self.state else "new"
+        return srs.state_name(self.state.state if self.state else None)
 
     @property
     def suspended(self) -> bool:

@@ -10,14 +10,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from quizapp import srs
 from quizapp.bank.model import content_version
 from quizapp.extensions import db
 from quizapp.models import Card, CardReport, CardState, User, utcnow
 
 MAX_REASON_CHARS = 2000
 OPEN, RESOLVED = "open", "resolved"
-# fsrs.State values as a learner reads them (no row at all means the card is still new).
-STATE_NAMES = {1: "learning", 2: "review", 3: "relearning"}
 
 
 class CardReportError(Exception):
@@ -44,7 +43,7 @@ class CardPage:
 
     @property
     def state_name(self) -> str:
-        return STATE_NAMES.get(self.state.state, "unknown") if self.state else "new"
+        return srs.state_name(self.state.state if self.state else None)
 
 
 def card_version(card: Card) -> str:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 
+from quizapp import timeparse
 from quizapp.extensions import db
 from quizapp.models import Card, CardState, Drill, Review, Submission, Topic, User, utcnow
 from quizapp.services import accounts
@@ -22,7 +22,7 @@ from quizapp.services.review import (
     to_memory_state,
     user_scheduler,
 )
-from quizapp.srs import daily_plan, stats
+from quizapp.srs import CardSnapshot, daily_plan, dashboard
 from quizapp.srs.daily_plan import DailyPlan, PlanInputs
 
 TIMING_SAMPLE = 500  # the latest answers a person's own timing is measured on
@@ -65,7 +65,7 @@ def study_plan(user: User, now: dt.datetime | None = None) -> DailyPlan:
 
 
 def plan_inputs(user: User, now: dt.datetime) -> PlanInputs:
-    zone = _zone(user)
+    zone = timeparse.zone(user.timezone)
     today = now.astimezone(zone).date()
     interview = user.interview_date if user.interview_date and user.interview_date > today else None
     horizon = (interview - today).days if interview else daily_plan.HORIZON_WITHOUT_INTERVIEW_DAYS
@@ -103,13 +103,6 @@ def seconds_per_answer(user_id: int) -> tuple[float, float]:
 
 def _median_or(values: list[float], default: float) -> float:
     return float(statistics.median(values)) if len(values) >= TIMING_MIN_ANSWERS else default
-
-
-def _zone(user: User) -> dt.tzinfo:
-    try:
-        return ZoneInfo(user.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return dt.UTC
 
 
 def _studied_states(user: User) -> list[CardState]:
@@ -248,17 +241,18 @@ def _passed_since(failure: Submission) -> bool:
 
 def _weakest_topic(user: User, now: dt.datetime, candidates: set[str]) -> tuple[str, float] | None:
     """The topic (among `candidates`) whose studied cards have the lowest mean predicted recall now."""
-    scheduler = stats.make_scheduler(user.fsrs_parameters, user.desired_retention or 0.9)
+    scheduler = user_scheduler(user, fuzz=False)
     rows = db.session.execute(
         select(CardState, Card)
         .join(Card, Card.slug == CardState.card_slug)
         .where(CardState.user_id == user.id, Card.retired.is_(False), Card.topic_slug.in_(candidates))
     ).all()
-    by_topic: dict[str, list[stats.CardSnapshot]] = {}
+    by_topic: dict[str, list[CardSnapshot]] = {}
     for state, card in rows:
         by_topic.setdefault(card.topic_slug, []).append(snapshot(card, state))
     recalls = {
-        topic: stats.mean_retrievability(snapshots, now, scheduler) for topic, snapshots in by_topic.items()
+        topic: dashboard.mean_retrievability(snapshots, now, scheduler)
+        for topic, snapshots in by_topic.items()
     }
     scored = [(recall, topic) for topic, recall in recalls.items() if recall is not None]
     if not scored:

@@ -12,13 +12,13 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, get_args
-from zoneinfo import ZoneInfo
 
 from fsrs.scheduler import MAX_DIFFICULTY, MIN_DIFFICULTY, STABILITY_MIN
 from sqlalchemy import Boolean, Date, Float, Integer, String, Text, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.schema import Column
 
+from quizapp import srs, timeparse
 from quizapp.bank.drills import FRAMEWORKS
 from quizapp.extensions import db
 from quizapp.grader.verdict import Outcome
@@ -34,6 +34,7 @@ from quizapp.models import (
     UTCDateTime,
     utcnow,
 )
+from quizapp.prose import anki_html
 from quizapp.srs.scheduling import MemoryState
 
 FORMAT = "quizapp-history"
@@ -236,7 +237,7 @@ def _check_settings(values: dict[str, Any], problems: list[str]) -> None:
     defaults = {column.key: column.default.arg for column in _user_columns() if column.default is not None}
     interview = values.get("interview_date")
     timezone = values.get("timezone", defaults["timezone"])
-    today = dt.datetime.now(ZoneInfo(accounts.canonical_timezone(timezone) or "UTC")).date()
+    today = dt.datetime.now(timeparse.zone(accounts.canonical_timezone(timezone))).date()
     settings = accounts.Settings(
         desired_retention=values.get("desired_retention", defaults["desired_retention"]),
         new_cards_per_day=values.get("new_cards_per_day", defaults["new_cards_per_day"]),
@@ -304,9 +305,9 @@ def _load_value(column: Column[Any], value: Any) -> Any:
         return None
     kind = column.type
     if isinstance(kind, UTCDateTime):
-        return _load_datetime(value)
+        return timeparse.parse_datetime(value, earliest=EARLIEST, latest=LATEST)
     if isinstance(kind, Date):
-        return _load_date(value)
+        return timeparse.parse_date(value, earliest=EARLIEST.date(), latest=LATEST.date())
     if isinstance(kind, Boolean):
         return _require(value, isinstance(value, bool), "true or false")
     if isinstance(kind, Integer):
@@ -327,33 +328,6 @@ def _require(value: Any, ok: bool, expected: str) -> Any:
     if not ok:
         raise ValueError(f"expected {expected}, got {str(value)[:40]!r}")
     return value
-
-
-def _load_datetime(value: Any) -> dt.datetime:
-    parsed = None
-    if isinstance(value, str):
-        try:
-            parsed = dt.datetime.fromisoformat(value)
-        except ValueError:
-            parsed = None
-    if parsed is not None and parsed.tzinfo is not None:
-        try:
-            if EARLIEST <= parsed <= LATEST:
-                return parsed.astimezone(dt.UTC)
-        except OverflowError:  # comparing converts to UTC: year 1 or 9999 with an offset overflows
-            pass
-        raise ValueError(f"expected a time from {EARLIEST.year} to {LATEST.year}, got {str(value)[:40]!r}")
-    raise ValueError(f"expected an ISO 8601 time with a UTC offset, got {str(value)[:40]!r}")
-
-
-def _load_date(value: Any) -> dt.date:
-    try:
-        parsed = dt.date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"expected a date like 2026-05-01, got {str(value)[:40]!r}") from None
-    if not EARLIEST.date() <= parsed <= LATEST.date():
-        raise ValueError(f"expected a date from {EARLIEST.year} to {LATEST.year}, got {value!r}")
-    return parsed
 
 
 def _check_references(sections: dict[str, list[dict[str, Any]]], problems: list[str]) -> None:
@@ -520,54 +494,13 @@ ANKI_CSS = (
     ".card { font-family: sans-serif; font-size: 20px; text-align: left; }\n"
     ".source { color: #555; font-size: 14px; margin-top: 1em; }"
 )
-DISPLAY_MATH = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$", re.S)
-INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)(.+?)(?<!\\)\$", re.S)
-
-
-def anki_math(text: str) -> str:
-    """HTML for Anki: `$$…$$` → `\\[…\\]`, `$…$` → `\\(…\\)` (Anki's MathJax delimiters), rest escaped."""
-    pieces: list[str] = []
-    position = 0
-    for match in _math_spans(text):
-        pieces.append(_anki_text(text[position : match[0]]))
-        pieces.append(match[2])
-        position = match[1]
-    pieces.append(_anki_text(text[position:]))
-    return "".join(pieces).strip().removesuffix("<br>")
-
-
-MARKDOWN = (
-    (re.compile(r"`([^`\n]+)`"), r"<code>\1</code>"),
-    (re.compile(r"\*\*(\S(?:[^*\n]*\S)?)\*\*"), r"<b>\1</b>"),
-    (re.compile(r"(?<![*\w])\*(\S(?:[^*\n]*\S)?)\*(?![*\w])"), r"<i>\1</i>"),
-)
-
-
-def _anki_text(text: str) -> str:
-    """Plain text between formulas: escaped, with the bank's bits of Markdown (code, bold, italic) as HTML."""
-    html = _escape(text.replace("\\$", "$"))
-    for pattern, replacement in MARKDOWN:
-        html = pattern.sub(replacement, html)
-    return html.replace("\n", "<br>")
-
-
-def _math_spans(text: str) -> list[tuple[int, int, str]]:
-    from markupsafe import escape
-
-    spans = [
-        (m.start(), m.end(), "\\[" + str(escape(m.group(1))) + "\\]") for m in DISPLAY_MATH.finditer(text)
-    ]
-    taken = [(start, end) for start, end, _ in spans]
-    for match in INLINE_MATH.finditer(text):
-        if not any(start <= match.start() < end for start, end in taken):
-            spans.append((match.start(), match.end(), "\\(" + str(escape(match.group(1))) + "\\)"))
-    return sorted(spans)
 
 
 def write_apkg(path: Path, user: User | None = None) -> int:
     """Write the live question bank as an Anki package (one subdeck per topic); returns the note count.
 
-    With a user, each note is tagged with that person's progress (quizapp::new / learning / review).
+    With a user, each note is tagged with that person's progress (quizapp::new / learning / review /
+    relearning).
     """
     import genanki
 
@@ -607,7 +540,7 @@ def _anki_note(genanki: Any, model: Any, card: Card, state: str | None) -> Any:
         tags.append(f"quizapp::{state}")
     return genanki.Note(
         model=model,
-        fields=[anki_math(card.front), anki_math(card.back), str(_escape(source)), card.slug],
+        fields=[anki_html(card.front), anki_html(card.back), str(_escape(source)), card.slug],
         guid=genanki.guid_for("quizapp", card.slug),
         tags=[re.sub(r"\s+", "_", tag) for tag in tags],
     )
@@ -622,10 +555,9 @@ def _escape(text: str) -> str:
 def _state_names(user: User | None) -> dict[str, str]:
     if user is None:
         return {}
-    names = {1: "learning", 2: "review", 3: "learning"}
     rows = db.session.execute(
         select(CardState.card_slug, CardState.state).where(CardState.user_id == user.id)
     )
     states = {slug: state for slug, state in rows}
     slugs = db.session.scalars(select(Card.slug).where(Card.retired.is_(False)))
-    return {slug: names.get(states.get(slug, 0), "new") for slug in slugs}
+    return {slug: srs.state_name(states.get(slug)) for slug in slugs}

@@ -22,7 +22,7 @@ from quizapp.services import review as reviews
 from quizapp.services.progress import submission_records
 from quizapp.services.submissions import drill_specs, submit_drill
 from quizapp.srs import mock_interview as pure
-from quizapp.srs import stats
+from quizapp.srs import retrievability
 
 MAX_NOTES_CHARS = 2000
 AGAIN, GOOD = 1, 3
@@ -91,15 +91,14 @@ def _card_candidates(user: User, now: dt.datetime) -> list[pure.Candidate]:
         .where(Card.retired.is_(False), Card.kind != "code")
         .order_by(Card.topic_slug, Card.position, Card.slug)
     )
-    scheduler = stats.make_scheduler(user.fsrs_parameters, user.desired_retention or 0.9)
+    scheduler = reviews.user_scheduler(user, fuzz=False)
     candidates = []
     for card, state in db.session.execute(query):
-        seen = reviews.snapshot(card, state)
-        recall = stats.retrievability(seen, now, scheduler) if seen.seen else None
+        memory = reviews.to_memory_state(state) if state is not None else None
+        recall = retrievability(memory, now, scheduler) if memory is not None else None
+        lapses = memory.lapses if memory is not None else 0
         candidates.append(
-            pure.Candidate(
-                card.slug, card.topic_slug, reviews.typed_answers_enabled(card), recall, seen.lapses
-            )
+            pure.Candidate(card.slug, card.topic_slug, reviews.typed_answers_enabled(card), recall, lapses)
         )
     return candidates
 

@@ -1,6 +1,6 @@
 """Progress use cases: load a person's cards, reviews and submissions and compute the dashboard's numbers.
 
-The arithmetic lives in `quizapp.srs.stats` (pure); this module only turns rows into its records and back.
+The arithmetic lives in `quizapp.srs.dashboard` (pure); this module only turns rows into its records and back.
 """
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ from typing import Any
 
 from sqlalchemy import select
 
+from quizapp import timeparse
 from quizapp.extensions import db
 from quizapp.models import Card, CardState, Drill, Review, Submission, Topic, User, utcnow
 from quizapp.services import card_browser
 from quizapp.services.card_flags import held_back
 from quizapp.services.review import ReviewResult, review_card, snapshot
-from quizapp.srs import stats
-from quizapp.srs.stats import CardSnapshot, ProgressReport, ReviewRecord, SubmissionRecord
+from quizapp.srs import CardSnapshot, dashboard
+from quizapp.srs.dashboard import ProgressReport, ReviewRecord, SubmissionRecord
 
 DAY_SECONDS = 86400.0
 
@@ -31,20 +32,20 @@ def user_progress(user: User, topic: str | None = None, now: dt.datetime | None 
     inputs = progress_inputs(user, now or utcnow())
     if topic is not None and all(info.slug != topic for info in inputs.topics):
         raise UnknownTopic(f"There is no topic called {topic!r}.")
-    return stats.build_report(inputs, topic)
+    return dashboard.build_report(inputs, topic)
 
 
-def progress_inputs(user: User, now: dt.datetime) -> stats.ProgressInputs:
+def progress_inputs(user: User, now: dt.datetime) -> dashboard.ProgressInputs:
     topics = db.session.scalars(select(Topic).order_by(Topic.position, Topic.slug)).all()
-    return stats.ProgressInputs(
+    return dashboard.ProgressInputs(
         now=now,
         timezone=user.timezone or "UTC",
         desired_retention=user.desired_retention,
-        topics=[stats.TopicInfo(topic.slug, topic.title) for topic in topics],
+        topics=[dashboard.TopicInfo(topic.slug, topic.title) for topic in topics],
         cards=card_snapshots(user.id),
         reviews=review_records(user.id),
         drills=[
-            stats.DrillInfo(drill.slug, drill.topic_slug, drill.title)
+            dashboard.DrillInfo(drill.slug, drill.topic_slug, drill.title)
             for drill in db.session.scalars(
                 select(Drill).where(Drill.retired.is_(False)).order_by(Drill.position, Drill.slug)
             )
@@ -111,13 +112,12 @@ def interval_at_review(
 
 
 def _parse_time(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str):
-        return None
+    """A time from a stored previous state; None when it is missing or unreadable (the interval then falls
+    back to the time since the card's previous review)."""
     try:
-        parsed = dt.datetime.fromisoformat(value)
+        return timeparse.parse_datetime(value, naive_is_utc=True)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
 
 
 def submission_records(user_id: int) -> list[SubmissionRecord]:

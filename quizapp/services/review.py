@@ -12,19 +12,18 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fsrs import Scheduler
 from sqlalchemy import ColumnElement, Row, and_, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from quizapp import srs
+from quizapp import srs, timeparse
 from quizapp.extensions import db
 from quizapp.models import Card, CardState, Review, Topic, User, utcnow
 from quizapp.monitoring.metrics import RATINGS
 from quizapp.services.card_flags import held_back, mark_leech
-from quizapp.srs import MemoryState, Rating, new_card_order, stats
+from quizapp.srs import CardSnapshot, MemoryState, Rating, interview_order, new_card_order
 from quizapp.srs.leeches import becomes_leech
 
 LEARNING_STATES = (1, 3)  # fsrs.State.Learning, fsrs.State.Relearning
@@ -202,7 +201,7 @@ def _review_cards(
 ) -> _ReviewCards:
     """Review cards due today, earliest first. With an interview date ahead: ordered by predicted recall on
     that day, lowest first, and — if the person asked for it — joined by cards not due yet whose recall
-    would fall below the desired retention by then (quizapp.srs.stats.order_for_interview)."""
+    would fall below the desired retention by then (quizapp.srs.interview_order)."""
     due_today = _state_filter(user, topic, now, CardState.state == REVIEW_STATE, CardState.due < day_end)
     interview_at = _interview_moment(user, now)
     if interview_at is None:
@@ -223,7 +222,7 @@ def _review_cards(
             )
         )
     # `now=day_end`: the cards due today pass the ordering's due test; the others must be at risk.
-    ordered = stats.order_for_interview(
+    ordered = interview_order.order_for_interview(
         [snapshot(card, state) for state, card in rows.values()],
         interview_at,
         user.desired_retention or 0.9,
@@ -246,31 +245,14 @@ def _states_with_cards(where: ColumnElement[bool]) -> dict[str, tuple[CardState,
 def _interview_moment(user: User, now: dt.datetime) -> dt.datetime | None:
     if user.interview_date is None:
         return None
-    try:
-        zone = ZoneInfo(user.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    moment = stats.interview_moment(user.interview_date, zone)
+    moment = interview_order.interview_moment(user.interview_date, timeparse.zone(user.timezone))
     return moment if moment >= now else None  # a past interview changes nothing
 
 
-def snapshot(card: Card, state: CardState | None) -> stats.CardSnapshot:
+def snapshot(card: Card, state: CardState | None) -> CardSnapshot:
     """A card and the person's state of it as the pure statistics see them (new when `state` is None)."""
-    if state is None:
-        return stats.CardSnapshot(slug=card.slug, topic=card.topic_slug, front=card.front)
-    return stats.CardSnapshot(
-        slug=card.slug,
-        topic=card.topic_slug,
-        front=card.front,
-        state=state.state,
-        step=state.step,
-        stability=state.stability,
-        difficulty=state.difficulty,
-        due=state.due,
-        last_review=state.last_review,
-        reps=state.reps or 0,
-        lapses=state.lapses or 0,
-    )
+    memory = to_memory_state(state) if state is not None else None
+    return CardSnapshot(slug=card.slug, topic=card.topic_slug, front=card.front, memory=memory)
 
 
 def _new_cards_where(

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from quizapp.extensions import db
 from quizapp.extras import MissingExtra, require_extra
 from quizapp.models import Review, SchedulerOptimization, User, utcnow
-from quizapp.srs.stats import RatingEvent, long_term_review_count, scheduler_log_loss
+from quizapp.srs.log_loss import RatingEvent, long_term_review_count, scheduler_log_loss
 
 log = logging.getLogger(__name__)
 

@@ -1,10 +1,15 @@
 """Spaced-repetition scheduling: a thin, pure layer over the fsrs package (FSRS-6).
 
-No Flask and no SQL here: `services/review.py` loads rows into these dataclasses and applies the results.
+No Flask and no SQL here: `services/` loads rows into these dataclasses and applies the results. Beside the
+scheduling core (this package's names): `dashboard` (progress statistics), `interview_order` (the review
+order before an interview), `log_loss` (how well weights fit), `daily_plan`, `new_card_order`,
+`mock_interview`, `leeches`.
 """
 
 from quizapp.srs.scheduling import (
     LEARN_AHEAD,
+    STATE_NAMES,
+    CardSnapshot,
     MemoryState,
     Rating,
     ReviewOutcome,
@@ -15,10 +20,13 @@ from quizapp.srs.scheduling import (
     preview_intervals,
     retrievability,
     scheduler_for,
+    state_name,
 )
 
 __all__ = [
     "LEARN_AHEAD",
+    "STATE_NAMES",
+    "CardSnapshot",
     "MemoryState",
     "Rating",
     "ReviewOutcome",
@@ -29,4 +37,5 @@ __all__ = [
     "preview_intervals",
     "retrievability",
     "scheduler_for",
+    "state_name",
 ]

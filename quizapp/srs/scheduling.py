@@ -10,17 +10,21 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler, State
 from fsrs.scheduler import DEFAULT_PARAMETERS
+
+from quizapp import timeparse
 
 # Anki's learn-ahead limit: a learning card due within this window is shown when nothing else is left.
 LEARN_AHEAD = dt.timedelta(minutes=20)
 
 RATING_NAMES = {"again": Rating.Again, "hard": Rating.Hard, "good": Rating.Good, "easy": Rating.Easy}
 RATING_HELP = "Use a rating of 1–4 or again, hard, good, easy."
+# How a learner reads fsrs.State (Learning, Review, Relearning: Anki's card types); no state at all is "new".
+STATE_NAMES = {state.value: state.name.lower() for state in State}
+NEW, UNKNOWN = "new", "unknown"
 
 # fsrs invents a card id (and sleeps 1 ms to keep it unique) when none is given; ours are slugs elsewhere.
 _ANONYMOUS_CARD_ID = 1
@@ -63,11 +67,21 @@ class MemoryState:
             step=data.get("step"),
             stability=data.get("stability"),
             difficulty=data.get("difficulty"),
-            due=_parse_aware(data["due"]),
-            last_review=_parse_aware(last_review) if last_review else None,
+            due=timeparse.parse_datetime(data["due"], naive_is_utc=True),
+            last_review=timeparse.parse_datetime(last_review, naive_is_utc=True) if last_review else None,
             reps=int(data.get("reps") or 0),
             lapses=int(data.get("lapses") or 0),
         )
+
+
+@dataclass(frozen=True)
+class CardSnapshot:
+    """One card and a person's memory of it (`memory` None: never reviewed), as statistics read it."""
+
+    slug: str
+    topic: str
+    front: str = ""
+    memory: MemoryState | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +96,12 @@ class ReviewOutcome:
     @property
     def interval(self) -> dt.timedelta:
         return self.state.due - self.reviewed_at
+
+
+def state_name(state: int | None) -> str:
+    """The learner's word for an fsrs.State value: learning, review or relearning; new for None or 0 (the
+    `state_before` of a card's first review); "unknown" for a value fsrs does not define."""
+    return STATE_NAMES.get(state, UNKNOWN) if state else NEW
 
 
 def parse_rating(value: object) -> Rating:
@@ -150,10 +170,15 @@ def preview_intervals(
 
 def retrievability(state: MemoryState | None, now: dt.datetime, scheduler: Scheduler | None = None) -> float:
     """Predicted probability of recalling the card at `now` (FSRS-6 forgetting curve); 0 for a new card."""
-    if state is None:
+    if state is None or state.stability is None or state.last_review is None:
         return 0.0
     at = _as_utc(now)
-    return float((scheduler or scheduler_for()).get_card_retrievability(_to_fsrs(state, at), at))
+    # The forgetting curve needs only stability and the last review: a lean card keeps a dashboard of
+    # thousands of cards fast.
+    card = FsrsCard(
+        card_id=_ANONYMOUS_CARD_ID, stability=state.stability, last_review=_as_utc(state.last_review), due=at
+    )
+    return float((scheduler or scheduler_for()).get_card_retrievability(card, at))
 
 
 def interval_label(interval: dt.timedelta) -> str:
@@ -178,18 +203,11 @@ def local_day_window(now: dt.datetime, timezone: str) -> tuple[dt.datetime, dt.d
 
     A day is 23 or 25 hours long across a daylight-saving change; both ends are local midnights.
     """
-    zone = _zone(timezone)
+    zone = timeparse.zone(timezone)
     today = _as_utc(now).astimezone(zone).date()
     start = dt.datetime.combine(today, dt.time(), tzinfo=zone)
     end = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), tzinfo=zone)
     return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
-
-
-def _zone(name: str) -> dt.tzinfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return dt.UTC
 
 
 def _one_decimal(value: float) -> str:
@@ -198,14 +216,11 @@ def _one_decimal(value: float) -> str:
 
 
 def _as_utc(moment: dt.datetime) -> dt.datetime:
+    if moment.tzinfo is dt.UTC:  # the database's times: the common case, first (dashboards call this a lot)
+        return moment
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("a naive datetime was given; pass a timezone-aware one")
     return moment.astimezone(dt.UTC)
-
-
-def _parse_aware(text: str) -> dt.datetime:
-    parsed = dt.datetime.fromisoformat(text)
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
 
 
 def _to_fsrs(state: MemoryState | None, now: dt.datetime) -> FsrsCard:

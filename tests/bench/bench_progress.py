@@ -26,7 +26,7 @@ from quizapp import create_app
 from quizapp.extensions import db
 from quizapp.models import Card, CardState, Review, Topic, User, utcnow
 from quizapp.services import accounts, history, progress
-from quizapp.srs import stats
+from quizapp.srs import dashboard
 
 CARDS = 400
 DEFAULT_REVIEWS = 20_000
@@ -103,7 +103,7 @@ def main(reviews: int = DEFAULT_REVIEWS) -> None:
             user = db.session.get(User, user_id)
             total = db.session.query(Review).count()
             inputs = progress.progress_inputs(user, utcnow())
-            pure = median_ms(lambda: stats.build_report(inputs))
+            pure = median_ms(lambda: dashboard.build_report(inputs))
             service = median_ms(lambda: progress.user_progress(user))
             export = median_ms(lambda: history.export_history(user), runs=3)
             data = history.export_history(user)

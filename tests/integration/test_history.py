@@ -191,6 +191,18 @@ def test_apkg_is_a_valid_anki_package_with_formulas_intact(ada: User, tmp_path: 
     assert "001_eacbfddb2911ebfc.txt" in source
 
 
+def test_apkg_tags_name_each_cards_fsrs_state_as_the_site_does(ada: User, tmp_path: Path) -> None:
+    lapsed = db.session.query(CardState).filter_by(user_id=ada.id, card_slug="adam-epsilon-placement").one()
+    lapsed.state = 3
+    db.session.commit()
+    path = tmp_path / "deck.apkg"
+    history.write_apkg(path, ada)
+    tags = {fields.split("\x1f")[3]: set(tags.split()) for fields, tags in _apkg_notes(path)}
+    assert "quizapp::relearning" in tags["adam-epsilon-placement"]
+    assert "quizapp::review" in tags["adam-bias-correction-why"]
+    assert "quizapp::new" in tags["gd-update-direction"]
+
+
 def test_cli_exports_json_and_apkg(ada: User, runner: FlaskCliRunner, tmp_path: Path) -> None:
     result = runner.invoke(args=["export", "--user", "ada", "--format", "json"])
     assert result.exit_code == 0, result.output

@@ -1,4 +1,4 @@
-"""Progress charts: matplotlib SVG with every number as text; the Anki export keeps formulas intact."""
+"""Progress charts: matplotlib SVG with every number as text."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 
 from quizapp.progress import charts
-from quizapp.services.history import anki_math
-from quizapp.srs.stats import (
+from quizapp.srs.dashboard import (
     CardCounts,
     DayCount,
     DrillAttempts,
@@ -153,22 +152,4 @@ def _topic(title: str, recall: float | None, projected: float | None = None) -> 
         drills_tried=0,
         drills_total=0,
         projection=projection,
-    )
-
-
-def test_anki_math_converts_delimiters_and_escapes_the_rest() -> None:
-    text = "Update $\\theta_{t+1}$ when a<b:\n$$m_t = \\beta m_{t-1} + (1-\\beta) g_t$$ costs \\$3"
-    assert anki_math(text) == (
-        "Update \\(\\theta_{t+1}\\) when a&lt;b:<br>\\[m_t = \\beta m_{t-1} + (1-\\beta) g_t\\] costs $3"
-    )
-
-
-def test_anki_math_leaves_text_without_formulas_alone() -> None:
-    assert anki_math("Plain & simple\n") == "Plain &amp; simple"
-
-
-def test_anki_text_turns_the_banks_markdown_into_html_outside_formulas() -> None:
-    text = "Set `lr` to **16** times, *on average*; keep $a*b*c$ and 2 * 3 as typed"
-    assert anki_math(text) == (
-        "Set <code>lr</code> to <b>16</b> times, <i>on average</i>; keep \\(a*b*c\\) and 2 * 3 as typed"
     )

@@ -3,10 +3,13 @@ what rating applies (fuzz off), labels read like Anki's, and days follow the per
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
+from zoneinfo import ZoneInfo
 
 import pytest
+from support.srs_cards import NOW, fsrs6_recall, review_card
 
 from quizapp import srs
 from quizapp.srs import MemoryState, Rating
@@ -89,9 +92,62 @@ def test_retrievability_is_about_the_desired_retention_when_due() -> None:
     assert srs.retrievability(None, NOON) == 0.0
 
 
+def test_retrievability_equals_ninety_percent_after_one_stability_span() -> None:
+    memory = review_card("a", stability=10, days_ago=10, due_in=0).memory
+    assert srs.retrievability(memory, NOW, PLAIN) == pytest.approx(0.9)
+
+
+def test_retrievability_follows_the_fsrs6_curve_in_whole_days() -> None:
+    memory = review_card("a", stability=4, days_ago=9.5, due_in=-5).memory
+    assert srs.retrievability(memory, NOW, PLAIN) == pytest.approx(fsrs6_recall(9, 4))
+
+
+def test_retrievability_refuses_naive_times_and_reads_other_zones_as_the_same_instant() -> None:
+    memory = review_card("a", stability=4, days_ago=3.9, due_in=1).memory
+    assert memory is not None and memory.last_review is not None
+    with pytest.raises(ValueError, match="timezone-aware"):
+        srs.retrievability(memory, NOW.replace(tzinfo=None), PLAIN)
+    # 3.9 days ago in UTC is 4 calendar days ago in Tokyo, but elapsed time is counted in whole days
+    tokyo = dataclasses.replace(memory, last_review=memory.last_review.astimezone(ZoneInfo("Asia/Tokyo")))
+    assert srs.retrievability(tokyo, NOW.astimezone(ZoneInfo("America/Denver")), PLAIN) == pytest.approx(
+        fsrs6_recall(3, 4)
+    )
+
+
+def test_retrievability_of_a_state_without_stability_is_zero() -> None:
+    learning = MemoryState(state=1, step=0, stability=None, difficulty=None, due=NOON, last_review=None)
+    assert srs.retrievability(learning, NOON) == 0.0
+
+
 def test_memory_state_survives_a_json_round_trip() -> None:
     state = graduate()
     assert MemoryState.from_dict(state.to_dict()) == state
+
+
+def test_a_stored_state_without_offsets_is_read_as_utc() -> None:
+    stored = {"state": 2, "due": "2026-03-02T12:00:00", "last_review": "2026-03-01T12:00:00+00:00"}
+    state = MemoryState.from_dict(stored)
+    assert state.due == NOON and state.last_review == NOON - dt.timedelta(days=1)
+    assert (state.step, state.stability, state.reps, state.lapses) == (None, None, 0, 0)
+
+
+@pytest.mark.parametrize("due", ["9999-99-99", "2026-03-02\x00", "x" * 100_000, None])
+def test_a_stored_state_with_a_broken_time_is_refused(due: object) -> None:
+    with pytest.raises(ValueError, match="expected an ISO 8601 time"):
+        MemoryState.from_dict({"state": 2, "due": due})
+
+
+@pytest.mark.parametrize(
+    ("state", "name"),
+    [(None, "new"), (0, "new"), (1, "learning"), (2, "review"), (3, "relearning"), (9, "unknown")],
+)
+def test_state_names_are_fsrs_card_types_as_a_learner_reads_them(state: int | None, name: str) -> None:
+    assert srs.state_name(state) == name
+
+
+def test_a_lapsed_card_is_named_relearning() -> None:
+    lapsed = srs.compute_review(graduate(), Rating.Again, NOON + dt.timedelta(days=30), PLAIN).state
+    assert srs.state_name(lapsed.state) == "relearning"
 
 
 @pytest.mark.parametrize(
@@ -152,8 +208,11 @@ def test_a_day_across_the_dst_change_is_23_hours_long() -> None:
     assert end - start == dt.timedelta(hours=23)
 
 
-def test_unknown_time_zones_fall_back_to_utc() -> None:
-    assert srs.local_day_window(NOON, "Mars/Olympus_Mons") == srs.local_day_window(NOON, "UTC")
+@pytest.mark.parametrize(
+    "zone", ["Mars/Olympus_Mons", "America", "../../etc/passwd", "UTC\x00", "x" * 5000, ""]
+)
+def test_unknown_time_zones_fall_back_to_utc(zone: str) -> None:
+    assert srs.local_day_window(NOON, zone) == srs.local_day_window(NOON, "UTC")
 
 
 def test_out_of_range_retention_is_refused_and_bad_weights_fall_back_to_defaults() -> None:

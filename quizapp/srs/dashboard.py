@@ -1,22 +1,23 @@
-"""Progress statistics: pure functions from plain records (cards, reviews, submissions) to numbers and series.
+"""The progress dashboard's statistics: pure functions from plain records (cards, reviews, submissions) to
+numbers and series.
 
-No Flask, no SQL: `services/progress.py` gathers rows into these dataclasses; FSRS-6 retrievability comes
-from the fsrs package's own Scheduler so the dashboard predicts exactly what the scheduler assumes.
+No Flask, no SQL: `services/progress.py` gathers rows into these dataclasses. Recall is predicted by
+`scheduling.retrievability`, the scheduler's own FSRS-6 forgetting curve.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from fsrs import Card as FsrsCard
-from fsrs import Scheduler, State
+from fsrs import Rating, Scheduler
 
-from quizapp.srs.scheduling import scheduler_for
+from quizapp import timeparse
+from quizapp.srs.interview_order import interview_moment
+from quizapp.srs.scheduling import CardSnapshot, MemoryState, retrievability, scheduler_for
 
 # A review-state card counts as mature from this interval on (Anki's convention, used for true retention).
 MATURE_INTERVAL_DAYS = 21
@@ -24,30 +25,6 @@ TRUE_RETENTION_WINDOW_DAYS = 30
 FORECAST_DAYS = 30
 CALENDAR_WEEKS = 53
 WEAKEST_PER_TOPIC = 5
-# The interview is taken to start at this local hour; recall is projected to that moment.
-INTERVIEW_HOUR = 9
-AGAIN = 1
-
-
-@dataclass(frozen=True)
-class CardSnapshot:
-    """One card and the person's FSRS memory state for it (`state` 0 = never reviewed)."""
-
-    slug: str
-    topic: str
-    front: str = ""
-    state: int = 0
-    step: int | None = None
-    stability: float | None = None
-    difficulty: float | None = None
-    due: dt.datetime | None = None
-    last_review: dt.datetime | None = None
-    reps: int = 0
-    lapses: int = 0
-
-    @property
-    def seen(self) -> bool:
-        return self.state != 0 and self.due is not None
 
 
 @dataclass(frozen=True)
@@ -192,29 +169,14 @@ class ProgressReport:
 # -------------------------------------------------------------------------------------- retrievability
 
 
-def make_scheduler(parameters: Sequence[float] | None = None, desired_retention: float = 0.9) -> Scheduler:
-    """The person's FSRS-6 scheduler as the review queue builds it, without fuzz (predictions only)."""
-    return scheduler_for(desired_retention, parameters, fuzz=False)
-
-
-def retrievability(card: CardSnapshot, at: dt.datetime, scheduler: Scheduler) -> float:
-    """Predicted probability of recalling `card` at `at` (FSRS-6 forgetting curve; 0 if never reviewed)."""
-    if not card.seen or card.stability is None or card.last_review is None:
-        return 0.0
-    fsrs_card = FsrsCard(
-        card_id=1,  # fsrs sleeps 1 ms to invent an id when none is given
-        state=State(card.state),
-        step=card.step,
-        stability=card.stability,
-        difficulty=card.difficulty,
-        due=card.due,
-        last_review=card.last_review,
-    )
-    return float(scheduler.get_card_retrievability(fsrs_card, at))
+def memories(cards: Iterable[CardSnapshot]) -> list[MemoryState]:
+    """The memory states of the cards reviewed at least once."""
+    return [card.memory for card in cards if card.memory is not None]
 
 
 def mean_retrievability(cards: Iterable[CardSnapshot], at: dt.datetime, scheduler: Scheduler) -> float | None:
-    values = [retrievability(card, at, scheduler) for card in cards if card.seen]
+    """Mean predicted recall at `at` over the cards reviewed at least once (None when there are none)."""
+    values = [retrievability(memory, at, scheduler) for memory in memories(cards)]
     return sum(values) / len(values) if values else None
 
 
@@ -230,18 +192,18 @@ def card_counts(cards: Sequence[CardSnapshot], now: dt.datetime, zone: ZoneInfo)
     today = now.astimezone(zone).date()
     today_start = local_day_start(today, zone)
     tomorrow_start = local_day_start(today + dt.timedelta(days=1), zone)
-    seen = [card for card in cards if card.seen]
+    seen = memories(cards)
     return CardCounts(
         total=len(cards),
         seen=len(seen),
         new=len(cards) - len(seen),
-        due_today=sum(1 for card in seen if card.due is not None and card.due < tomorrow_start),
-        overdue=sum(1 for card in seen if card.due is not None and card.due < today_start),
+        due_today=sum(1 for memory in seen if memory.due < tomorrow_start),
+        overdue=sum(1 for memory in seen if memory.due < today_start),
     )
 
 
 def average_stability(cards: Iterable[CardSnapshot]) -> float | None:
-    values = [card.stability for card in cards if card.seen and card.stability is not None]
+    values = [memory.stability for memory in memories(cards) if memory.stability is not None]
     return sum(values) / len(values) if values else None
 
 
@@ -261,7 +223,7 @@ def true_retention(
         and review.interval_days is not None
         and review.interval_days >= mature_days
     ]
-    return Retention(recalled=sum(1 for review in mature if review.rating > AGAIN), total=len(mature))
+    return Retention(recalled=sum(1 for review in mature if review.rating > Rating.Again), total=len(mature))
 
 
 # ---------------------------------------------------------------------------------------------- series
@@ -273,10 +235,8 @@ def due_forecast(
     """Cards falling due on each of the next `days` local days; overdue cards are counted today."""
     today = now.astimezone(zone).date()
     counts: Counter[int] = Counter()
-    for card in cards:
-        if not card.seen or card.due is None:
-            continue
-        offset = max(0, (card.due.astimezone(zone).date() - today).days)
+    for memory in memories(cards):
+        offset = max(0, (memory.due.astimezone(zone).date() - today).days)
         if offset < days:
             counts[offset] += 1
     return tuple(DayCount(today + dt.timedelta(days=i), counts[i]) for i in range(days))
@@ -342,13 +302,13 @@ def weakest_cards(
             card.slug,
             card.topic,
             card.front,
-            retrievability(card, now, scheduler),
-            card.stability,
-            card.lapses,
-            card.due,
+            retrievability(memory, now, scheduler),
+            memory.stability,
+            memory.lapses,
+            memory.due,
         )
         for card in cards
-        if card.seen
+        if (memory := card.memory) is not None
     ]
     scored.sort(key=lambda weak: (weak.retrievability, -weak.lapses, weak.slug))
     return tuple(scored[:limit])
@@ -357,49 +317,17 @@ def weakest_cards(
 # ------------------------------------------------------------------------------------------- interview
 
 
-def interview_moment(interview_date: dt.date, zone: ZoneInfo) -> dt.datetime:
-    return dt.datetime.combine(interview_date, dt.time(INTERVIEW_HOUR), tzinfo=zone)
-
-
 def project_recall(
     cards: Sequence[CardSnapshot], at: dt.datetime, scheduler: Scheduler
 ) -> InterviewProjection:
     """Recall predicted at `at` without further reviews; never-reviewed cards are expected to be forgotten."""
-    values = [retrievability(card, at, scheduler) for card in cards if card.seen]
+    values = [retrievability(memory, at, scheduler) for memory in memories(cards)]
     return InterviewProjection(
         at=at,
         mean_recall=sum(values) / len(values) if values else None,
         expected_recalled=sum(values),
         cards_total=len(cards),
     )
-
-
-def order_for_interview(
-    states: Iterable[CardSnapshot],
-    interview_at: dt.datetime,
-    desired_retention: float,
-    include_not_due: bool,
-    *,
-    now: dt.datetime,
-    parameters: Sequence[float] | None = None,
-) -> list[CardSnapshot]:
-    """Due cards ordered by predicted recall on the interview day, lowest first.
-
-    With `include_not_due`, cards not yet due whose recall would fall below `desired_retention` by the
-    interview are pulled in too. Never-reviewed cards are left to the new-card queue. An interview in the
-    past orders by recall now.
-    """
-    scheduler = make_scheduler(parameters, desired_retention)
-    at = max(interview_at, now)
-    chosen: list[tuple[float, CardSnapshot]] = []
-    for card in states:
-        if not card.seen or card.due is None:
-            continue
-        recall = retrievability(card, at, scheduler)
-        if card.due <= now or (include_not_due and recall < desired_retention):
-            chosen.append((recall, card))
-    chosen.sort(key=lambda pair: (pair[0], pair[1].due, pair[1].slug))
-    return [card for _, card in chosen]
 
 
 # ------------------------------------------------------------------------------------------ the report
@@ -413,7 +341,7 @@ def topic_stats(
     attempts: Sequence[DrillAttempts],
 ) -> TopicStats:
     """All per-topic numbers for the given (already topic-filtered) inputs."""
-    zone = ZoneInfo(inputs.timezone)
+    zone = timeparse.zone(inputs.timezone)
     projection = None
     today = inputs.now.astimezone(zone).date()
     if inputs.interview_date is not None and inputs.interview_date >= today:  # a past interview shows nothing
@@ -456,8 +384,8 @@ def build_report(inputs: ProgressInputs, topic: str | None = None) -> ProgressRe
     """The whole dashboard: overall numbers, one row per topic, forecast, calendar and drill attempts."""
     if topic is not None:
         inputs = restrict_to_topic(inputs, topic)
-    zone = ZoneInfo(inputs.timezone)
-    scheduler = make_scheduler(inputs.parameters, inputs.desired_retention)
+    zone = timeparse.zone(inputs.timezone)
+    scheduler = scheduler_for(inputs.desired_retention, inputs.parameters, fuzz=False)
     attempts = drill_attempts(inputs.drills, inputs.submissions)
     per_topic = tuple(
         topic_stats(
@@ -485,55 +413,3 @@ def build_report(inputs: ProgressInputs, topic: str | None = None) -> ProgressRe
         reviews_today=per_day[-1].count,
         streak_days=streak_days(per_day),
     )
-
-
-# ---------------------------------------------------------------------------------- scheduler log loss
-
-
-@dataclass(frozen=True)
-class RatingEvent:
-    """One rating of one card, as the FSRS optimizer sees it."""
-
-    card_key: str
-    rating: int
-    at: dt.datetime
-
-
-def scheduler_log_loss(
-    events: Sequence[RatingEvent], parameters: Sequence[float] | None
-) -> tuple[float, int]:
-    """Mean binary cross-entropy of FSRS's recall predictions on a person's reviews, and how many were scored.
-
-    Each card's history is replayed with `parameters`; as in fsrs's optimizer, only reviews at least a day
-    after the card's previous review are scored (same-day repeats say little about long-term memory).
-    """
-    from fsrs import Rating
-
-    scheduler = make_scheduler(parameters)
-    histories: dict[str, list[RatingEvent]] = defaultdict(list)
-    for event in events:
-        histories[event.card_key].append(event)
-    total, scored = 0.0, 0
-    for history in histories.values():
-        history.sort(key=lambda event: event.at)
-        card = FsrsCard(card_id=1, due=history[0].at)
-        for event in history:
-            if card.last_review is not None and (event.at - card.last_review).days > 0:
-                predicted = min(max(scheduler.get_card_retrievability(card, event.at), 1e-7), 1 - 1e-7)
-                recalled = event.rating > AGAIN
-                total -= math.log(predicted if recalled else 1 - predicted)
-                scored += 1
-            card, _ = scheduler.review_card(card, Rating(event.rating), event.at)
-    return (total / scored if scored else math.nan), scored
-
-
-def long_term_review_count(events: Sequence[RatingEvent]) -> int:
-    """Reviews at least a day after the same card's previous review: what fsrs's optimizer learns from."""
-    last_seen: dict[str, dt.datetime] = {}
-    count = 0
-    for event in sorted(events, key=lambda event: event.at):
-        previous = last_seen.get(event.card_key)
-        if previous is not None and (event.at - previous).days > 0:
-            count += 1
-        last_seen[event.card_key] = event.at
-    return count

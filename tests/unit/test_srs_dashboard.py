@@ -1,69 +1,23 @@
-"""Progress statistics against small histories whose answers are worked out by hand."""
+"""The dashboard's statistics against small histories whose answers are worked out by hand."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import math
 from zoneinfo import ZoneInfo
 
 import pytest
+from support.srs_cards import NOW, UTC, fsrs6_recall, new_card, review_card
 
-from quizapp.srs import stats
-from quizapp.srs.stats import (
-    CardSnapshot,
-    DrillInfo,
-    ProgressInputs,
-    RatingEvent,
-    ReviewRecord,
-    SubmissionRecord,
-    TopicInfo,
-)
+from quizapp.srs import dashboard as stats
+from quizapp.srs import scheduler_for
+from quizapp.srs.dashboard import DrillInfo, ProgressInputs, ReviewRecord, SubmissionRecord, TopicInfo
 
-UTC = dt.UTC
-NOW = dt.datetime(2026, 3, 10, 15, 0, tzinfo=UTC)  # a Tuesday
-W20 = 0.1542  # FSRS-6 default decay weight
-
-
-def fsrs6_recall(elapsed_days: float, stability: float) -> float:
-    """FSRS-6 forgetting curve written out: R = (1 + F·t/S)^(−w20) with F = 0.9^(−1/w20) − 1."""
-    factor = 0.9 ** (-1 / W20) - 1
-    return (1 + factor * elapsed_days / stability) ** (-W20)
-
-
-def review_card(
-    slug: str, topic: str = "t1", *, stability: float, days_ago: int, due_in: float
-) -> CardSnapshot:
-    return CardSnapshot(
-        slug=slug,
-        topic=topic,
-        front=f"front of {slug}",
-        state=2,
-        stability=stability,
-        difficulty=5.0,
-        last_review=NOW - dt.timedelta(days=days_ago),
-        due=NOW + dt.timedelta(days=due_in),
-    )
-
-
-def new_card(slug: str, topic: str = "t1") -> CardSnapshot:
-    return CardSnapshot(slug=slug, topic=topic)
+PLAIN = scheduler_for(fuzz=False)
 
 
 def rating(slug: str, value: int, days_ago: float, interval: float | None, topic: str = "t1") -> ReviewRecord:
     return ReviewRecord(slug, topic, value, NOW - dt.timedelta(days=days_ago), interval)
-
-
-def test_retrievability_equals_ninety_percent_after_one_stability_span() -> None:
-    scheduler = stats.make_scheduler()
-    card = review_card("a", stability=10, days_ago=10, due_in=0)
-    assert stats.retrievability(card, NOW, scheduler) == pytest.approx(0.9)
-
-
-def test_retrievability_follows_the_fsrs6_curve_and_is_zero_for_new_cards() -> None:
-    scheduler = stats.make_scheduler()
-    card = review_card("a", stability=4, days_ago=9, due_in=-5)
-    assert stats.retrievability(card, NOW, scheduler) == pytest.approx(fsrs6_recall(9, 4))
-    assert stats.retrievability(new_card("b"), NOW, scheduler) == 0.0
 
 
 def test_mean_retrievability_ignores_unseen_cards() -> None:
@@ -72,8 +26,8 @@ def test_mean_retrievability_ignores_unseen_cards() -> None:
         review_card("b", stability=5, days_ago=0, due_in=5),
         new_card("c"),
     ]
-    assert stats.mean_retrievability(cards, NOW, stats.make_scheduler()) == pytest.approx((0.9 + 1.0) / 2)
-    assert stats.mean_retrievability([new_card("c")], NOW, stats.make_scheduler()) is None
+    assert stats.mean_retrievability(cards, NOW, PLAIN) == pytest.approx((0.9 + 1.0) / 2)
+    assert stats.mean_retrievability([new_card("c")], NOW, PLAIN) is None
 
 
 def test_card_counts_split_due_today_and_overdue_by_local_day() -> None:
@@ -178,8 +132,10 @@ def test_weakest_cards_are_lowest_recall_first_with_lapses_breaking_ties() -> No
         review_card("tie-few-lapses", stability=10, days_ago=10, due_in=0),
         new_card("unseen"),
     ]
-    cards[2] = CardSnapshot(**{**cards[2].__dict__, "lapses": 3})
-    weakest = stats.weakest_cards(cards, NOW, stats.make_scheduler(), limit=3)
+    memory = cards[2].memory
+    assert memory is not None
+    cards[2] = dataclasses.replace(cards[2], memory=dataclasses.replace(memory, lapses=3))
+    weakest = stats.weakest_cards(cards, NOW, PLAIN, limit=3)
     assert [card.slug for card in weakest] == ["faded", "tie-many-lapses", "tie-few-lapses"]
     assert weakest[0].retrievability == pytest.approx(fsrs6_recall(20, 1))
 
@@ -187,35 +143,10 @@ def test_weakest_cards_are_lowest_recall_first_with_lapses_breaking_ties() -> No
 def test_projected_recall_on_interview_day() -> None:
     cards = [review_card("a", stability=10, days_ago=0, due_in=10), new_card("b")]
     at = NOW + dt.timedelta(days=10)
-    projection = stats.project_recall(cards, at, stats.make_scheduler())
+    projection = stats.project_recall(cards, at, PLAIN)
     assert projection.mean_recall == pytest.approx(0.9)
     assert projection.expected_recalled == pytest.approx(0.9)
     assert projection.cards_total == 2
-
-
-def test_order_for_interview_lowest_recall_on_that_day_first() -> None:
-    interview = NOW + dt.timedelta(days=20)
-    cards = [
-        review_card("due-strong", stability=50, days_ago=30, due_in=-1),
-        review_card("due-weak", stability=2, days_ago=3, due_in=-1),
-        review_card("later-would-fade", stability=8, days_ago=1, due_in=5),
-        review_card("later-stays", stability=400, days_ago=1, due_in=300),
-        new_card("unseen"),
-    ]
-    without = stats.order_for_interview(cards, interview, 0.9, include_not_due=False, now=NOW)
-    assert [card.slug for card in without] == ["due-weak", "due-strong"]
-    with_pull = stats.order_for_interview(cards, interview, 0.9, include_not_due=True, now=NOW)
-    assert [card.slug for card in with_pull] == ["due-weak", "later-would-fade", "due-strong"]
-
-
-def test_order_for_interview_in_the_past_orders_by_recall_now() -> None:
-    cards = [
-        review_card("slightly-late", stability=10, days_ago=11, due_in=-1),
-        review_card("very-late", stability=2, days_ago=12, due_in=-10),
-    ]
-    past = NOW - dt.timedelta(days=100)
-    ordered = stats.order_for_interview(cards, past, 0.9, include_not_due=False, now=NOW)
-    assert [card.slug for card in ordered] == ["very-late", "slightly-late"]
 
 
 def test_build_report_overall_and_per_topic_numbers() -> None:
@@ -253,21 +184,6 @@ def test_build_report_overall_and_per_topic_numbers() -> None:
     assert only_t2.overall.counts.total == 1
 
 
-def test_log_loss_scores_only_reviews_a_day_or_more_apart() -> None:
-    start = dt.datetime(2026, 1, 1, 9, tzinfo=UTC)
-    events = [
-        RatingEvent("a", 3, start),
-        RatingEvent("a", 3, start + dt.timedelta(hours=1)),  # same day: not scored
-        RatingEvent("a", 3, start + dt.timedelta(days=3)),
-        RatingEvent("a", 1, start + dt.timedelta(days=20)),
-    ]
-    loss, scored = stats.scheduler_log_loss(events, None)
-    assert scored == 2
-    assert stats.long_term_review_count(events) == 2
-    assert 0 < loss < 5
-    assert math.isnan(stats.scheduler_log_loss(events[:2], None)[0])
-
-
 def test_interval_at_review_prefers_the_scheduled_interval_of_the_state_before() -> None:
     from quizapp.services.progress import interval_at_review
 
@@ -297,3 +213,18 @@ def test_a_past_interview_date_projects_nothing() -> None:
     )
     assert same_day.overall.projection is not None
     assert same_day.overall.projection.at == NOW  # 09:00 has passed: recall is projected from now
+
+
+def test_an_unknown_time_zone_counts_days_in_utc() -> None:
+    cards = [review_card("due-at-23h", stability=3, days_ago=3, due_in=8 / 24)]  # 23:00 UTC today
+    inputs = ProgressInputs(
+        now=NOW,
+        timezone="Mars/Olympus_Mons",
+        desired_retention=0.9,
+        topics=[TopicInfo("t1", "T")],
+        cards=cards,
+    )
+    in_utc = stats.build_report(dataclasses.replace(inputs, timezone="UTC"))
+    report = stats.build_report(inputs)
+    assert report.overall.counts == in_utc.overall.counts and report.overall.counts.due_today == 1
+    assert report.due_forecast == in_utc.due_forecast
