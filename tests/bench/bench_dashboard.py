@@ -1,22 +1,23 @@
 """Benchmark (not a timed test): eight concurrent progress dashboards against one, on the production shape.
 
-Builds a throwaway PostgreSQL database on 127.0.0.1:5432 with the real question bank and PEOPLE learners,
-each with a year of history made by the review service itself (every card of the bank introduced ten a day,
-then reviewed whenever due: a few thousand reviews each), two dozen graded drill attempts, a dozen finished
-mock interviews and an interview date a month ahead, so every chart of the dashboard has data. Serves the
-app with gunicorn as `quizapp.gunicorn_conf` configures it (gthread: `--workers` × `--threads`, default
-4 × 2, enough threads that eight requests run at once), logs each client in through the login page, and
-then, in alternating rounds, times
+Builds a throwaway PostgreSQL database on 127.0.0.1:5432 with the real question bank and one learner per
+client, each with a year of history made by the review service itself (ten new cards a day in bank order
+until all ~270 are in, every due card rated: about 3,900 reviews), two dozen graded drill attempts, a dozen
+finished mock interviews and an interview date a month ahead, so every chart of the dashboard has data.
+Serves the app with gunicorn and the app's own configuration (`-c python:quizapp.gunicorn_conf`, gthread,
+`--workers` × `--threads`, default 4 × 2: eight requests can run at once), logs each client in through the
+login page, warms every worker up, then in alternating rounds times
 
   one:    a single GET /progress while nothing else is asked of the server;
-  eight:  `--concurrency` clients (each a different learner, or with `--same-person` one learner's tabs)
-          sending GET /progress at the same moment: the time until the last page is in.
+  N at once: `--concurrency` clients (different learners, or with `--same-person` one learner's tabs)
+          sending GET /progress at the same moment, until the last page is in.
 
-It prints the medians, their ratio (goal: ≤ 1.5), the per-round ratios, the server CPU per dashboard
-(gunicorn workers plus the database backends, from /proc) and, from it, the least ratio the machine's cores
-allow: with no shared work, N requests of C CPU seconds each need N·C / cores of wall time, whatever the
-code does. The load average is printed before and after. `--compare PATH` serves another checkout (say a
-worktree of an older commit) on the same database too and measures both in the same rounds.
+Prints the medians and their ratio (goal: ≤ 1.5), the per-round ratios, the server CPU per dashboard
+(gunicorn's workers plus the database's backends, read from /proc) and from it the least ratio the machine's
+cores allow when nothing is shared between the requests: N requests of C CPU seconds each need at least
+N·C ÷ cores of wall time, however the server is built. The load average is printed before and after.
+`--compare PATH` also serves another checkout (say a worktree of an older commit) on the same database and
+measures both in the same rounds. Takes two to five minutes.
 
     .venv/bin/python tests/bench/bench_dashboard.py [--rounds 7] [--concurrency 8] [--workers 4]
         [--threads 2] [--same-person] [--compare PATH]
@@ -38,7 +39,7 @@ import sys
 import threading
 import time
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -367,62 +368,54 @@ def alone(client: Client) -> float:
 
 @dataclass
 class Figures:
-    name: str
-    one: list[float]
-    many: list[float]
-    cpu_per_page: float  # server CPU seconds per dashboard
-    page_bytes: int
+    """One server's timings: single dashboards and concurrent batches, in seconds, and its CPU use."""
 
-    @property
-    def ratio(self) -> float:
-        return statistics.median(self.many) / statistics.median(self.one)
+    server: Server
+    clients: list[Client]
+    one: list[float] = field(default_factory=list)
+    many: list[float] = field(default_factory=list)
+    cpu_seconds: float = 0.0  # gunicorn workers + database backends, over every measured page
+    pages: int = 0
+    page_bytes: int = 0
+
+    def round(self) -> None:
+        """One dashboard alone, then every client's at once; the server's CPU for all of them."""
+        before = self.server.cpu_seconds()
+        self.one.append(alone(self.clients[0]))
+        self.many.append(concurrently(self.clients))
+        self.cpu_seconds += self.server.cpu_seconds() - before
+        self.pages += 1 + len(self.clients)
 
 
-def measure(server: Server, people: list[str], rounds: int) -> tuple[list[Client], Client, Figures]:
+def prepare(server: Server, people: list[str]) -> Figures:
+    """Clients logged in as `people`, and a warm server: every worker has served dashboards already."""
     clients = [Client(server.host) for _ in people]
     for client, username in zip(clients, people, strict=True):
         client.log_in(username)
-    single = clients[0]
-    for _ in range(3):  # every worker and thread has imported, compiled and connected once
+    for _ in range(2):
         concurrently(clients)
-    page_bytes = single.dashboard()
-    cpu_before = server.cpu_seconds()
-    pages = 0
-    for _ in range(rounds):
-        alone(single)
-        pages += 1
-    cpu_per_page = (server.cpu_seconds() - cpu_before) / pages
-    return clients, single, Figures(server.name, [], [], cpu_per_page, page_bytes)
+    return Figures(server, clients, page_bytes=clients[0].dashboard())
 
 
-def run_rounds(setups: list[tuple[list[Client], Client, Figures]], rounds: int) -> None:
-    """one, many, one, many, ... for every server in turn, so drifting load falls on all alike."""
-    for number in range(rounds):
-        order = setups if number % 2 == 0 else list(reversed(setups))
-        for clients, single, figures in order:
-            figures.one.append(alone(single))
-            figures.many.append(concurrently(clients))
-
-
-def report(all_figures: list[Figures], concurrency: int, same_person: bool, load: tuple[float, ...]) -> None:
-    cores = os.cpu_count() or 1
-    who = "one learner in every tab" if same_person else "a different learner each"
-    print(f"\n{concurrency} concurrent GET /progress ({who}) vs one; {cores} CPU cores")
-    print(f"load average before {load}")
+def report(all_figures: list[Figures], cores: int) -> None:
+    """Medians, their ratio, the per-round ratios, and what the machine's cores allow at best."""
+    concurrency = len(all_figures[0].clients)
+    head = f"{'':15} {'one':>9} {f'{concurrency} at once':>11} {'ratio':>6} {'CPU/page':>9} {'least':>6}"
+    print(head + "  per-round ratios")
     for figures in all_figures:
         one, many = statistics.median(figures.one), statistics.median(figures.many)
-        rounds = ", ".join(f"{m / o:.2f}" for o, m in zip(figures.one, figures.many, strict=True))
-        floor = max(1.0, concurrency * figures.cpu_per_page / min(cores, concurrency) / one)
-        print(f"[{figures.name}] page {figures.page_bytes / 1024:.0f} KiB")
-        print(f"  one dashboard:            {one * 1000:8.1f} ms (median of {len(figures.one)})")
-        print(f"  {concurrency} at once, all done:      {many * 1000:8.1f} ms")
-        print(f"  ratio:                    {figures.ratio:8.2f}   (goal ≤ 1.5; per round: {rounds})")
-        cpu_ms = figures.cpu_per_page * 1000
-        print(f"  server CPU per dashboard: {cpu_ms:8.1f} ms (gunicorn workers + PostgreSQL)")
+        cpu = figures.cpu_seconds / figures.pages
+        least = max(1.0, concurrency * cpu / min(cores, concurrency) / one)
+        rounds = " ".join(f"{m / o:.2f}" for o, m in zip(figures.one, figures.many, strict=True))
         print(
-            f"  least ratio {cores} cores allow: {floor:6.2f}   ({concurrency} × CPU per page / cores / one)"
+            f"{figures.server.name:15} {one * 1000:6.0f} ms {many * 1000:8.0f} ms {many / one:6.2f}"
+            f" {cpu * 1000:6.0f} ms {least:6.2f}  {rounds}"
         )
-    print(f"load average after {os.getloadavg()}")
+    print(
+        f"(medians of {len(all_figures[0].one)} rounds; goal: ratio ≤ 1.5. CPU/page: gunicorn workers + "
+        f"PostgreSQL backends per dashboard. least: the smallest ratio {cores} cores allow without shared "
+        f"work, {concurrency} × CPU/page ÷ {min(cores, concurrency)} cores ÷ one; a busy machine lowers it)"
+    )
 
 
 def main() -> None:
@@ -436,11 +429,7 @@ def main() -> None:
     parser.add_argument("--same-person", action="store_true", help="every client is the same learner")
     parser.add_argument("--compare", type=Path, help="another checkout to serve and measure alongside")
     args = parser.parse_args()
-    people = (
-        ["bench-1"] * args.concurrency
-        if args.same_person
-        else [f"bench-{n + 1}" for n in range(args.concurrency)]
-    )
+    people = [f"bench-{1 if args.same_person else n + 1}" for n in range(args.concurrency)]
     database, url = create_database("bench_dashboard")
     servers: list[Server] = []
     try:
@@ -452,10 +441,21 @@ def main() -> None:
         roots = [("this checkout", REPO)] + ([("compared", args.compare.resolve())] if args.compare else [])
         for name, root in roots:
             servers.append(start_server(name, root, url, database, args.workers, args.threads))
-        load = os.getloadavg()
-        setups = [measure(server, people, args.rounds) for server in servers]
-        run_rounds(setups, args.rounds)
-        report([figures for _, _, figures in setups], args.concurrency, args.same_person, load)
+        all_figures = [prepare(server, people) for server in servers]
+        cores = os.cpu_count() or 1
+        who = "one learner in every tab" if args.same_person else "a different learner each"
+        print(
+            f"GET /progress: one alone, then {args.concurrency} at once ({who}); gunicorn gthread "
+            f"{args.workers} workers × {args.threads} threads; {cores} CPU cores"
+        )
+        print(f"load average before: {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
+        for number in range(args.rounds):  # servers in turn, so drifting load falls on all alike
+            for figures in all_figures if number % 2 == 0 else all_figures[::-1]:
+                figures.round()
+        report(all_figures, cores)
+        for figures in all_figures:
+            print(f"{figures.server.name}: page {figures.page_bytes / 1024:.0f} KiB")
+        print(f"load average after:  {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
     finally:
         for server in servers:
             server.stop()
