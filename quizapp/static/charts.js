@@ -196,12 +196,24 @@ function draw(figure) {
   return plot;
 }
 
+// One chart that cannot be drawn leaves its box empty (its table still says it all), not the others.
+function drawEach(figures) {
+  return figures.flatMap((figure) => {
+    try {
+      return [draw(figure)];
+    } catch (error) {
+      console.error("chart not drawn", figure, error);
+      return [];
+    }
+  });
+}
+
 function drawAll() {
   const figures = [...document.querySelectorAll("figure[data-chart]")];
-  let plots = figures.map(draw);
+  let plots = drawEach(figures);
   const redraw = () => {
     plots.forEach((plot) => plot.destroy());
-    plots = figures.map(draw);
+    plots = drawEach(figures);
   };
   window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", redraw);
   let pending = null;
