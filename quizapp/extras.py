@@ -12,7 +12,6 @@ EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "fit": ("fitting the FSRS scheduler to your reviews", ("torch", "pandas", "tqdm")),
     "postgres": ("a PostgreSQL DATABASE_URL", ("psycopg",)),
     "queue": ("the Redis grading queue (QUEUE_URL)", ("redis", "rq")),
-    "charts": ("progress charts", ("matplotlib",)),
 }
 
 

@@ -35,13 +35,14 @@ IMPORT_MAX_BYTES = 32 * 1024 * 1024  # a history file of years of reviews; the s
 def dashboard() -> str:
     report = progress.user_progress(current_user)
     past_interviews = interviews.interview_history(current_user)
-    drawn = _charts(report, per_topic=True)
+    shown = _charts(report, per_topic=True)
     if past_interviews:
-        drawn["interviews"] = charts.interview_score_chart(past_interviews)
+        shown["interviews"] = charts.interview_score_chart(past_interviews)
     return render_template(
         "progress/dashboard.html",
         report=report,
-        charts=drawn,
+        charts=shown,
+        calendar=charts.calendar_grid(report.reviews_per_day),
         tuning=scheduler_tuning.latest_optimization(current_user),
         leeches=card_browser.leeches(current_user),
         past_interviews=past_interviews,
@@ -67,22 +68,27 @@ def _bad_focus(exc: progress.FocusError) -> tuple[Response | str, int]:
 @login_required
 def topic(topic: str) -> str:
     report = progress.user_progress(current_user, topic=topic)
-    return render_template("progress/topic.html", report=report, charts=_charts(report, per_topic=False))
+    return render_template(
+        "progress/topic.html",
+        report=report,
+        charts=_charts(report, per_topic=False),
+        calendar=charts.calendar_grid(report.reviews_per_day),
+    )
 
 
-def _charts(report: progress.ProgressReport, *, per_topic: bool) -> dict[str, Any]:
-    drawn = {
+def _charts(report: progress.ProgressReport, *, per_topic: bool) -> dict[str, charts.Chart | None]:
+    """What the page's bar charts show; the browser draws them (static/charts.js)."""
+    shown = {
         "forecast": charts.forecast_chart(report.due_forecast),
-        "calendar": charts.calendar_heatmap(report.reviews_per_day),
         "drills": charts.drill_chart(report.drills) if report.drills else None,
     }
     if per_topic:
-        drawn["retrievability"] = charts.retrievability_chart(report.topics, report.desired_retention)
+        shown["retrievability"] = charts.retrievability_chart(report.topics, report.desired_retention)
         if report.interview_date is not None:
-            drawn["projection"] = charts.projection_chart(
+            shown["projection"] = charts.projection_chart(
                 report.topics, report.desired_retention, report.interview_date
             )
-    return drawn
+    return shown
 
 
 # ------------------------------------------------------------------------------------------ focused session

@@ -70,7 +70,9 @@ def card_snapshots(user_id: int, slugs: list[str] | None = None) -> list[CardSna
 
 
 def review_records(user_id: int) -> list[ReviewRecord]:
-    # Plain columns, not ORM objects: a long history has tens of thousands of reviews.
+    # Plain columns, not ORM objects: a long history has tens of thousands of reviews. Of the state before
+    # each review only the two times the interval needs, read by the database: decoding every review's
+    # whole JSON state in Python was a third of the dashboard's server time.
     rows = db.session.execute(
         select(
             Review.card_slug,
@@ -78,7 +80,8 @@ def review_records(user_id: int) -> list[ReviewRecord]:
             Review.rating,
             Review.reviewed_at,
             Review.state_before,
-            Review.previous_state,
+            Review.previous_state["due"].as_string(),
+            Review.previous_state["last_review"].as_string(),
             Review.origin,
         )
         .join(Card, Card.slug == Review.card_slug)
@@ -87,8 +90,9 @@ def review_records(user_id: int) -> list[ReviewRecord]:
     )
     previous_at: dict[str, dt.datetime] = {}
     records = []
-    for slug, topic, rating, reviewed_at, state_before, previous_state, origin in rows:
-        interval = interval_at_review(reviewed_at, state_before, previous_state, previous_at.get(slug))
+    for slug, topic, rating, reviewed_at, state_before, due, last_review, origin in rows:
+        before = {"due": due, "last_review": last_review}
+        interval = interval_at_review(reviewed_at, state_before, before, previous_at.get(slug))
         previous_at[slug] = reviewed_at
         records.append(ReviewRecord(slug, topic, rating, reviewed_at, interval, origin))
     return records

@@ -11,11 +11,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 from support.apps import LiveServer, migrated_sqlite_app, serving
-from support.browser import chromium_page, register_and_log_in
+from support.browser import assert_follows_scheme, chromium_page, register_and_log_in
 from support.progress_history import make_bank
 
 from quizapp.extensions import db
 from quizapp.models import Card
+from quizapp.services import accounts, review
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -55,6 +56,32 @@ def first_cards(app: Flask, count: int) -> list[str]:
         )
 
 
+def heat_counts(page) -> list[str]:
+    """The counts printed in the heatmap's squares (empty squares print none)."""
+    return [text for text in page.locator(".heatmap td.heat-cell").all_text_contents() if text]
+
+
+# Pixels of the chart's canvas in the bar colour (app.css's --chart-fill for the page's colour scheme).
+BAR_PIXELS = """(figure) => {
+  const probe = document.createElement("span");
+  probe.style.color = "var(--chart-fill)";
+  document.body.append(probe);
+  const [r, g, b] = getComputedStyle(probe).color.match(/\\d+/g).map(Number);
+  probe.remove();
+  const canvas = figure.querySelector("canvas");
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let count = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    if (Math.abs(data[i] - r) < 4 && Math.abs(data[i + 1] - g) < 4 && Math.abs(data[i + 2] - b) < 4) count++;
+  }
+  return count;
+}"""
+
+
+def bar_pixels(figure) -> int:
+    return figure.evaluate(BAR_PIXELS)
+
+
 def test_reviews_show_up_on_the_dashboard(progress_page, progress_app: Flask) -> None:
     from playwright.sync_api import expect
 
@@ -63,10 +90,10 @@ def test_reviews_show_up_on_the_dashboard(progress_page, progress_app: Flask) ->
     page.goto("/progress")
     assert stat(page, "seen") == "0"
     assert stat(page, "reviews-today") == "0"
-    assert page.locator("svg.chart").count() >= 3
-    assert page.locator(".heat-count").count() == 0
-    forecast = page.locator("figure.progress-chart").first
-    assert forecast.locator(".chart-value").count() == 0
+    expect(page.locator(".chart-plot[data-drawn]")).to_have_count(3)  # forecast, recall, drill attempts
+    assert heat_counts(page) == []
+    forecast = page.locator("figure[data-chart]").first
+    assert bar_pixels(forecast) == 0  # nothing falls due yet: no bar drawn
 
     slugs = first_cards(progress_app, 3)
     page.goto(f"/progress/focus?cards={','.join(slugs)}")
@@ -82,9 +109,10 @@ def test_reviews_show_up_on_the_dashboard(progress_page, progress_app: Flask) ->
     assert stat(page, "seen") == "3"
     assert stat(page, "reviews-today") == "3"
     assert stat(page, "retrievability") != "—"
-    assert page.locator(".heat-count").all_text_contents() == ["3"]
-    assert page.locator("svg title", has_text=": 3 reviews").count() == 1
-    assert forecast.locator(".chart-value").count() >= 1  # the reviewed cards now fall due
+    assert heat_counts(page) == ["3"]
+    assert page.locator('.heatmap td[title$=": 3 reviews"]').count() == 1
+    expect(page.locator(".chart-plot[data-drawn]")).to_have_count(3)
+    assert bar_pixels(forecast) > 0  # the reviewed cards now fall due: their bars are drawn
     assert page.get_by_role("button", name="Review these now").count() >= 1
 
     with page.expect_download() as download:
@@ -92,3 +120,25 @@ def test_reviews_show_up_on_the_dashboard(progress_page, progress_app: Flask) ->
     exported = json.loads(Path(download.value.path()).read_text())
     assert [review["card_slug"] for review in exported["reviews"]] == slugs
     assert {review["origin"] for review in exported["reviews"]} == {"focus"}
+
+
+def test_charts_are_drawn_again_in_the_colours_of_a_new_scheme(progress_page, progress_app: Flask) -> None:
+    from playwright.sync_api import expect
+
+    page = progress_page
+    register_and_log_in(page)
+    with progress_app.app_context():
+        user = accounts.find_user("ada")
+        for number, slug in enumerate(first_cards(progress_app, 2)):
+            review.review_card(user, slug, 3, f"scheme-{number}", 3000)
+        db.session.commit()
+        db.session.remove()
+    page.emulate_media(color_scheme="light")
+    page.goto("/progress")
+    expect(page.locator(".chart-plot[data-drawn]")).to_have_count(3)
+    assert bar_pixels(page.locator("figure[data-chart]").first) > 0
+    for scheme in ("dark", "light"):
+        page.emulate_media(color_scheme=scheme)
+        # Bars in this scheme's --chart-fill: the charts were drawn again when the scheme changed.
+        page.wait_for_function(f"() => ({BAR_PIXELS})(document.querySelector('figure[data-chart]')) > 0")
+        assert_follows_scheme(page, f"progress after switching to {scheme}", scheme)

@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from support.charts import page_charts, printed
 from support.review_cards import LIVE_CARDS, bank_with_logged_in_user, new_key
 
 from quizapp.extensions import db
@@ -232,11 +233,13 @@ def test_the_browser_page_searches_and_acts_on_several_cards(client: FlaskClient
 
 
 def test_the_card_page_shows_state_flags_and_review_history(client: FlaskClient, user: User) -> None:
-    review.review_card(user, "ema-window", 3, new_key(), 4200)
+    rated = review.review_card(user, "ema-window", 3, new_key(), 4200)
     card_browser.act_on_cards(user, "suspend", ["ema-window"])
     page = client.get("/cards/ema-window").get_data(as_text=True)
     assert "Suspended." in page and "Good" in page and "4.2 s" in page
-    assert "<svg" in page or "chart-missing" in page
+    assert printed(page_charts(page)["Your ratings of this card (1 Again … 4 Easy)"]) == {
+        rated.reviewed_at.strftime("%m-%d"): "Good"
+    }
 
 
 def test_the_leech_threshold_is_a_checked_setting(user: User) -> None:

@@ -10,8 +10,7 @@ import sys
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
-from support.accounts import login, make_user
+from support.accounts import make_user
 from support.cli_process import run_quizapp
 from support.submissions import SAMPLE_SUBMISSIONS
 
@@ -75,13 +74,3 @@ def test_a_scheduler_fit_without_the_fit_extra_ends_with_its_message(
     assert run_optimization(run.id) == "error"
     stored = db.session.get(SchedulerOptimization, run.id)
     assert "quizapp[fit]" in stored.message and stored.finished_at is not None
-
-
-def test_progress_page_without_matplotlib_says_charts_need_their_extra(
-    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    login(client, make_user())
-    monkeypatch.setitem(sys.modules, "matplotlib", None)
-    page = client.get("/progress")
-    assert page.status_code == 200
-    assert page.get_data(as_text=True).count("quizapp[charts]") >= 2  # every chart, not the page, is missing

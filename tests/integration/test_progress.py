@@ -8,10 +8,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from support.accounts import login, make_user
+from support.charts import heat_cells, page_charts, printed
 from support.progress_history import make_bank, seed_history, seed_long_history
 
 from quizapp.extensions import db
-from quizapp.models import SchedulerOptimization, User
+from quizapp.models import SchedulerOptimization, User, utcnow
 
 
 @pytest.fixture
@@ -77,6 +78,10 @@ def test_interview_date_adds_projected_recall(app: Flask, client: FlaskClient) -
     page = client.get("/progress").get_data(as_text=True)
     assert "Recall on interview day" in page
     assert "Predicted recall on interview day, per topic" in page
+    (projected,) = [chart for title, chart in page_charts(page).items() if "without further reviews" in title]
+    assert user.interview_date.isoformat() in projected["title"]
+    assert projected["marker"] == {"value": 0.9, "label": "target 90%"}
+    assert projected["texts"][0] == "not started" and projected["texts"][1].endswith("(below target)")
 
 
 def test_dashboard_shows_counts_charts_and_weak_cards(seeded: User, client: FlaskClient) -> None:
@@ -86,9 +91,20 @@ def test_dashboard_shows_counts_charts_and_weak_cards(seeded: User, client: Flas
     assert 'data-stat="seen">2<' in page
     assert 'data-stat="due-today">1<' in page
     assert 'data-stat="true-retention">50%<' in page
-    assert page.count("<svg") >= 4  # forecast, calendar, recall per topic, drill attempts
-    assert ": 2 reviews</title>" in page  # today's calendar square names its count
-    assert "Adam from scratch: 2 attempts, passed 1×" in page
+    shown = page_charts(page)
+    forecast = shown["Cards due on each of the next 30 days (overdue cards count today)"]
+    assert sum(forecast["values"]) == 2 and len(forecast["labels"]) == 30
+    recall = printed(shown["Predicted recall now, per topic"])
+    assert recall == {"Gradient descent basics": "not started", "The Adam family": "95%"}
+    assert printed(shown["Attempts per drill"]) == {
+        "SGD": "not tried",
+        "Adam from scratch": "2 attempts, passed 1×",
+    }
+    assert "<td>Adam from scratch</td><td>2 attempts, passed 1×</td>" in page  # the chart's table
+    counted = {title: text for _, title, text in heat_cells(page) if text}  # squares with reviews
+    today = utcnow().date().isoformat()
+    assert counted[f"{today}: 2 reviews"] == "2" and sorted(counted.values()) == ["1", "2", "2"]
+    assert page.count('type="module" src="/static/charts.js"') == 1
     assert "Review these now" in page
     assert "Set your interview date in" in page and 'href="/auth/settings"' in page
     assert 'name="cards" value="adam-bias-correction-why,adam-epsilon-placement"' in page
@@ -98,6 +114,10 @@ def test_topic_page_and_unknown_topic(seeded: User, client: FlaskClient) -> None
     page = client.get("/progress/adam-family").get_data(as_text=True)
     assert "The Adam family" in page
     assert 'data-stat="seen">2<' in page
+    shown = page_charts(page)
+    assert printed(shown["Attempts per drill"]) == {"Adam from scratch": "2 attempts, passed 1×"}
+    assert "Predicted recall now, per topic" not in shown  # one topic: the summary says it
+    assert sum(int(text) for _, _, text in heat_cells(page) if text) == 5
     assert client.get("/progress/nope").status_code == 404
 
 

@@ -8,10 +8,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from support.accounts import login, login_id_for, make_user
+from support.charts import page_charts
 from support.progress_history import make_bank, seed_history
 
 from quizapp.extensions import db
-from quizapp.models import Review, User
+from quizapp.models import Drill, Review, User
 
 
 def _logged_in_client(flask_app: Flask, user_id: int) -> FlaskClient:
@@ -61,3 +62,14 @@ def test_export_holds_only_the_logged_in_persons_history(app: Flask, client: Fla
     assert body["username"] == "grace"
     assert body["reviews"] == [] and body["card_states"] == [] and body["submissions"] == []
     assert client.get("/api/progress").get_json()["overall"]["counts"]["seen"] == 0
+
+
+def test_a_title_cannot_close_the_chart_data_script(app: Flask, client: FlaskClient) -> None:
+    make_bank()
+    title = "</script><script>alert(1)</script><!--"
+    db.session.get(Drill, "adam").title = title
+    db.session.commit()
+    login(client, make_user())
+    page = client.get("/progress").get_data(as_text=True)
+    assert "<script>alert(1)" not in page and "</script><!--" not in page
+    assert page_charts(page)["Attempts per drill"]["labels"][0] == title  # the script still reads it whole

@@ -1,9 +1,14 @@
-"""Progress charts: matplotlib SVG with every number as text."""
+"""Progress charts: what each chart shows (bars, printed values, emphasis, target), the calendar heatmap's
+weeks, and no drawing on the server (the Anki export's formulas are tested in test_prose.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import xml.etree.ElementTree as ET
+import json
+import sys
+import threading
+
+import pytest
 
 from quizapp.progress import charts
 from quizapp.srs.dashboard import (
@@ -15,124 +20,115 @@ from quizapp.srs.dashboard import (
     TopicStats,
 )
 
-SVG = "{http://www.w3.org/2000/svg}"
-
-
-def _parse(markup: str) -> ET.Element:
-    return ET.fromstring(str(markup))
-
-
-def _groups(svg: ET.Element, css_class: str) -> list[ET.Element]:
-    return [group for group in svg.iter(f"{SVG}g") if css_class in (group.get("class") or "").split()]
-
-
-def _texts(svg: ET.Element, css_class: str) -> list[str]:
-    return ["".join(group.itertext()) for group in _groups(svg, css_class)]
-
 
 def test_heat_levels_step_at_ten_thirty_and_sixty() -> None:
     assert [charts.heat_level(n) for n in (0, 1, 9, 10, 29, 30, 59, 60, 500)] == [0, 1, 1, 2, 2, 3, 3, 4, 4]
 
 
-def test_calendar_heatmap_names_every_day_and_prints_counts() -> None:
-    start = dt.date(2026, 3, 2)  # a Monday
-    days = [
-        DayCount(start + dt.timedelta(days=i), count) for i, count in enumerate([0, 3, 0, 120, 0, 0, 0, 1])
-    ]
-    svg = _parse(charts.calendar_heatmap(days))
-    cells = _groups(svg, "heat-cell")
-    assert len(cells) == 8
-    titles = [cell.findtext(f"{SVG}title") for cell in cells]
-    assert titles[1] == "2026-03-03: 3 reviews" and titles[7] == "2026-03-09: 1 review"
-    assert _texts(svg, "heat-count") == ["3", "99+", "1"]
-    assert svg.find(f".//{SVG}a") is None  # the collection's marker links became the titled groups
-    assert svg.get("role") == "img"
-    assert svg.findtext(f"{SVG}title") == svg.get("aria-label") == "Reviews per day over the last year"
+def test_calendar_grid_lays_days_out_in_weeks_from_monday() -> None:
+    start = dt.date(2026, 3, 4)  # a Wednesday
+    days = [DayCount(start + dt.timedelta(days=i), n) for i, n in enumerate([0, 3, 0, 120, 0, 1])]
+    grid = charts.calendar_grid(days)
+    assert [week.monday for week in grid.weeks] == [dt.date(2026, 3, 2), dt.date(2026, 3, 9)]
+    first, second = (week.days for week in grid.weeks)
+    assert first[:2] == (None, None)  # Monday and Tuesday come before the calendar's first day
+    assert [day.day for day in first[2:]] == [start + dt.timedelta(days=i) for i in range(5)]
+    assert second[0] is not None and second[0].count == 1 and second[1:] == (None,) * 6
+    assert [name for name, _ in grid.rows] == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    assert [day.day.isoformat() if day else None for day in grid.rows[2][1]] == ["2026-03-04", None]
 
 
-def test_calendar_heatmap_shades_more_reviews_darker_grey() -> None:
-    days = [DayCount(dt.date(2026, 3, 2) + dt.timedelta(days=i), n) for i, n in enumerate([0, 5, 20, 40, 90])]
-    markup = str(charts.calendar_heatmap(days))
-    fills = [markup.index(f"fill: {grey}") for grey in charts.HEAT_GREYS]
-    assert fills == sorted(fills)  # one shade per level, in the order of the days
+def test_heat_days_print_their_count_and_name_it_in_full() -> None:
+    quiet, one, busy, huge = (charts.HeatDay(dt.date(2026, 3, 3), n) for n in (0, 1, 45, 120))
+    assert [day.text for day in (quiet, one, busy, huge)] == ["", "1", "45", "99+"]
+    assert [day.level for day in (quiet, one, busy, huge)] == [0, 1, 3, 4]
+    assert one.title == "2026-03-03: 1 review" and huge.title == "2026-03-03: 120 reviews"
 
 
-def test_calendar_heatmap_without_days_says_so() -> None:
-    svg = _parse(charts.calendar_heatmap([]))
-    assert svg.get("aria-label") == "No reviews yet" and "No reviews yet" in "".join(svg.itertext())
+def test_calendar_weeks_are_named_by_the_month_that_begins_in_them() -> None:
+    start = dt.date(2026, 1, 20)  # the 20th: too late in January to name the first week
+    grid = charts.calendar_grid([DayCount(start + dt.timedelta(days=i), 0) for i in range(20)])
+    assert [week.month for week in grid.weeks] == ["", "Feb", ""]  # 1 February is a Sunday
+    early = charts.calendar_grid([DayCount(dt.date(2026, 1, 5), 2)])
+    assert [week.month for week in early.weeks] == ["Jan"]
 
 
-def test_forecast_chart_labels_non_empty_bars_with_their_value() -> None:
+def test_calendar_grid_without_days_has_no_weeks() -> None:
+    assert charts.calendar_grid([]).weeks == ()
+
+
+def test_forecast_chart_has_a_column_per_day_with_its_count() -> None:
     days = [DayCount(dt.date(2026, 3, 1) + dt.timedelta(days=i), n) for i, n in enumerate([4, 0, 2])]
-    svg = _parse(charts.forecast_chart(days))
-    assert _texts(svg, "chart-value") == ["4", "2"]
-    assert [bar.findtext(f"{SVG}title") for bar in _groups(svg, "chart-bar")] == [
-        "Mar 1: 4",
-        "Mar 2: 0",
-        "Mar 3: 2",
-    ]
-    assert "Mar 1" in "".join(svg.itertext())  # the first day is labelled on the axis
-    assert svg.get("role") == "img" and svg.get("aria-label").startswith("Cards due on each of the next 30")
+    data = charts.forecast_chart(days).to_json()
+    assert data["kind"] == "columns"
+    assert data["title"].startswith("Cards due on each of the next 30 days")
+    assert data["labels"] == ["Mar 1", "Mar 2", "Mar 3"]
+    assert (data["values"], data["texts"]) == ([4, 0, 2], ["4", "0", "2"])
+    assert (data["maximum"], data["tickEvery"], data["marker"]) == (4, 5, None)
+
+
+def test_a_chart_of_zeros_still_has_a_value_axis() -> None:
+    days = [DayCount(dt.date(2026, 3, 1), 0)]
+    assert charts.forecast_chart(days).maximum == 1
+    assert charts.drill_chart([DrillAttempts("adam", "t", "Adam", 0, 0)]).maximum == 1
 
 
 def test_drill_chart_hatches_drills_tried_but_not_passed() -> None:
-    drills = [DrillAttempts("adam", "t", "Adam", 3, 1), DrillAttempts("lion", "t", "Lion & co", 2, 0)]
-    markup = str(charts.drill_chart(drills))
-    svg = _parse(markup)
-    (hatched,) = _groups(svg, "chart-emphasis")
-    assert hatched.findtext(f"{SVG}title") == "Lion & co: 2 attempts, not passed yet"
-    fill = hatched.find(f"{SVG}path").get("style")
-    pattern_id = fill.split("url(#")[1].split(")")[0]
-    patterns = {pattern.get("id"): pattern for pattern in svg.iter(f"{SVG}pattern")}
-    assert patterns[pattern_id].find(f"{SVG}path") is not None  # the hatch strokes
-    (solid,) = _groups(svg, "chart-bar")
-    assert "url(" not in solid.find(f"{SVG}path").get("style")
-    assert _texts(svg, "chart-value-end") == ["3 attempts, passed 1×", "2 attempts, not passed yet"]
-    assert "Lion &amp; co" in markup
+    drills = [
+        DrillAttempts("adam", "t", "Adam", 3, 1),
+        DrillAttempts("lion", "t", "Lion & co", 2, 0),
+        DrillAttempts("sgd", "t", "", 0, 0),
+    ]
+    data = charts.drill_chart(drills).to_json()
+    assert data["kind"] == "bars" and data["title"] == "Attempts per drill"
+    assert data["labels"] == ["Adam", "Lion & co", "sgd"]  # a drill without a title goes by its slug
+    assert data["texts"] == ["3 attempts, passed 1×", "2 attempts, not passed yet", "not tried"]
+    assert data["emphasis"] == [False, True, False]
+    assert data["maximum"] == 3
 
 
 def test_retrievability_chart_marks_the_target_and_hatches_topics_below_it() -> None:
     topics = [_topic("Adam", 0.95), _topic("Momentum", 0.7), _topic("Lion", None)]
-    svg = _parse(charts.retrievability_chart(topics, 0.9))
-    assert _texts(svg, "chart-marker-label") == ["target 90%"]
-    assert _texts(svg, "chart-value-end") == ["95%", "70% (below target)", "not started"]
-    assert [group.findtext(f"{SVG}title") for group in _groups(svg, "chart-emphasis")] == [
-        "Momentum: 70% (below target)"
-    ]
-    labels = "".join(svg.itertext())
-    assert "Adam" in labels and "Momentum" in labels and "Lion" in labels
-    assert svg.get("aria-label") == "Predicted recall now, per topic"
+    data = charts.retrievability_chart(topics, 0.9).to_json()
+    assert data["marker"] == {"value": 0.9, "label": "target 90%"}
+    assert data["texts"] == ["95%", "70% (below target)", "not started"]
+    assert data["values"] == [0.95, 0.7, 0]
+    assert data["emphasis"] == [False, True, False]
+    assert data["labels"] == ["Adam", "Momentum", "Lion"]
+    assert (data["title"], data["maximum"]) == ("Predicted recall now, per topic", 1.0)
 
 
 def test_projection_chart_names_the_interview_day() -> None:
-    topics = [_topic("Adam", 0.95, projected=0.8)]
-    svg = _parse(charts.projection_chart(topics, 0.9, dt.date(2026, 12, 1)))
-    assert "2026-12-01" in svg.get("aria-label")
-    assert _texts(svg, "chart-value-end") == ["80% (below target)"]
+    topics = [_topic("Adam", 0.95, projected=0.8), _topic("Lion", None)]
+    data = charts.projection_chart(topics, 0.9, dt.date(2026, 12, 1)).to_json()
+    assert "2026-12-01" in data["title"]
+    assert data["texts"] == ["80% (below target)", "not started"]
 
 
-def test_charts_on_one_page_share_no_ids() -> None:
-    drills = [DrillAttempts("lion", "t", "Lion", 2, 0)]
-    pages = [charts.drill_chart(drills), charts.retrievability_chart([_topic("Adam", 0.5)], 0.9)]
-    ids = [element.get("id") for page in pages for element in _parse(page).iter() if element.get("id")]
-    assert ids and len(ids) == len(set(ids))
+def test_interview_score_chart_labels_every_interview_by_its_day() -> None:
+    class Taken:
+        def __init__(self, day: int, score: float | None) -> None:
+            self.started_at = dt.datetime(2026, 3, day, 10)
+            self.score = score
+
+    data = charts.interview_score_chart([Taken(2, 0.5), Taken(9, None)]).to_json()
+    assert (data["labels"], data["values"], data["texts"]) == (["Mar 2", "Mar 9"], [50.0, 0], ["50%", "0%"])
+    assert data["tickEvery"] == 1
 
 
-def test_bar_labels_are_drawn_verbatim_without_mathtext_or_id_rewriting() -> None:
-    title = 'Scale $\\beta$ by id="x" url(#y) <fast>'
-    svg = _parse(charts.drill_chart([DrillAttempts("odd", "t", title, 1, 0)]))
-    assert title in list(svg.itertext())
-    assert (
-        svg.find(f".//{SVG}g[@class='chart-emphasis']/{SVG}title").text
-        == f"{title}: 1 attempt, not passed yet"
-    )
+def test_chart_data_is_plain_json_with_labels_kept_verbatim() -> None:
+    title = 'Scale $\\beta$ by id="x" </script><b>'
+    data = charts.drill_chart([DrillAttempts("odd", "t", title, 1, 0)]).to_json()
+    assert json.loads(json.dumps(data)) == data
+    assert data["labels"] == [title]  # escaping is the template's |tojson, not the data's
 
 
-def test_charts_are_drawn_by_matplotlib() -> None:
-    markup = str(charts.forecast_chart([DayCount(dt.date(2026, 3, 1), 1)]))
-    assert "Matplotlib v" in markup and "https://matplotlib.org/" in markup  # its generator metadata
-    assert "<text" in markup  # fonts left to the browser: text stays text, not glyph paths
-    assert "<style" not in markup  # matplotlib's *{...} rule would style the whole page once inlined
+def test_charts_draw_nothing_on_the_server_and_take_no_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # importing it now fails
+    assert charts.forecast_chart([DayCount(dt.date(2026, 3, 1), 1)]).to_json()["texts"] == ["1"]
+    assert charts.calendar_grid([DayCount(dt.date(2026, 3, 1), 1)]).weeks
+    lock_types = (type(threading.Lock()), type(threading.RLock()))
+    assert not [name for name, value in vars(charts).items() if isinstance(value, lock_types)]
 
 
 def _topic(title: str, recall: float | None, projected: float | None = None) -> TopicStats:
