@@ -10,7 +10,7 @@ from quizapp.auth import bp
 from quizapp.auth.forms import LoginForm, PasswordForm, RegisterForm, SettingsForm, show_errors
 from quizapp.auth.logins import begin_login, end_login
 from quizapp.auth.redirects import safe_next_path
-from quizapp.errors import error_response, wants_json
+from quizapp.errors import NOT_LOGGED_IN, error_response, wants_json
 from quizapp.extensions import limiter, login_manager
 from quizapp.services import accounts
 
@@ -25,7 +25,7 @@ TOO_MANY_REGISTRATIONS = "Too many new accounts from your address. Try again in 
 def unauthorized() -> BaseResponse | tuple[object, int]:
     """JSON 401 for the API; for pages, the login page, which comes back here afterwards."""
     if wants_json():
-        return error_response(401, "You are not logged in. Log in at /auth/login, then retry.")
+        return error_response(401, NOT_LOGGED_IN)
     flash("Please log in to open that page.", "info")
     # After logging in we can only replay a GET; a form POST would arrive as a GET and fail.
     next_url = request.url if request.method == "GET" else None

@@ -10,15 +10,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from flask import Response, abort, current_app, render_template, url_for
+from flask import abort, current_app, render_template, url_for
 from flask_login import current_user, login_required
 
 from quizapp import jobs
 from quizapp.drills import bp
-from quizapp.errors import error_response
 from quizapp.services import solutions as solutions_service
 from quizapp.services import submissions as service
-from quizapp.services.submissions import SubmissionRejected
 
 
 @bp.record_once
@@ -30,11 +28,6 @@ def _setup(state: Any) -> None:
 def _start_grading_pool() -> None:
     # The in-process pool starts with the first drills request and picks up rows a restart left queued.
     jobs.ensure_started(current_app._get_current_object())  # type: ignore[attr-defined]
-
-
-@bp.errorhandler(SubmissionRejected)
-def _rejected(exc: SubmissionRejected) -> tuple[Response | str, int]:
-    return error_response(exc.status, exc.message)
 
 
 @bp.get("/drills")

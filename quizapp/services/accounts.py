@@ -20,6 +20,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from quizapp.config import LOGIN_LIFETIME
 from quizapp.extensions import db
 from quizapp.models import Login, Topic, User, utcnow
+from quizapp.services.errors import ServiceError
 from quizapp.srs import mock_interview
 from quizapp.srs.leeches import DEFAULT_LEECH_THRESHOLD, LEECH_THRESHOLD_MAX, LEECH_THRESHOLD_MIN
 from quizapp.srs.new_card_order import NEW_CARD_ORDERS
@@ -38,11 +39,12 @@ USERNAME_TAKEN = "That username is taken. Pick another one."
 LOGIN_ID = re.compile(r"([0-9]{1,18}):([A-Za-z0-9_-]{20,64})")
 
 
-class AccountError(Exception):
-    """Input a person must correct: `errors` maps each offending field to a message they can act on."""
+class AccountError(ServiceError):
+    """Input a person must correct: `errors` maps each offending field to a message they can act on (the
+    forms show each beside its field)."""
 
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
+        super().__init__(400, "; ".join(f"{field}: {message}" for field, message in errors.items()))
         self.errors = errors
 
 
