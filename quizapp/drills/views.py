@@ -1,4 +1,5 @@
-"""Drill page views: parse the request, call `services.submissions`, render; plus the result filters.
+"""Drill page views: parse the request, call `services.submissions`, render; plus the `drl_value` filter
+(registered by the app factory).
 
 Submitting happens through the JSON API (quizapp/api/submissions.py), which the editor page calls.
 """
@@ -132,7 +133,6 @@ def _read_importmap(path: str) -> dict[str, Any]:
     return json.loads(file.read_text()) if file.exists() else {}
 
 
-@bp.app_template_filter("drl_value")
 def format_value(value: Any) -> str:
     """Numbers to 6 significant digits; long vectors shortened, so a divergence stays readable."""
     if isinstance(value, bool) or value is None:
@@ -143,18 +143,3 @@ def format_value(value: Any) -> str:
         shown = ", ".join(format_value(item) for item in value[:6])
         return f"[{shown}{', …' if len(value) > 6 else ''}]"
     return str(value)
-
-
-@bp.app_context_processor
-def _card_links() -> dict[str, Any]:
-    return {"drl_card_link": card_link}
-
-
-def card_link(card_slug: str) -> str | None:
-    """Where a person can study a card: the review page focused on it, when the review room exists."""
-    views = current_app.view_functions
-    if "review.card" in views:
-        return url_for("review.card", slug=card_slug)
-    if "review.session" in views:
-        return url_for("review.session", card=card_slug)
-    return None
