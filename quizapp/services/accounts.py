@@ -118,6 +118,11 @@ def find_user(username: str) -> User | None:
     return db.session.scalars(query).first()
 
 
+def list_users() -> list[User]:
+    """Every account, by username."""
+    return list(db.session.scalars(select(User).order_by(User.username)))
+
+
 def register_user(username: str, password: str, *, timezone: str | None = None) -> User:
     """Create an account. `timezone` (e.g. detected by the browser) is used when valid, else UTC."""
     username = canonical_username(username)
