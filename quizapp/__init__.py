@@ -1,10 +1,12 @@
 """quizapp: spaced-repetition flashcards and auto-graded optimizer drills for ML interviews.
 
-`create_app` is the only place that wires extensions, blueprints, error handlers and CLI commands together.
+`create_app` is the only place that wires extensions, blueprints, template helpers, error handlers and CLI
+commands together.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_security_headers(app)
     register_blueprints(app)
+    register_template_helpers(app)
     register_errorhandlers(app)
     register_commands(app)
     return app
@@ -73,8 +76,10 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
 
     from quizapp.auth.logins import load_user
+    from quizapp.auth.views import unauthorized
 
     login_manager.user_loader(load_user)
+    login_manager.unauthorized_handler(unauthorized)
 
 
 def register_security_headers(app: Flask) -> None:
@@ -132,6 +137,18 @@ def register_blueprints(app: Flask) -> None:
         from quizapp.api.rating_floor import bp as rating_floor_bp
 
         app.register_blueprint(rating_floor_bp)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """The filters and globals every template may use: `prose` (card and drill texts through the one
+    escaping light-markup renderer), `drl_value` (grader numbers) and `nav_links` (the navigation bar)."""
+    from quizapp.grader.verdict import format_value
+    from quizapp.pages.views import NAV
+    from quizapp.prose import render_prose
+
+    app.add_template_filter(render_prose, "prose")
+    app.add_template_filter(functools.partial(format_value, limit=6), "drl_value")  # vectors cut after six
+    app.add_template_global(NAV, "nav_links")
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -32,6 +32,7 @@ PROJECT_COMMANDS = APP_FREE_COMMANDS | {
     "questions": "quizapp.questions.cli:questions_group",
     "cards": "quizapp.cards.cli:cards_group",
     "worker": "quizapp.jobs.cli:worker_command",
+    "users": "quizapp.auth.cli:users_group",
 }
 # Commands that the app's extensions register on `app.cli`: found through the app, listed without it.
 APP_EXTENSION_COMMANDS = {"db": "flask_migrate.cli:db"}

@@ -1,10 +1,21 @@
-"""Error pages for people, JSON errors for the API: never a traceback in either."""
+"""Error pages for people, JSON errors for the API: never a traceback in either.
+
+Every error is answered here, app-wide: HTTP errors, CSRF failures, unexpected exceptions and the services'
+one error type (`quizapp.services.errors.ServiceError`). Under /api/ (or for a client that asks for JSON)
+the answer is `{"error": {"status", "message"}}`, the OpenAPI document's Error response; otherwise the
+error page.
+"""
 
 from __future__ import annotations
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from quizapp.services.errors import ServiceError
+
+# What an anonymous request to a protected page or API endpoint is told (JSON 401 or the login page).
+NOT_LOGGED_IN = "You are not logged in. Log in at /auth/login, then retry."
 
 
 def wants_json() -> bool:
@@ -25,6 +36,14 @@ def register(app: Flask) -> None:
             f"The form's security token is missing or expired ({exc.description}). "
             "Reload the page and try again.",
         )
+
+    @app.errorhandler(ServiceError)
+    def service_error(exc: ServiceError) -> tuple[Response | str, int]:
+        """A request the person must change: nothing it wrote stays, the message says what to do."""
+        from quizapp.extensions import db
+
+        db.session.rollback()
+        return error_response(exc.status, exc.message)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[Response | str, int, list[tuple[str, str]]]:

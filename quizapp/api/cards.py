@@ -10,18 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, abort, jsonify, request, url_for
 from flask_login import current_user
 
-from quizapp.api.validation import validate_request
-from quizapp.errors import error_response
+from quizapp.api import protect
 from quizapp.extensions import limiter
 from quizapp.models import CardReport
 from quizapp.services import card_browser
-from quizapp.services.card_browser import BrowsedCard, CardBrowserError
-from quizapp.services.card_reports import CardReportError, report_card
+from quizapp.services.card_browser import BrowsedCard
+from quizapp.services.card_reports import report_card
 
-bp = Blueprint("cards_api", __name__, url_prefix="/api")
+bp = protect(Blueprint("cards_api", __name__, url_prefix="/api"))
 
 # Enough for a learner who finds several wrong cards in a session; too few to flood the maintainers.
 REPORTS_RATE_LIMIT = "5 per minute; 50 per day"
@@ -29,22 +28,6 @@ REPORTS_RATE_LIMIT = "5 per minute; 50 per day"
 
 def _per_person() -> str:
     return f"card-reports:user:{current_user.get_id()}"
-
-
-@bp.before_request
-def _require_login() -> tuple[Response | str, int] | None:
-    if not current_user.is_authenticated:
-        return error_response(401, "Log in to browse or change your cards (POST /auth/login).")
-    return None
-
-
-bp.before_request(validate_request)  # after the login check: the OpenAPI document's request shapes
-
-
-@bp.errorhandler(CardReportError)
-@bp.errorhandler(CardBrowserError)
-def _card_error(exc: CardReportError | CardBrowserError) -> tuple[Response | str, int]:
-    return error_response(exc.status, exc.message)
 
 
 @bp.get("/cards")
@@ -60,8 +43,7 @@ def list_cards() -> Response:
 
 
 def act_on_card(slug: str, action: str) -> Response:
-    card_browser.act_on_cards(current_user, action, [slug])
-    return jsonify(card=browsed_card_json(card_browser.browsed_card(current_user, slug)))
+    return jsonify(card=browsed_card_json(card_browser.act_on_card(current_user, action, slug)))
 
 
 # One route per action (POST /api/cards/<slug>/suspend ...): each is its own operation in openapi.yaml.
@@ -105,7 +87,7 @@ def browsed_card_json(found: BrowsedCard) -> dict[str, Any]:
 def create_report(slug: str) -> tuple[Response, int, dict[str, str]]:
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
-        raise CardReportError(400, 'Send a JSON object like {"reason": "The back says 0.9 but it is 0.99."}.')
+        abort(400, 'Send a JSON object like {"reason": "The back says 0.9 but it is 0.99."}.')
     report = report_card(current_user, slug, payload.get("reason"))
     body = report_json(report)
     return jsonify(body), 201, {"Location": body["card_url"]}

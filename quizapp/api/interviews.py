@@ -14,32 +14,14 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_login import current_user
 
 from quizapp import jobs
-from quizapp.api.validation import validate_request
-from quizapp.errors import error_response
+from quizapp.api import protect
 from quizapp.extensions import limiter
 from quizapp.models import MockInterview, MockInterviewQuestion, utcnow
 from quizapp.prose import render_prose
 from quizapp.services import interviews
-from quizapp.services.interviews import InterviewError, InterviewReport
-from quizapp.services.submissions import SubmissionRejected
+from quizapp.services.interviews import InterviewReport
 
-bp = Blueprint("interviews_api", __name__, url_prefix="/api")
-
-
-@bp.before_request
-def _require_login() -> tuple[Response | str, int] | None:
-    if not current_user.is_authenticated:
-        return error_response(401, "Log in to take a mock interview (POST /auth/login).")
-    return None
-
-
-bp.before_request(validate_request)  # after the login check: the OpenAPI document's request shapes
-
-
-@bp.errorhandler(InterviewError)
-@bp.errorhandler(SubmissionRejected)
-def _refused(exc: InterviewError | SubmissionRejected) -> tuple[Response | str, int]:
-    return error_response(exc.status, exc.message)
+bp = protect(Blueprint("interviews_api", __name__, url_prefix="/api"))
 
 
 @bp.post("/mock-interviews")
@@ -56,10 +38,10 @@ def history() -> Response:
 
 @bp.get("/mock-interviews/<int:interview_id>")
 def show(interview_id: int) -> Response:
-    interview = interviews.owned_interview(current_user, interview_id)
-    if interviews.is_over(interview):
-        return jsonify(report_json(interviews.interview_report(interview)))
-    return jsonify(interview_state_json(interview))
+    found = interviews.interview_or_report(current_user, interview_id)
+    if isinstance(found, InterviewReport):
+        return jsonify(report_json(found))
+    return jsonify(interview_state_json(found))
 
 
 @bp.post("/mock-interviews/<int:interview_id>/questions/<int:number>/answer")

@@ -7,27 +7,16 @@ Body: `{"card": "<slug>", "idempotency_key": "<key>"}`.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, request
 from flask_login import current_user
 
-from quizapp.errors import error_response
-from quizapp.services.rating_floor import FloorRatingError, record_floor_rating
+from quizapp.api import require_login
+from quizapp.services.rating_floor import record_floor_rating
 
 bp = Blueprint("rating_floor", __name__, url_prefix="/bench")
+bp.before_request(require_login)  # the API's login check; the request's shape is checked below
 
 KEY_LIMIT = 64  # reviews.idempotency_key is a VARCHAR(64)
-
-
-@bp.before_request
-def _require_login() -> tuple[Response | str, int] | None:
-    if not current_user.is_authenticated:
-        return error_response(401, "Log in first (POST /auth/login).")
-    return None
-
-
-@bp.errorhandler(FloorRatingError)
-def _refused(exc: FloorRatingError) -> tuple[Response | str, int]:
-    return error_response(exc.status, exc.message)
 
 
 @bp.post("/floor-rating")
@@ -36,6 +25,6 @@ def floor_rating() -> tuple[Response, int]:
     card = payload.get("card") if isinstance(payload, dict) else None
     key = payload.get("idempotency_key") if isinstance(payload, dict) else None
     if not (isinstance(card, str) and card and isinstance(key, str) and 0 < len(key) <= KEY_LIMIT):
-        raise FloorRatingError(400, 'Send {"card": "<slug>", "idempotency_key": "<up to 64 characters>"}.')
+        abort(400, 'Send {"card": "<slug>", "idempotency_key": "<up to 64 characters>"}.')
     record_floor_rating(current_user.id, card, key)
     return jsonify(card=card), 201

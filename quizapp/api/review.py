@@ -1,6 +1,7 @@
 """JSON API for flashcard review: topics with due counts, the next card, rating, undo, typed answers.
 
-Every route needs a logged-in person (401 otherwise) and answers errors as `{"error": {status, message}}`.
+Every route needs a logged-in person (401 otherwise, `quizapp.api.protect`); errors are answered app-wide as
+`{"error": {status, message}}`.
 """
 
 from __future__ import annotations
@@ -8,19 +9,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
 from flask_login import current_user
 
 from quizapp import srs
-from quizapp.api.validation import validate_request
-from quizapp.errors import error_response
+from quizapp.api import protect
 from quizapp.extensions import limiter
 from quizapp.models import Card
 from quizapp.prose import render_prose
 from quizapp.services import review as reviews
-from quizapp.services.review import QueuedCard, ReviewError, ReviewResult
+from quizapp.services import study
+from quizapp.services.review import ReviewResult
+from quizapp.services.study import ShownCard
 
-bp = Blueprint("review_api", __name__, url_prefix="/api")
+bp = protect(Blueprint("review_api", __name__, url_prefix="/api"))
 
 REVIEW_EXAMPLE = '{"card": "<slug>", "rating": 3, "idempotency_key": "<uuid>", "duration_ms": 4200}'
 
@@ -53,21 +55,6 @@ _limit_answer_checks = limiter.shared_limit(
 )
 
 
-@bp.before_request
-def _require_login() -> tuple[Response | str, int] | None:
-    if not current_user.is_authenticated:
-        return error_response(401, "Log in to use the review API (POST /auth/login).")
-    return None
-
-
-bp.before_request(validate_request)  # after the login check: the OpenAPI document's request shapes
-
-
-@bp.errorhandler(ReviewError)
-def _review_error(exc: ReviewError) -> tuple[Response | str, int]:
-    return error_response(exc.status, exc.message)
-
-
 @bp.get("/topics")
 def topics() -> Response:
     overview = reviews.topic_counts(current_user)
@@ -77,17 +64,13 @@ def topics() -> Response:
 @bp.get("/review/next")
 def next_card() -> Response:
     topic = request.args.get("topic") or None
-    queue = reviews.due_queue(current_user, topic)
-    shown = queue.next
-    card_slug = request.args.get("card")
-    if card_slug:
-        shown = reviews.card_for_review(current_user, card_slug, queue.now)
+    found = study.next_card(current_user, topic, request.args.get("card") or None)
     return jsonify(
         topic=topic,
-        counts=_counts_json(queue.counts),
-        card=card_json(shown, queue.now) if shown else None,
-        next_due_at=_iso(queue.next_due_at),
-        now=_iso(queue.now),
+        counts=_counts_json(found.queue.counts),
+        card=card_json(found.shown) if found.shown else None,
+        next_due_at=_iso(found.queue.next_due_at),
+        now=_iso(found.queue.now),
     )
 
 
@@ -95,15 +78,13 @@ def next_card() -> Response:
 @_limit_answer_checks
 def create_review() -> tuple[Response, int]:
     payload = _json_object(REVIEW_EXAMPLE)  # fields and types as quizapp/api/openapi.yaml says (checked)
-    answer = payload.get("answer")
-    result = reviews.review_card(
+    result = study.rate_card(
         current_user,
         str(payload["card"]),
         payload["rating"],
         payload["idempotency_key"],
         payload.get("duration_ms"),
-        answer_given=answer if isinstance(answer, str) else None,
-        answer_correct=_checked_answer(str(payload["card"]), answer),
+        answer=payload.get("answer"),
         expected_version=payload.get("version"),
     )
     return jsonify(review_json(result)), 200 if result.replayed else 201
@@ -139,32 +120,34 @@ def check_answer(slug: str) -> Response:
 # ------------------------------------------------------------------------------------------------ shapes
 
 
-def card_json(shown: QueuedCard, now: dt.datetime) -> dict[str, Any]:
+def card_json(shown: ShownCard) -> dict[str, Any]:
     """A card as the review page needs it: texts, kind, the answer buttons' intervals, the lock version."""
-    card: Card = shown.card
-    previews = srs.preview_intervals(shown.state, now, reviews.user_scheduler(current_user))
+    queued = shown.queued
+    card: Card = queued.card
     return {
         "slug": card.slug,
         "topic": card.topic_slug,
         "kind": card.kind,
-        "typed": reviews.typed_answers_enabled(card),
+        "typed": shown.typed,
         "front": card.front,
         "back": card.back,
         # The same texts as escaped HTML with the bank's light markup; $math$ is left for KaTeX.
         "front_html": str(render_prose(card.front)),
         "back_html": str(render_prose(card.back)),
         "source": {"seed": card.source_seed, "section": card.source_section},
-        "drill_url": f"/drills/{card.drill_slug}" if card.kind == "code" and card.drill_slug else None,
-        "queue": shown.queue,
-        "version": shown.version,
-        "state": _state_json(shown.state) if shown.state else None,
+        "drill_url": url_for("drills.drill", slug=card.drill_slug)
+        if card.kind == "code" and card.drill_slug
+        else None,
+        "queue": queued.queue,
+        "version": queued.version,
+        "state": _state_json(queued.state) if queued.state else None,
         "previews": {
             rating.name.lower(): {
                 "rating": int(rating),
                 "seconds": int(interval.total_seconds()),
                 "label": srs.interval_label(interval),
             }
-            for rating, interval in previews.items()
+            for rating, interval in shown.previews.items()
         },
     }
 
@@ -218,16 +201,5 @@ def _iso(moment: dt.datetime | None) -> str | None:
 def _json_object(example: str) -> dict[str, Any]:
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
-        raise ReviewError(400, f"Send a JSON object (Content-Type: application/json) like {example}.")
+        abort(400, f"Send a JSON object (Content-Type: application/json) like {example}.")
     return payload
-
-
-def _checked_answer(card_slug: str, answer: object) -> bool | None:
-    """A typed answer sent along with the rating is checked again here (the client's verdict is not
-    trusted for the record)."""
-    if not isinstance(answer, str) or not answer.strip():
-        return None
-    card = reviews.live_card(card_slug)
-    if not reviews.typed_answers_enabled(card):
-        return None
-    return reviews.check_typed_answer(card_slug, answer).correct

@@ -12,8 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, url_for
 from flask_login import current_user
 
-from quizapp.api.validation import validate_request
-from quizapp.errors import error_response
+from quizapp.api import protect
 from quizapp.services.solutions import (
     DiffLine,
     ReferenceSolution,
@@ -21,24 +20,8 @@ from quizapp.services.solutions import (
     ask_for_solution,
     reference_solution,
 )
-from quizapp.services.submissions import SubmissionRejected
 
-bp = Blueprint("solutions_api", __name__, url_prefix="/api")
-
-
-@bp.before_request
-def _require_login() -> tuple[Response | str, int] | None:
-    if not current_user.is_authenticated:
-        return error_response(401, "Log in to use the drills API.")
-    return None
-
-
-bp.before_request(validate_request)
-
-
-@bp.errorhandler(SubmissionRejected)
-def _rejected(exc: SubmissionRejected) -> tuple[Response | str, int]:
-    return error_response(exc.status, exc.message)
+bp = protect(Blueprint("solutions_api", __name__, url_prefix="/api"))
 
 
 @bp.get("/drills/<slug>/solution")

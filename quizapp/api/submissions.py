@@ -14,14 +14,13 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from flask_login import current_user
 
 from quizapp import jobs
-from quizapp.api.validation import validate_request
-from quizapp.errors import error_response
+from quizapp.api import protect
 from quizapp.extensions import limiter
 from quizapp.models import Submission
 from quizapp.services.drill_runs import run_drill
-from quizapp.services.submissions import SubmissionRejected, owned_submission, submit_drill
+from quizapp.services.submissions import owned_submission, submit_drill
 
-bp = Blueprint("submissions_api", __name__, url_prefix="/api")
+bp = protect(Blueprint("submissions_api", __name__, url_prefix="/api"))
 
 
 def _submissions_per_minute() -> str:
@@ -45,19 +44,9 @@ def _setup(state: Any) -> None:
 
 
 @bp.before_request
-def _require_login() -> tuple[Response | str, int] | None:
-    if not current_user.is_authenticated:
-        return error_response(401, "Log in to use the drills API.")
+def _start_grading_pool() -> None:
+    # After protect's checks: the in-process pool starts with the first accepted drills API request.
     jobs.ensure_started(current_app._get_current_object())  # type: ignore[attr-defined]
-    return None
-
-
-bp.before_request(validate_request)  # after the login check: the OpenAPI document's request shapes
-
-
-@bp.errorhandler(SubmissionRejected)
-def _rejected(exc: SubmissionRejected) -> tuple[Response | str, int]:
-    return error_response(exc.status, exc.message)
 
 
 # A limit on the blueprint's POSTs (submitting) is checked before the blueprint's own hooks, so requests

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_url
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -10,8 +10,8 @@ from quizapp.auth import bp
 from quizapp.auth.forms import LoginForm, PasswordForm, RegisterForm, SettingsForm, show_errors
 from quizapp.auth.logins import begin_login, end_login
 from quizapp.auth.redirects import safe_next_path
-from quizapp.errors import error_response, wants_json
-from quizapp.extensions import limiter, login_manager
+from quizapp.errors import NOT_LOGGED_IN, error_response, wants_json
+from quizapp.extensions import limiter
 from quizapp.services import accounts
 
 # Per client address: enough for typos, too few for guessing passwords.
@@ -21,11 +21,11 @@ TOO_MANY_LOGINS = "Too many login attempts from your address. Wait a minute, the
 TOO_MANY_REGISTRATIONS = "Too many new accounts from your address. Try again in an hour."
 
 
-@login_manager.unauthorized_handler
 def unauthorized() -> BaseResponse | tuple[object, int]:
-    """JSON 401 for the API; for pages, the login page, which comes back here afterwards."""
+    """Flask-Login's answer to an anonymous request for a page that needs a login (the app factory installs
+    it): JSON 401 when JSON is wanted; else the login page, which comes back here afterwards."""
     if wants_json():
-        return error_response(401, "You are not logged in. Log in at /auth/login, then retry.")
+        return error_response(401, NOT_LOGGED_IN)
     flash("Please log in to open that page.", "info")
     # After logging in we can only replay a GET; a form POST would arrive as a GET and fail.
     next_url = request.url if request.method == "GET" else None
@@ -109,11 +109,9 @@ def change_password() -> str | BaseResponse:
 
 
 def _settings_page(settings_form: SettingsForm, password_form: PasswordForm) -> str:
-    scheduler = "progress.scheduler" in current_app.view_functions
     return render_template(
         "auth/settings.html",
         form=settings_form,
         password_form=password_form,
         timezone_names=accounts.timezone_names(),
-        scheduler_url=url_for("progress.scheduler") if scheduler else None,
     )

@@ -3,25 +3,16 @@ answer, source, the learner's memory state, review history and reports."""
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
 from quizapp.cards import bp
-from quizapp.errors import error_response
 from quizapp.progress.charts import Bar, column_chart
 from quizapp.services import card_browser, card_reports
-from quizapp.services.card_browser import CardBrowserError
-from quizapp.services.card_reports import CardReportError
 from quizapp.srs import Rating
 
 DONE = {"suspend": "Suspended", "unsuspend": "Unsuspended", "bury": "Buried until tomorrow", "reset": "Reset"}
-
-
-@bp.errorhandler(CardReportError)
-@bp.errorhandler(CardBrowserError)
-def _card_error(exc: CardReportError | CardBrowserError) -> tuple[Response | str, int]:
-    return error_response(exc.status, exc.message)
 
 
 @bp.get("")

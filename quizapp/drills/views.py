@@ -1,4 +1,5 @@
-"""Drill page views: parse the request, call `services.submissions`, render; plus the result filters.
+"""Drill page views: parse the request, call `services.submissions`, render; plus the `drl_value` filter
+(registered by the app factory).
 
 Submitting happens through the JSON API (quizapp/api/submissions.py), which the editor page calls.
 """
@@ -10,19 +11,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from flask import Response, abort, current_app, render_template, url_for
+from flask import abort, current_app, render_template, url_for
 from flask_login import current_user, login_required
 
 from quizapp import jobs
 from quizapp.drills import bp
-from quizapp.errors import error_response
-from quizapp.grader.verdict import format_value
 from quizapp.services import solutions as solutions_service
 from quizapp.services import submissions as service
-from quizapp.services.submissions import SubmissionRejected
 
 # A long vector in a result (a divergence point) shows this many items, then an ellipsis.
-SHOWN_ITEMS = 6
 
 
 @bp.record_once
@@ -34,11 +31,6 @@ def _setup(state: Any) -> None:
 def _start_grading_pool() -> None:
     # The in-process pool starts with the first drills request and picks up rows a restart left queued.
     jobs.ensure_started(current_app._get_current_object())  # type: ignore[attr-defined]
-
-
-@bp.errorhandler(SubmissionRejected)
-def _rejected(exc: SubmissionRejected) -> tuple[Response | str, int]:
-    return error_response(exc.status, exc.message)
 
 
 @bp.get("/drills")
@@ -141,24 +133,3 @@ def editor_importmap() -> dict[str, Any]:
 def _read_importmap(path: str) -> dict[str, Any]:
     file = Path(path)
     return json.loads(file.read_text()) if file.exists() else {}
-
-
-@bp.app_template_filter("drl_value")
-def result_value(value: Any) -> str:
-    """A verdict's number or vector on the result pages (the grader's format, vectors cut after six)."""
-    return format_value(value, limit=SHOWN_ITEMS)
-
-
-@bp.app_context_processor
-def _card_links() -> dict[str, Any]:
-    return {"drl_card_link": card_link}
-
-
-def card_link(card_slug: str) -> str | None:
-    """Where a person can study a card: the review page focused on it, when the review room exists."""
-    views = current_app.view_functions
-    if "review.card" in views:
-        return url_for("review.card", slug=card_slug)
-    if "review.session" in views:
-        return url_for("review.session", card=card_slug)
-    return None

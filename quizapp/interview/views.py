@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
-from quizapp.errors import error_response
 from quizapp.interview import bp
 from quizapp.services import interviews
-from quizapp.services.interviews import InterviewError
+from quizapp.services.interviews import InterviewReport
 from quizapp.services.submissions import drill_specs
 from quizapp.srs import mock_interview
-
-
-@bp.errorhandler(InterviewError)
-def _refused(exc: InterviewError) -> tuple[Response | str, int]:
-    return error_response(exc.status, exc.message)
 
 
 @bp.get("/interview")
@@ -45,14 +39,14 @@ def start() -> BaseResponse:
 @bp.get("/interview/<int:interview_id>")
 @login_required
 def show(interview_id: int) -> str:
-    interview = interviews.owned_interview(current_user, interview_id)
-    if interviews.is_over(interview):
-        return render_template("interview/report.html", report=interviews.interview_report(interview))
-    spec = drill_specs().get(interview.drill_slug) if interview.drill_slug else None
+    found = interviews.interview_or_report(current_user, interview_id)
+    if isinstance(found, InterviewReport):
+        return render_template("interview/report.html", report=found)
+    spec = drill_specs().get(found.drill_slug) if found.drill_slug else None
     return render_template(
         "interview/session.html",
-        interview=interview,
-        seconds_left=interviews.seconds_left(interview),
+        interview=found,
+        seconds_left=interviews.seconds_left(found),
         drill_spec=spec,
     )
 

@@ -6,7 +6,6 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from quizapp.auth.forms import OnboardingForm, show_errors
 from quizapp.pages import bp
-from quizapp.prose import render_prose
 from quizapp.services import accounts, daily
 
 
@@ -42,8 +41,8 @@ def adopt_plan_pace() -> BaseResponse:
     return redirect(url_for("pages.index"))
 
 
-# Navigation entries, shown only for blueprints that are registered, in this order.
-NAV = [
+# The navigation bar's entries (endpoint, label), in this order: the template global `nav_links`.
+NAV = (
     ("pages.index", "Today"),
     ("review.session", "Review"),
     ("drills.index", "Drills"),
@@ -51,15 +50,4 @@ NAV = [
     ("interview.start_page", "Mock interview"),
     ("progress.dashboard", "Progress"),
     ("auth.settings", "Settings"),
-]
-
-
-@bp.app_context_processor
-def navigation() -> dict[str, list[tuple[str, str]]]:
-    from flask import current_app
-
-    return {"nav_links": [(e, label) for e, label in NAV if e in current_app.view_functions]}
-
-
-# Card and drill texts everywhere go through the same escaping light-markup renderer.
-bp.app_template_filter("prose")(render_prose)
+)

@@ -11,16 +11,20 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
-from quizapp.extensions import db
 from quizapp.models import User
 
 
 def _find_user(username: str) -> User:
-    user = db.session.scalar(select(User).where(User.username == username))
+    """The account named `username`, found as the login form finds it (case-insensitive)."""
+    from quizapp.services import accounts
+
+    user = accounts.find_user(username)
     if user is None:
-        raise click.UsageError(f"No user called {username!r}.")
+        raise click.UsageError(
+            f"No user called {username!r}. `quizapp users list` lists them; "
+            "`quizapp users create NAME` creates one."
+        )
     return user
 
 

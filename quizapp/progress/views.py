@@ -25,7 +25,7 @@ from quizapp.input_guards import MalformedInput, load_json
 from quizapp.models import utcnow
 from quizapp.progress import bp, charts
 from quizapp.services import card_browser, history, interviews, progress, scheduler_tuning
-from quizapp.services.review import ReviewError
+from quizapp.services.errors import ServiceError
 
 IMPORT_MAX_BYTES = 32 * 1024 * 1024  # a history file of years of reviews; the site-wide limit is 1 MiB
 
@@ -47,21 +47,6 @@ def dashboard() -> str:
         leeches=card_browser.leeches(current_user),
         past_interviews=past_interviews,
     )
-
-
-@bp.errorhandler(progress.UnknownTopic)
-def _unknown_topic(exc: progress.UnknownTopic) -> tuple[Response | str, int]:
-    return error_response(404, str(exc))
-
-
-@bp.errorhandler(ReviewError)
-def _review_refused(exc: ReviewError) -> tuple[Response | str, int]:
-    return error_response(exc.status, exc.message)
-
-
-@bp.errorhandler(progress.FocusError)
-def _bad_focus(exc: progress.FocusError) -> tuple[Response | str, int]:
-    return error_response(400, str(exc))
 
 
 @bp.get("/progress/<topic>")
@@ -256,12 +241,9 @@ def scheduler() -> str:
 def optimize_scheduler() -> BaseResponse | tuple[str, int]:
     try:
         scheduler_tuning.request_optimization(current_user)
-    except scheduler_tuning.OptimizationTooSoon as exc:
-        flash(str(exc), "error")
+    except ServiceError as exc:  # 409 one is running or too little history, 429 too soon after the last
+        flash(exc.message, "error")
         return scheduler(), exc.status
-    except scheduler_tuning.OptimizationRefused as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("progress.scheduler"))
     flash(
         "Optimisation started. It takes a few seconds to a minute; reload this page to see the result.",
         "info",

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Response, render_template, request
+from flask import render_template, request
 from flask_login import current_user, login_required
 
-from quizapp.errors import error_response
 from quizapp.review import bp
 from quizapp.services import review as reviews
-from quizapp.services.review import ReviewError
-
-
-@bp.errorhandler(ReviewError)
-def _review_error(exc: ReviewError) -> tuple[Response | str, int]:
-    return error_response(exc.status, exc.message)
 
 
 @bp.get("/review", defaults={"topic": None})

@@ -21,6 +21,7 @@ from quizapp import timeparse
 from quizapp.config import LOGIN_LIFETIME
 from quizapp.extensions import db
 from quizapp.models import Login, Topic, User, utcnow
+from quizapp.services.errors import ServiceError
 from quizapp.srs import mock_interview
 from quizapp.srs.leeches import DEFAULT_LEECH_THRESHOLD, LEECH_THRESHOLD_MAX, LEECH_THRESHOLD_MIN
 from quizapp.srs.new_card_order import NEW_CARD_ORDERS
@@ -39,11 +40,12 @@ USERNAME_TAKEN = "That username is taken. Pick another one."
 LOGIN_ID = re.compile(r"([0-9]{1,18}):([A-Za-z0-9_-]{20,64})")
 
 
-class AccountError(Exception):
-    """Input a person must correct: `errors` maps each offending field to a message they can act on."""
+class AccountError(ServiceError):
+    """Input a person must correct: `errors` maps each offending field to a message they can act on (the
+    forms show each beside its field)."""
 
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
+        super().__init__(400, "; ".join(f"{field}: {message}" for field, message in errors.items()))
         self.errors = errors
 
 
@@ -115,6 +117,11 @@ def find_user(username: str) -> User | None:
     # lower() on both sides also finds rows written outside this module with capitals in them.
     query = select(User).where(func.lower(User.username) == canonical_username(username)).order_by(User.id)
     return db.session.scalars(query).first()
+
+
+def list_users() -> list[User]:
+    """Every account, by username."""
+    return list(db.session.scalars(select(User).order_by(User.username)))
 
 
 def register_user(username: str, password: str, *, timezone: str | None = None) -> User:

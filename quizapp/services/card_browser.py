@@ -19,6 +19,7 @@ from quizapp import srs
 from quizapp.extensions import db
 from quizapp.models import Card, CardFlag, CardState, Review, Topic, User, utcnow
 from quizapp.services.card_flags import flag_row
+from quizapp.services.errors import ServiceError
 
 PAGE_SIZE = 25
 MAX_PAGE = 10_000
@@ -30,15 +31,6 @@ SORTS = ("relevance", "bank", "due", "difficulty", "lapses")
 KINDS = ("basic", "numeric", "symbolic", "code")
 ACTIONS = ("suspend", "unsuspend", "bury", "reset")
 WORD = re.compile(r"\w+")
-
-
-class CardBrowserError(Exception):
-    """A request the person must change: `status` is the HTTP status, `message` says what to do."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -96,29 +88,29 @@ class CardResults:
 
 
 def card_query(args: Mapping[str, str]) -> CardQuery:
-    """Check the browser's request arguments; CardBrowserError(400) says which one is wrong and how."""
+    """Check the browser's request arguments; ServiceError(400) says which one is wrong and how."""
     q = (args.get("q") or "").strip()
     if len(q) > MAX_QUERY_CHARS:
-        raise CardBrowserError(400, f"Keep the search under {MAX_QUERY_CHARS} characters.")
+        raise ServiceError(400, f"Keep the search under {MAX_QUERY_CHARS} characters.")
     state = _choice(args, "state", STATES)
     kind = _choice(args, "kind", KINDS)
     sort = _choice(args, "sort", SORTS) or ("relevance" if q else "bank")
     topic = args.get("topic") or None
     if topic is not None and db.session.get(Topic, topic) is None:
-        raise CardBrowserError(400, f"There is no topic named {topic[:64]!r}; GET /api/topics lists them.")
+        raise ServiceError(400, f"There is no topic named {topic[:64]!r}; GET /api/topics lists them.")
     tag = (args.get("tag") or "").strip() or None
     if tag is not None and len(tag) > 64:
-        raise CardBrowserError(400, "A tag is at most 64 characters.")
+        raise ServiceError(400, "A tag is at most 64 characters.")
     raw_page = args.get("page") or "1"
     if not raw_page.isdigit() or not 1 <= int(raw_page) <= MAX_PAGE:
-        raise CardBrowserError(400, f"page must be a whole number from 1 to {MAX_PAGE}.")
+        raise ServiceError(400, f"page must be a whole number from 1 to {MAX_PAGE}.")
     return CardQuery(q, topic, kind, tag, state, sort, int(raw_page))
 
 
 def _choice(args: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str | None:
     value = args.get(name) or None
     if value is not None and value not in allowed:
-        raise CardBrowserError(400, f"{name} must be one of {', '.join(allowed)}.")
+        raise ServiceError(400, f"{name} must be one of {', '.join(allowed)}.")
     return value
 
 
@@ -250,7 +242,7 @@ def act_on_cards(user: User, action: str, slugs: object, now: dt.datetime | None
     """Suspend, unsuspend, bury (until the start of the person's next day) or reset (to new) the named
     live cards, all in one transaction; returns the slugs acted on. Nothing changes if one is unknown."""
     if action not in ACTIONS:
-        raise CardBrowserError(400, f"action must be one of {', '.join(ACTIONS)}.")
+        raise ServiceError(400, f"action must be one of {', '.join(ACTIONS)}.")
     wanted = _checked_slugs(slugs)
     now = now or utcnow()
     for slug in wanted:
@@ -259,16 +251,23 @@ def act_on_cards(user: User, action: str, slugs: object, now: dt.datetime | None
     return wanted
 
 
+def act_on_card(user: User, action: str, slug: str, now: dt.datetime | None = None) -> BrowsedCard:
+    """One action on one card (as act_on_cards), then the card as the browser shows it now."""
+    now = now or utcnow()
+    act_on_cards(user, action, [slug], now)
+    return browsed_card(user, slug, now)
+
+
 def _checked_slugs(slugs: object) -> list[str]:
     if not isinstance(slugs, list) or not slugs or not all(isinstance(slug, str) for slug in slugs):
-        raise CardBrowserError(400, "Choose at least one card.")
+        raise ServiceError(400, "Choose at least one card.")
     wanted = list(dict.fromkeys(slugs))
     if len(wanted) > MAX_BULK:
-        raise CardBrowserError(400, f"Choose at most {MAX_BULK} cards at once.")
+        raise ServiceError(400, f"Choose at most {MAX_BULK} cards at once.")
     live = set(db.session.scalars(select(Card.slug).where(Card.slug.in_(wanted), Card.retired.is_(False))))
     missing = [slug for slug in wanted if slug not in live]
     if missing:
-        raise CardBrowserError(404, f"There is no card named {missing[0][:100]!r}.")
+        raise ServiceError(404, f"There is no card named {missing[0][:100]!r}.")
     return wanted
 
 
@@ -289,7 +288,7 @@ def browsed_card(user: User, slug: str, now: dt.datetime | None = None) -> Brows
     """One live card as the browser shows it (404 for unknown or retired cards)."""
     found = db.session.execute(_with_state(user, [slug])).first()
     if found is None or found[0].retired:
-        raise CardBrowserError(404, f"There is no card named {slug[:100]!r}.")
+        raise ServiceError(404, f"There is no card named {slug[:100]!r}.")
     return BrowsedCard(*found, now or utcnow())
 
 

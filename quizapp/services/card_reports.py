@@ -14,18 +14,10 @@ from quizapp import srs
 from quizapp.bank.model import content_version
 from quizapp.extensions import db
 from quizapp.models import Card, CardReport, CardState, User, utcnow
+from quizapp.services.errors import ServiceError
 
 MAX_REASON_CHARS = 2000
 OPEN, RESOLVED = "open", "resolved"
-
-
-class CardReportError(Exception):
-    """A report that cannot be made or found; `status` is the HTTP status, `message` says what to do."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -63,10 +55,10 @@ def report_card(user: User, card_slug: str, reason: object) -> CardReport:
 
 def _checked_reason(reason: object) -> str:
     if not isinstance(reason, str) or not reason.strip():
-        raise CardReportError(400, 'Say what is wrong with the card: send {"reason": "..."} with some text.')
+        raise ServiceError(400, 'Say what is wrong with the card: send {"reason": "..."} with some text.')
     text = reason.strip()
     if len(text) > MAX_REASON_CHARS:
-        raise CardReportError(
+        raise ServiceError(
             400, f"The reason is {len(text)} characters long; keep it to {MAX_REASON_CHARS} at most."
         )
     return text
@@ -75,7 +67,7 @@ def _checked_reason(reason: object) -> str:
 def live_card(card_slug: str) -> Card:
     card = db.session.get(Card, card_slug)
     if card is None or card.retired:
-        raise CardReportError(404, f"There is no card {card_slug!r}.")
+        raise ServiceError(404, f"There is no card {card_slug!r}.")
     return card
 
 
@@ -83,7 +75,7 @@ def card_page(user: User, card_slug: str) -> CardPage:
     """The card (retired ones too, so old links and reports still resolve), the user's state and reports."""
     card = db.session.get(Card, card_slug)
     if card is None:
-        raise CardReportError(404, f"There is no card {card_slug!r}.")
+        raise ServiceError(404, f"There is no card {card_slug!r}.")
     state = db.session.scalars(
         select(CardState).where(CardState.user_id == user.id, CardState.card_slug == card_slug)
     ).first()
@@ -107,7 +99,7 @@ def resolve_report(report_id: int, now: dt.datetime | None = None) -> tuple[Card
     """Close report `report_id`; returns it and whether it was open (resolving twice changes nothing)."""
     report = db.session.get(CardReport, report_id)
     if report is None:
-        raise CardReportError(404, f"There is no report #{report_id}.")
+        raise ServiceError(404, f"There is no report #{report_id}.")
     if report.status == RESOLVED:
         return report, False
     report.status = RESOLVED

@@ -14,8 +14,8 @@ from typing import Any
 from flask import current_app
 
 from quizapp.models import User
+from quizapp.services.errors import ServiceError
 from quizapp.services.submissions import (
-    SubmissionRejected,
     _checked_code,
     _checked_framework,
     drill_with_spec,
@@ -44,12 +44,10 @@ def run_drill(user: User, drill_slug: str, code: object, framework: object, prob
     problem_name = problem or spec.grading.problems[0]
     if problem_name not in spec.grading.problems:
         offered = ", ".join(spec.grading.problems)
-        raise SubmissionRejected(
-            400, f"This drill is graded on {offered}; there is no problem {problem_name!r}."
-        )
+        raise ServiceError(400, f"This drill is graded on {offered}; there is no problem {problem_name!r}.")
     slots = _run_slots()
     if not slots.acquire(blocking=False):
-        raise SubmissionRejected(
+        raise ServiceError(
             503, "The server is busy with other quick runs; try again in a few seconds, or submit."
         )
     try:
@@ -61,7 +59,7 @@ def run_drill(user: User, drill_slug: str, code: object, framework: object, prob
             problems=[str(problem_name)],
         )
     except SandboxUnavailable as exc:
-        raise SubmissionRejected(503, f"The grading sandbox is not available on this server: {exc}") from exc
+        raise ServiceError(503, f"The grading sandbox is not available on this server: {exc}") from exc
     finally:
         slots.release()
     return DrillRun(drill_slug, str(problem_name), verdict.to_dict())

@@ -35,6 +35,7 @@ from quizapp.models import (
     utcnow,
 )
 from quizapp.prose import anki_html
+from quizapp.services.errors import ServiceError
 from quizapp.srs.scheduling import MemoryState
 
 FORMAT = "quizapp-history"
@@ -59,12 +60,12 @@ SECTION_ORDER: dict[str, Any] = {
 }
 
 
-class HistoryImportError(ValueError):
-    """The file cannot be imported; `problems` says where and why, one line each."""
+class HistoryImportError(ServiceError):
+    """The file cannot be imported; `problems` says where and why, one line each (the import page lists
+    them)."""
 
     def __init__(self, message: str, problems: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(400, message)
         self.problems = problems or []
 
     def __str__(self) -> str:

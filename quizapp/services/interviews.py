@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from quizapp.extensions import db
 from quizapp.models import Card, CardState, Drill, MockInterview, MockInterviewQuestion, Topic, User, utcnow
 from quizapp.services import review as reviews
+from quizapp.services.errors import ServiceError
 from quizapp.services.progress import submission_records
 from quizapp.services.submissions import drill_specs, submit_drill
 from quizapp.srs import mock_interview as pure
@@ -26,15 +27,6 @@ from quizapp.srs import retrievability
 
 MAX_NOTES_CHARS = 2000
 AGAIN, GOOD = 1, 3
-
-
-class InterviewError(Exception):
-    """A request the person must change: `status` is the HTTP status that fits, `message` says what to do."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 # ----------------------------------------------------------------------------------------------- start
@@ -51,14 +43,14 @@ def start_interview(user: User, now: dt.datetime | None = None, seed: int | None
     )
     if running is not None:
         db.session.rollback()
-        raise InterviewError(
+        raise ServiceError(
             409, f"Mock interview #{running} is still running; finish it (or let its time run out) first."
         )
     rng = random.Random(seed)
     candidates = _card_candidates(user, now)
     if not candidates:
         db.session.rollback()
-        raise InterviewError(409, "There are no cards to ask yet; load the question bank first.")
+        raise ServiceError(409, "There are no cards to ask yet; load the question bank first.")
     minutes = user.interview_minutes or pure.MINUTES_DEFAULT
     chosen = pure.select_cards(candidates, pure.card_count(minutes), rng)
     interview = MockInterview(
@@ -77,7 +69,7 @@ def start_interview(user: User, now: dt.datetime | None = None, seed: int | None
         db.session.commit()
     except IntegrityError:  # another tab's interview went in first (the one-running index)
         db.session.rollback()
-        raise InterviewError(
+        raise ServiceError(
             409, "Another mock interview was started meanwhile; open it from /interview."
         ) from None
     return interview
@@ -131,9 +123,17 @@ def owned_interview(user: User, interview_id: object, now: dt.datetime | None = 
     whose time is up is finished here, so it ends itself even if nobody presses Finish."""
     interview = db.session.get(MockInterview, interview_id) if isinstance(interview_id, int) else None
     if interview is None or interview.user_id != user.id:
-        raise InterviewError(404, f"There is no mock interview #{interview_id} of yours.")
+        raise ServiceError(404, f"There is no mock interview #{interview_id} of yours.")
     _finish_if_over(interview, now or utcnow())
     return interview
+
+
+def interview_or_report(
+    user: User, interview_id: object, now: dt.datetime | None = None
+) -> MockInterview | InterviewReport:
+    """One of the person's interviews while it runs; its report once it is over (finished, or time up)."""
+    interview = owned_interview(user, interview_id, now)
+    return interview_report(interview) if is_over(interview) else interview
 
 
 def _finish_if_over(interview: MockInterview, now: dt.datetime) -> dt.datetime | None:
@@ -204,7 +204,7 @@ def answer_question(
     interview = _open_interview(user, interview_id, now)
     question = _question(interview, number)
     if question.answered_at is not None:
-        raise InterviewError(409, f"Question {question.number} is answered already; go on to the next one.")
+        raise ServiceError(409, f"Question {question.number} is answered already; go on to the next one.")
     text, chosen, correct = _graded(question, answer, rating)
     marked = db.session.execute(
         update(MockInterviewQuestion)
@@ -214,7 +214,7 @@ def answer_question(
     )
     if marked.rowcount != 1:  # type: ignore[attr-defined]
         db.session.rollback()
-        raise InterviewError(409, f"Question {question.number} is answered already; go on to the next one.")
+        raise ServiceError(409, f"Question {question.number} is answered already; go on to the next one.")
     # review_card commits the answer and the rating together (or rolls both back).
     try:
         reviews.review_card(
@@ -228,9 +228,9 @@ def answer_question(
             answer_given=text,
             answer_correct=correct,
         )
-    except reviews.ReviewError as exc:  # e.g. the card was retired meanwhile, or rated in another tab
+    except ServiceError:  # e.g. the card was retired meanwhile, or rated in another tab
         db.session.rollback()
-        raise InterviewError(exc.status, exc.message) from None
+        raise
     db.session.refresh(question)
     return question
 
@@ -239,7 +239,7 @@ def _open_interview(user: User, interview_id: object, now: dt.datetime) -> MockI
     interview = owned_interview(user, interview_id, now)
     if interview.finished_at is not None:
         ended = interview.finished_at.strftime("%H:%M:%S UTC")
-        raise InterviewError(
+        raise ServiceError(
             409,
             f"This mock interview is over (it ended at {ended}); answers after the end are not recorded. "
             "Its report shows how you did.",
@@ -251,7 +251,7 @@ def _question(interview: MockInterview, number: object) -> MockInterviewQuestion
     for question in interview.questions:
         if question.number == number:
             return question
-    raise InterviewError(404, f"This interview has no question {number}; it has {len(interview.questions)}.")
+    raise ServiceError(404, f"This interview has no question {number}; it has {len(interview.questions)}.")
 
 
 def _graded(
@@ -260,20 +260,17 @@ def _graded(
     """(the stored text, the FSRS rating, correct or None for self-rated) of a valid answer."""
     if question.typed:
         if rating is not None:
-            raise InterviewError(422, "This card is checked from your typed answer; send only 'answer'.")
+            raise ServiceError(422, "This card is checked from your typed answer; send only 'answer'.")
         if not isinstance(answer, str) or not answer.strip():
-            raise InterviewError(422, 'Type your answer to this card: {"answer": "0.1"}.')
-        try:
-            check = reviews.check_typed_answer(question.card_slug, answer.strip())
-        except reviews.ReviewError as exc:
-            raise InterviewError(exc.status, exc.message) from None
+            raise ServiceError(422, 'Type your answer to this card: {"answer": "0.1"}.')
+        check = reviews.check_typed_answer(question.card_slug, answer.strip())
         return answer.strip(), GOOD if check.correct else AGAIN, bool(check.correct)
     if isinstance(rating, bool) or rating not in (1, 2, 3, 4):
-        raise InterviewError(422, "Rate how well you knew it: 1 Again, 2 Hard, 3 Good, 4 Easy.")
+        raise ServiceError(422, "Rate how well you knew it: 1 Again, 2 Hard, 3 Good, 4 Easy.")
     if answer is not None and not isinstance(answer, str):
-        raise InterviewError(422, "Your notes ('answer') must be text.")
+        raise ServiceError(422, "Your notes ('answer') must be text.")
     if isinstance(answer, str) and len(answer) > MAX_NOTES_CHARS:
-        raise InterviewError(422, f"Keep your notes under {MAX_NOTES_CHARS} characters.")
+        raise ServiceError(422, f"Keep your notes under {MAX_NOTES_CHARS} characters.")
     notes = answer.strip() if isinstance(answer, str) and answer.strip() else None
     return notes, int(rating), None
 
@@ -284,7 +281,7 @@ def submit_interview_drill(
     """Send the interview's drill to the normal grading queue; the report shows its latest submission."""
     interview = _open_interview(user, interview_id, now or utcnow())
     if interview.drill_slug is None:
-        raise InterviewError(409, "This interview has no drill (none was loaded when it started).")
+        raise ServiceError(409, "This interview has no drill (none was loaded when it started).")
     submission = submit_drill(user, interview.drill_slug, code, framework)
     interview.submission_id = submission.id
     db.session.commit()

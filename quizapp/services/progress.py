@@ -16,6 +16,7 @@ from quizapp.extensions import db
 from quizapp.models import Card, CardState, Drill, Review, Submission, Topic, User, utcnow
 from quizapp.services import card_browser
 from quizapp.services.card_flags import held_back
+from quizapp.services.errors import ServiceError
 from quizapp.services.review import ReviewResult, review_card, snapshot
 from quizapp.srs import CardSnapshot, dashboard
 from quizapp.srs.dashboard import ProgressReport, ReviewRecord, SubmissionRecord
@@ -23,15 +24,11 @@ from quizapp.srs.dashboard import ProgressReport, ReviewRecord, SubmissionRecord
 DAY_SECONDS = 86400.0
 
 
-class UnknownTopic(LookupError):
-    """The topic slug names no topic in the bank."""
-
-
 def user_progress(user: User, topic: str | None = None, now: dt.datetime | None = None) -> ProgressReport:
-    """The dashboard report for `user`, over all topics or one (raises UnknownTopic for a bad slug)."""
+    """The dashboard report for `user`, over all topics or one (ServiceError(404) for a bad slug)."""
     inputs = progress_inputs(user, now or utcnow())
     if topic is not None and all(info.slug != topic for info in inputs.topics):
-        raise UnknownTopic(f"There is no topic called {topic!r}.")
+        raise ServiceError(404, f"There is no topic called {topic!r}.")
     return dashboard.build_report(inputs, topic)
 
 
@@ -164,10 +161,6 @@ def _jsonable(value: Any) -> Any:
 MAX_FOCUS_CARDS = 20
 
 
-class FocusError(ValueError):
-    """The focused session asked for cards that cannot be shown; the message says which and why."""
-
-
 def focus_cards(
     user: User, slugs: list[str], topic: str | None = None, *, leeches: bool = False
 ) -> list[Card]:
@@ -175,19 +168,19 @@ def focus_cards(
     suspended or buried, except in a leeches session (`leeches`), which studies the suspended leeches."""
     wanted = list(dict.fromkeys(slug for slug in slugs if slug))[:MAX_FOCUS_CARDS]
     if not wanted:
-        raise FocusError("Choose at least one card to review.")
+        raise ServiceError(400, "Choose at least one card to review.")
     found = {card.slug: card for card in db.session.scalars(select(Card).where(Card.slug.in_(wanted)))}
     missing = [slug for slug in wanted if slug not in found or found[slug].retired]
     if missing:
-        raise FocusError(f"These cards do not exist (any more): {', '.join(missing)}.")
+        raise ServiceError(400, f"These cards do not exist (any more): {', '.join(missing)}.")
     allowed = set(card_browser.leech_slugs(user)) if leeches else set()
     held = set(
         db.session.scalars(select(Card.slug).where(Card.slug.in_(wanted), held_back(user.id, utcnow())))
     )
     if held - allowed:
-        raise FocusError(f"These cards are suspended or buried: {', '.join(sorted(held - allowed))}.")
+        raise ServiceError(400, f"These cards are suspended or buried: {', '.join(sorted(held - allowed))}.")
     if topic is not None and any(card.topic_slug != topic for card in found.values()):
-        raise FocusError(f"Some of these cards are not in the topic {topic!r}.")
+        raise ServiceError(400, f"Some of these cards are not in the topic {topic!r}.")
     return [found[slug] for slug in wanted]
 
 

@@ -15,13 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from quizapp.extensions import db
 from quizapp.models import CardState, Review, utcnow
-
-
-class FloorRatingError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
-
+from quizapp.services.errors import ServiceError
 
 _STATES = CardState.__table__
 _LOCK_STATE = (
@@ -43,7 +37,7 @@ def record_floor_rating(user_id: int, card_slug: str, idempotency_key: str) -> N
     row = db.session.execute(_LOCK_STATE, {"user_id": user_id, "card_slug": card_slug}).first()
     if row is None:
         db.session.rollback()
-        raise FloorRatingError(404, f"You have no state for card {card_slug!r} to rate.")
+        raise ServiceError(404, f"You have no state for card {card_slug!r} to rate.")
     now = utcnow()
     before = {name: getattr(row, name) for name in _STATE_COLUMNS}
     after = before | {"due": now + dt.timedelta(days=1), "last_review": now, "reps": row.reps + 1}
@@ -64,7 +58,7 @@ def record_floor_rating(user_id: int, card_slug: str, idempotency_key: str) -> N
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise FloorRatingError(409, "That idempotency key was used already.") from None
+        raise ServiceError(409, "That idempotency key was used already.") from None
 
 
 def _json_value(value: object) -> object:

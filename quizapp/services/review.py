@@ -23,6 +23,7 @@ from quizapp.extensions import db
 from quizapp.models import Card, CardState, Review, Topic, User, utcnow
 from quizapp.monitoring.metrics import RATINGS
 from quizapp.services.card_flags import held_back, mark_leech
+from quizapp.services.errors import ServiceError
 from quizapp.srs import CardSnapshot, MemoryState, Rating, interview_order, new_card_order
 from quizapp.srs.leeches import becomes_leech
 
@@ -31,15 +32,6 @@ REVIEW_STATE = 2
 MAX_STORED_DURATION_MS = 3_600_000  # like Anki's maximum answer time: an idle tab is not study time
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{8,64}")
 UNDOABLE_ORIGINS = ("review", "focus")
-
-
-class ReviewError(Exception):
-    """A request the person must change: `status` is the HTTP status that fits, `message` says what to do."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -130,7 +122,7 @@ def due_queue(user: User, topic: str | None = None, now: dt.datetime | None = No
 def require_topic(topic: str) -> Topic:
     found = db.session.get(Topic, topic)
     if found is None:
-        raise ReviewError(404, f"There is no topic named {topic!r}; GET /api/topics lists them.")
+        raise ServiceError(404, f"There is no topic named {topic!r}; GET /api/topics lists them.")
     return found
 
 
@@ -153,7 +145,7 @@ def card_for_review(user: User, card_slug: str, now: dt.datetime | None = None) 
     person suspended or buried it."""
     card = live_card(card_slug)
     if db.session.scalar(select(held_back(user.id, now or utcnow())).where(Card.slug == card.slug)):
-        raise ReviewError(409, f"Card {card_slug!r} is suspended or buried; unsuspend it on /cards first.")
+        raise ServiceError(409, f"Card {card_slug!r} is suspended or buried; unsuspend it on /cards first.")
     row = _state_row(user.id, card_slug)
     state = to_memory_state(row) if row else None
     queue = "new" if row is None else ("review" if row.state == REVIEW_STATE else "learning")
@@ -482,7 +474,7 @@ def _card_and_state(user_id: int, card_slug: str) -> tuple[str, _SeenState]:
     """The live card's slug and the person's state for it, in one query; 404 for unknown or retired cards."""
     found = db.session.execute(_READ_CARD_AND_STATE, {"user_id": user_id, "card_slug": card_slug}).first()
     if found is None or found.retired:
-        raise ReviewError(404, f"There is no card named {card_slug!r}.")
+        raise ServiceError(404, f"There is no card named {card_slug!r}.")
     if found.version is None:
         return found.slug, _SeenState(0, None)
     return found.slug, _SeenState(found.version, to_memory_state(found))
@@ -491,7 +483,7 @@ def _card_and_state(user_id: int, card_slug: str) -> tuple[str, _SeenState]:
 def live_card(card_slug: str) -> Card:
     card = db.session.get(Card, card_slug) if isinstance(card_slug, str) else None
     if card is None or card.retired:
-        raise ReviewError(404, f"There is no card named {card_slug!r}.")
+        raise ServiceError(404, f"There is no card named {card_slug!r}.")
     return card
 
 
@@ -513,15 +505,15 @@ def _validated(rating: object, key: object, duration_ms: object) -> tuple[Rating
     try:
         chosen = srs.parse_rating(rating)
     except ValueError as exc:
-        raise ReviewError(422, f"Unknown rating {rating!r}. {exc}") from None
+        raise ServiceError(422, f"Unknown rating {rating!r}. {exc}") from None
     if not isinstance(key, str) or not IDEMPOTENCY_KEY.fullmatch(key):
-        raise ReviewError(
+        raise ServiceError(
             422, "idempotency_key must be 8–64 characters of letters, digits, '-', '_', '.', ':' (a UUID)."
         )
     if duration_ms is None:
         return chosen, key, None
     if isinstance(duration_ms, bool) or not isinstance(duration_ms, int) or duration_ms < 0:
-        raise ReviewError(422, "duration_ms must be a whole number of milliseconds, 0 or more.")
+        raise ServiceError(422, "duration_ms must be a whole number of milliseconds, 0 or more.")
     return chosen, key, min(duration_ms, MAX_STORED_DURATION_MS)
 
 
@@ -536,7 +528,7 @@ def _stored_review(user_id: int, key: str, card_slug: str) -> ReviewResult | Non
     if review is None:
         return None
     if review.card_slug != card_slug:
-        raise ReviewError(
+        raise ServiceError(
             409, f"This idempotency key was already used for card {review.card_slug!r}; send a new key."
         )
     row = _state_row(user_id, review.card_slug)
@@ -557,7 +549,7 @@ def _replay_or_conflict(user_id: int, key: str, card_slug: str) -> ReviewResult:
     stored = _stored_review(user_id, key, card_slug)
     if stored is not None:
         return stored
-    raise ReviewError(409, _STALE_MESSAGE)
+    raise ServiceError(409, _STALE_MESSAGE)
 
 
 # ------------------------------------------------------------------------------------------------- undo
@@ -574,11 +566,11 @@ def undo_last_review(user: User, review_id: int | None = None) -> UndoResult:
         .limit(1)
     )
     if review_id is not None and _own_review(user, review_id) is None:
-        raise ReviewError(404, f"You have no rating with id {review_id} (undone already?).")
+        raise ServiceError(404, f"You have no rating with id {review_id} (undone already?).")
     if last is None:
-        raise ReviewError(409, "There is no rating to undo.")
+        raise ServiceError(409, "There is no rating to undo.")
     if review_id is not None and last.id != review_id:
-        raise ReviewError(409, "That rating is no longer your last one (it was undone already); reload.")
+        raise ServiceError(409, "That rating is no longer your last one (it was undone already); reload.")
     _require_last_of_card(user, last)
     undone = UndoResult(
         card_slug=last.card_slug,
@@ -595,7 +587,7 @@ def undo_last_review(user: User, review_id: int | None = None) -> UndoResult:
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
-        raise ReviewError(409, "The card changed while undoing; reload and try again.") from None
+        raise ServiceError(409, "The card changed while undoing; reload and try again.") from None
     return undone
 
 
@@ -609,7 +601,7 @@ def _delete_review_once(user_id: int, review_id: int) -> None:
     )
     if deleted.rowcount != 1:  # type: ignore[attr-defined]
         db.session.rollback()
-        raise ReviewError(409, "That rating was just undone (another tab or request); reload.")
+        raise ServiceError(409, "That rating was just undone (another tab or request); reload.")
 
 
 def _own_review(user: User, review_id: int) -> Review | None:
@@ -626,7 +618,7 @@ def _require_last_of_card(user: User, review: Review) -> None:
         )
     )
     if later:
-        raise ReviewError(409, "This card was reviewed again since (e.g. by a drill); it cannot be undone.")
+        raise ServiceError(409, "This card was reviewed again since (e.g. by a drill); it cannot be undone.")
 
 
 # ------------------------------------------------------------------------------------------ from drills
@@ -660,11 +652,11 @@ def record_drill_pass(user_id: int, card_slug: str, now: dt.datetime | None = No
     """A passed drill counts as a Good review of its code card (origin "drill", not undoable)."""
     user = db.session.get(User, user_id)
     if user is None:
-        raise ReviewError(404, f"There is no user with id {user_id}.")
+        raise ServiceError(404, f"There is no user with id {user_id}.")
     key = f"drill:{uuid.uuid4().hex}"
     try:
         return review_card(user, card_slug, Rating.Good, key, None, now=now, origin="drill")
-    except ReviewError as exc:
+    except ServiceError as exc:
         if exc.status != 409:
             raise
         return review_card(user, card_slug, Rating.Good, key, None, now=now, origin="drill")
@@ -696,9 +688,9 @@ def check_typed_answer(card_slug: str, typed: str) -> Any:
     card = live_card(card_slug)
     checker = _answer_checker()
     if checker is None or not typed_answers_enabled(card):
-        raise ReviewError(422, f"Card {card_slug!r} takes no typed answer; reveal it and rate yourself.")
+        raise ServiceError(422, f"Card {card_slug!r} takes no typed answer; reveal it and rate yourself.")
     if len(typed) > MAX_TYPED_ANSWER:
-        raise ReviewError(422, f"Keep the answer under {MAX_TYPED_ANSWER} characters.")
+        raise ServiceError(422, f"Keep the answer under {MAX_TYPED_ANSWER} characters.")
     return checker(card.kind, card.answer or {}, typed)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from quizapp.extensions import db
 from quizapp.extras import MissingExtra, require_extra
 from quizapp.models import Review, SchedulerOptimization, User, utcnow
+from quizapp.services.errors import ServiceError
 from quizapp.srs.log_loss import RatingEvent, long_term_review_count, scheduler_log_loss
 
 log = logging.getLogger(__name__)
@@ -28,18 +29,6 @@ MIN_LONG_TERM_REVIEWS = 512
 # A queued or running fit older than this lost its worker (server restart) and no longer blocks a new one.
 STALE_AFTER = dt.timedelta(hours=1)
 FIT_TIMEOUT_SECONDS = 1800  # RQ's hard limit on one fit
-
-
-class OptimizationRefused(ValueError):
-    """The fit cannot start now; the message says why and what to do."""
-
-    status = 409
-
-
-class OptimizationTooSoon(OptimizationRefused):
-    """The person started a fit less than SCHEDULER_FIT_INTERVAL_SECONDS ago."""
-
-    status = 429
 
 
 @dataclass(frozen=True)
@@ -75,13 +64,14 @@ def latest_optimization(user: User) -> SchedulerOptimization | None:
 
 
 def request_optimization(user: User) -> SchedulerOptimization:
-    """Queue a fit for `user` (one at a time) and hand it to the worker; raises OptimizationRefused."""
+    """Queue a fit for `user` (one at a time) and hand it to the worker; ServiceError 409 while one
+    runs or the history is too short, 429 within SCHEDULER_FIT_INTERVAL_SECONDS of the last one."""
     _retire_stale_runs(user)
     # Lock the person's row so two requests at once cannot both pass the checks.
     db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
     try:
         status = _ready_to_start(user)
-    except OptimizationRefused:
+    except ServiceError:
         db.session.rollback()  # releases the lock
         raise
     run = SchedulerOptimization(user_id=user.id, status="queued", reviews_used=status.long_term_reviews)
@@ -96,14 +86,15 @@ def request_optimization(user: User) -> SchedulerOptimization:
 def _ready_to_start(user: User) -> Readiness:
     active = latest_optimization(user)
     if active is not None and active.status in {"queued", "running"}:
-        raise OptimizationRefused("An optimisation is already running; its result will appear on this page.")
+        raise ServiceError(409, "An optimisation is already running; its result will appear on this page.")
     _require_interval_since_last(active)
     status = readiness(user)
     if not status.ready:
-        raise OptimizationRefused(
+        raise ServiceError(
+            409,
             f"Not enough review history yet: the optimiser needs {status.needed} reviews made a day or more "
             f"after the card's previous review, and you have {status.long_term_reviews}. Keep reviewing and "
-            "try again later; until then the default FSRS weights are used."
+            "try again later; until then the default FSRS weights are used.",
         )
     return status
 
@@ -117,10 +108,11 @@ def _require_interval_since_last(latest: SchedulerOptimization | None) -> None:
     wait = latest.created_at + interval - now
     minutes = max(1, math.ceil(wait.total_seconds() / 60))
     every = max(1, round(interval.total_seconds() / 60))
-    raise OptimizationTooSoon(
+    raise ServiceError(
+        429,
         f"Too many fits: one scheduler fit may be started every {every} minutes (a fit keeps a processor "
         f"busy and more reviews are needed to change its result). Try again in {minutes} "
-        f"minute{'s' if minutes != 1 else ''}."
+        f"minute{'s' if minutes != 1 else ''}.",
     )
 
 

@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 
 from quizapp.extensions import db
 from quizapp.models import SolutionRequest, Submission, User
-from quizapp.services.submissions import SubmissionRejected, drill_with_spec
+from quizapp.services.errors import ServiceError
+from quizapp.services.submissions import drill_with_spec
 
 FAILURES_BEFORE_ASKING = 3
 
@@ -102,7 +103,7 @@ def ask_for_solution(user: User, drill_slug: str) -> SolutionAccess:
     if access.unlocked:
         return access
     if not access.can_ask:
-        raise SubmissionRejected(403, access.refusal)
+        raise ServiceError(403, access.refusal)
     db.session.add(SolutionRequest(user_id=user.id, drill_slug=drill_slug))
     try:
         db.session.commit()
@@ -112,10 +113,10 @@ def ask_for_solution(user: User, drill_slug: str) -> SolutionAccess:
 
 
 def reference_solution(user: User, drill_slug: str) -> ReferenceSolution:
-    """The reference solution beside the person's latest code; SubmissionRejected(403) while closed."""
+    """The reference solution beside the person's latest code; ServiceError(403) while closed."""
     access = solution_access(user, drill_slug)
     if not access.unlocked:
-        raise SubmissionRejected(403, access.refusal)
+        raise ServiceError(403, access.refusal)
     _, spec = drill_with_spec(drill_slug)
     latest = db.session.scalar(
         db.select(Submission)
@@ -126,7 +127,7 @@ def reference_solution(user: User, drill_slug: str) -> ReferenceSolution:
     framework = latest.framework if latest is not None and latest.framework in spec.solution else "numpy"
     code = spec.solution.get(framework)
     if code is None:
-        raise SubmissionRejected(404, f"The drill {drill_slug!r} has no reference solution yet.")
+        raise ServiceError(404, f"The drill {drill_slug!r} has no reference solution yet.")
     diff = side_by_side_diff(latest.code if latest is not None else "", code)
     return ReferenceSolution(drill_slug, spec.title, framework, code, spec.conventions, latest, diff, access)
 

@@ -14,21 +14,13 @@ from sqlalchemy.orm import defer
 
 from quizapp.extensions import db
 from quizapp.models import Drill, Submission, Topic, User
+from quizapp.services.errors import ServiceError
 
 if TYPE_CHECKING:
     from quizapp.bank import DrillSpec
 
 MAX_CODE_BYTES = 20_000
 ACTIVE_STATUSES = ("queued", "running")
-
-
-class SubmissionRejected(Exception):
-    """A submission that cannot be accepted; `status` is the HTTP status that fits, `message` says why."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 def drill_specs() -> dict[str, DrillSpec]:
@@ -39,11 +31,11 @@ def drill_specs() -> dict[str, DrillSpec]:
 
 
 def drill_with_spec(drill_slug: str) -> tuple[Drill, DrillSpec]:
-    """The catalogue row and the spec of a live drill, or SubmissionRejected(404)."""
+    """The catalogue row and the spec of a live drill, or ServiceError(404)."""
     drill = db.session.get(Drill, drill_slug)
     spec = drill_specs().get(drill_slug)
     if drill is None or drill.retired or spec is None:
-        raise SubmissionRejected(404, f"There is no drill named {drill_slug!r}.")
+        raise ServiceError(404, f"There is no drill named {drill_slug!r}.")
     return drill, spec
 
 
@@ -66,7 +58,7 @@ def submit_drill(user: User, drill_slug: str, code: object, framework: object) -
     )
     if active is not None:
         db.session.rollback()
-        raise SubmissionRejected(
+        raise ServiceError(
             409,
             f"Submission #{active} for this drill is still being graded; wait for its verdict "
             "before submitting again.",
@@ -87,10 +79,10 @@ def submit_drill(user: User, drill_slug: str, code: object, framework: object) -
 
 def _checked_code(code: object) -> str:
     if not isinstance(code, str) or not code.strip():
-        raise SubmissionRejected(400, "Send your code as a non-empty string in the field 'code'.")
+        raise ServiceError(400, "Send your code as a non-empty string in the field 'code'.")
     size = len(code.encode("utf-8"))
     if size > MAX_CODE_BYTES:
-        raise SubmissionRejected(
+        raise ServiceError(
             413,
             f"Your code is {size:,} bytes; the limit is {MAX_CODE_BYTES:,} bytes. "
             "An optimizer fits in far less: remove unused code.",
@@ -102,15 +94,15 @@ def _checked_framework(framework: object, spec: DrillSpec) -> str:
     name = framework or spec.frameworks[0]
     if name not in spec.frameworks:
         offered = " or ".join(repr(f) for f in spec.frameworks)
-        raise SubmissionRejected(400, f"This drill accepts framework {offered}, not {name!r}.")
+        raise ServiceError(400, f"This drill accepts framework {offered}, not {name!r}.")
     return str(name)
 
 
 def owned_submission(user: User, submission_id: int) -> Submission:
-    """A submission of `user`, or SubmissionRejected(404) — others' ids look exactly like missing ones."""
+    """A submission of `user`, or ServiceError(404) — others' ids look exactly like missing ones."""
     submission = db.session.get(Submission, submission_id)
     if submission is None or submission.user_id != user.id:
-        raise SubmissionRejected(404, f"There is no submission #{submission_id} of yours.")
+        raise ServiceError(404, f"There is no submission #{submission_id} of yours.")
     return submission
 
 

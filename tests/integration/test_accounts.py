@@ -8,7 +8,6 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from flask_login import login_required
 from sqlalchemy import func, select
 
 from quizapp.extensions import db
@@ -149,13 +148,15 @@ def test_next_never_leaves_the_site(client: FlaskClient, auth, target: str) -> N
     assert "evil.example" not in response.location
 
 
-def test_an_anonymous_api_call_gets_json_401(app: Flask, client: FlaskClient) -> None:
-    app.add_url_rule("/api/test-private", "test_private", login_required(lambda: {"ok": True}))
-    response = client.get("/api/test-private")
-    assert response.status_code == 401
-    assert response.get_json() == {
+def test_an_anonymous_json_request_gets_json_401(client: FlaskClient) -> None:
+    """The API's login check and a page's (asked for JSON, as the editor's fetches ask) answer alike."""
+    expected = {
         "error": {"status": 401, "message": "You are not logged in. Log in at /auth/login, then retry."}
     }
+    api = client.get("/api/topics")
+    assert (api.status_code, api.get_json()) == (401, expected)
+    page = client.get("/submissions/1/result", headers={"Accept": "application/json"})
+    assert (page.status_code, page.get_json()) == (401, expected)
 
 
 def test_the_home_page_renders_logged_out_and_in(client: FlaskClient, auth) -> None:

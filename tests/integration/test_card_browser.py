@@ -16,7 +16,8 @@ from support.review_cards import LIVE_CARDS, bank_with_logged_in_user, new_key
 from quizapp.extensions import db
 from quizapp.models import Card, CardState, User
 from quizapp.services import card_browser, progress, review
-from quizapp.services.card_browser import CardBrowserError, CardQuery
+from quizapp.services.card_browser import CardQuery
+from quizapp.services.errors import ServiceError
 
 
 @pytest.fixture
@@ -167,13 +168,13 @@ def test_bulk_actions_change_every_card_or_none(user: User) -> None:
         "ema-window",
         "adam-beta-roles",
     }
-    with pytest.raises(CardBrowserError) as refused:
+    with pytest.raises(ServiceError) as refused:
         card_browser.act_on_cards(user, "unsuspend", ["ema-window", "no-such-card"])
     assert refused.value.status == 404
     db.session.rollback()
     assert card_browser.search_cards(user, CardQuery(state="suspended")).total == 2
     for bad in [[], "ema-window", [1], ["x"] * 0, ["gd-retired"]]:
-        with pytest.raises(CardBrowserError):
+        with pytest.raises(ServiceError):
             card_browser.act_on_cards(user, "suspend", bad)
 
 

@@ -101,6 +101,7 @@ def test_result_page_shows_verdict_cases_diagnosis_and_card(client: FlaskClient,
     assert 'data-verdict="failed"' in html
     assert 'data-diagnosis="no-bias-correction"' in html
     assert "adam-bias-correction-why" in html
+    assert '<a href="/review?card=adam-bias-correction-why" class="drl-card-link">Review it now</a>' in html
     case = verdicts["failed"]["cases"][0]
     assert f"<td>{case['problem']}</td>" in html
     assert f"step {case['first_divergence']['step']}:" in html

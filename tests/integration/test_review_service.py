@@ -15,7 +15,7 @@ from support.review_cards import LIVE_CARDS, make_bank, new_key
 from quizapp.extensions import db
 from quizapp.models import CardState, Review, User
 from quizapp.services import review as reviews
-from quizapp.services.review import ReviewError
+from quizapp.services.errors import ServiceError
 
 NOW = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
 
@@ -124,7 +124,7 @@ def test_learning_cards_due_within_the_learn_ahead_window_are_shown_when_nothing
 def test_a_topic_queue_holds_only_that_topics_cards(user: User) -> None:
     queue = reviews.due_queue(user, "adam-family", now=NOW)
     assert queue.counts.new == 5 and queue.next.card.topic_slug == "adam-family"
-    with pytest.raises(ReviewError) as failure:
+    with pytest.raises(ServiceError) as failure:
         reviews.due_queue(user, "no-such-topic", now=NOW)
     assert failure.value.status == 404
 
@@ -160,7 +160,7 @@ def test_a_replayed_key_counts_once_and_returns_the_stored_result(user: User) ->
 def test_a_key_reused_for_another_card_is_refused(user: User) -> None:
     key = new_key()
     reviews.review_card(user, "adam-beta-roles", 3, key, None, now=NOW)
-    with pytest.raises(ReviewError) as failure:
+    with pytest.raises(ServiceError) as failure:
         reviews.review_card(user, "gd-update-direction", 3, key, None, now=NOW)
     assert failure.value.status == 409 and "new key" in failure.value.message
 
@@ -169,7 +169,7 @@ def test_a_stale_tab_gets_a_conflict_and_writes_nothing(user: User) -> None:
     rate(user, "adam-beta-roles", 3, expected_version=0)  # first tab
     before = state_of(user, "adam-beta-roles")
     snapshot = (before.version, before.due, before.reps)
-    with pytest.raises(ReviewError) as failure:
+    with pytest.raises(ServiceError) as failure:
         rate(user, "adam-beta-roles", 1, expected_version=0)  # second tab still showed the new card
     assert failure.value.status == 409 and "rated meanwhile" in failure.value.message
     after = state_of(user, "adam-beta-roles")
@@ -190,7 +190,7 @@ def test_a_stale_tab_gets_a_conflict_and_writes_nothing(user: User) -> None:
 def test_bad_input_is_refused_with_a_reason_and_writes_nothing(
     user: User, rating: object, key: str, duration: object, message: str
 ) -> None:
-    with pytest.raises(ReviewError) as failure:
+    with pytest.raises(ServiceError) as failure:
         reviews.review_card(user, "adam-beta-roles", rating, key, duration, now=NOW)
     assert failure.value.status == 422 and message in failure.value.message
     assert review_count(user) == 0 and state_of(user, "adam-beta-roles") is None
@@ -198,7 +198,7 @@ def test_bad_input_is_refused_with_a_reason_and_writes_nothing(
 
 def test_unknown_and_retired_cards_are_not_found(user: User) -> None:
     for slug in ("no-such-card", "gd-retired"):
-        with pytest.raises(ReviewError) as failure:
+        with pytest.raises(ServiceError) as failure:
             rate(user, slug)
         assert failure.value.status == 404
 
@@ -218,7 +218,7 @@ def _in_threads(app: Flask, *calls) -> list[object]:
             barrier.wait(timeout=10)
             try:
                 results[index] = call()
-            except ReviewError as exc:
+            except ServiceError as exc:
                 results[index] = exc
             finally:
                 db.session.remove()
@@ -238,7 +238,7 @@ def test_a_double_submit_from_two_threads_counts_once(app: Flask, user: User) ->
         return reviews.review_card(db.session.get(User, user_id), "adam-beta-roles", 3, key, 700, now=NOW)
 
     first, second = _in_threads(app, submit, submit)
-    assert not isinstance(first, ReviewError) and not isinstance(second, ReviewError), (first, second)
+    assert not isinstance(first, ServiceError) and not isinstance(second, ServiceError), (first, second)
     assert first.review_id == second.review_id
     assert sorted([first.replayed, second.replayed]) == [False, True]
     assert review_count(user) == 1 and state_of(user, "adam-beta-roles").reps == 1
@@ -258,7 +258,7 @@ def test_two_tabs_rating_one_card_at_once_apply_only_one_rating(app: Flask, user
         return call
 
     outcomes = _in_threads(app, submit(1), submit(4))
-    conflicts = [o for o in outcomes if isinstance(o, ReviewError)]
+    conflicts = [o for o in outcomes if isinstance(o, ServiceError)]
     assert len(conflicts) == 1 and conflicts[0].status == 409
     row = state_of(user, "adam-beta-roles")
     assert row.version == 2 and row.reps == 2
@@ -289,14 +289,14 @@ def test_undo_restores_the_state_before_the_last_rating(user: User) -> None:
 def test_undo_refuses_a_rating_that_is_no_longer_the_last(user: User) -> None:
     first = rate(user, "adam-beta-roles")
     rate(user, "gd-update-direction", now=NOW + dt.timedelta(seconds=5))
-    with pytest.raises(ReviewError) as failure:
+    with pytest.raises(ServiceError) as failure:
         reviews.undo_last_review(user, first.review_id)
     assert failure.value.status == 409
     assert review_count(user) == 2
 
 
 def test_undo_with_nothing_to_undo_is_a_conflict(user: User) -> None:
-    with pytest.raises(ReviewError) as failure:
+    with pytest.raises(ServiceError) as failure:
         reviews.undo_last_review(user)
     assert failure.value.status == 409 and "no rating to undo" in failure.value.message
 
@@ -325,7 +325,7 @@ def test_a_passed_drill_counts_as_a_good_review_that_undo_leaves_alone(user: Use
     result = reviews.record_drill_pass(user.id, "code-adam", now=NOW)
     stored = db.session.get(Review, result.review_id)
     assert (stored.rating, stored.origin) == (3, "drill")
-    with pytest.raises(ReviewError):
+    with pytest.raises(ServiceError):
         reviews.undo_last_review(user)
     assert review_count(user) == 1
 
@@ -340,7 +340,7 @@ def test_one_persons_ratings_never_touch_anothers_schedule(user: User) -> None:
     theirs = reviews.review_card(other, "adam-beta-roles", 1, key, None, now=NOW)  # same key, other person
     assert not theirs.replayed and theirs.review_id != mine.review_id
     assert state_of(user, "adam-beta-roles").step == 1 and state_of(other, "adam-beta-roles").step == 0
-    with pytest.raises(ReviewError) as failure:
+    with pytest.raises(ServiceError) as failure:
         reviews.undo_last_review(other, mine.review_id)
     assert failure.value.status == 404
     reviews.undo_last_review(other)

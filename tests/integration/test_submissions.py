@@ -18,7 +18,8 @@ from quizapp import jobs
 from quizapp.extensions import db, limiter
 from quizapp.jobs.grading import reap_stale_submissions
 from quizapp.models import CardState, Review, Submission, User, utcnow
-from quizapp.services.submissions import SubmissionRejected, submit_drill
+from quizapp.services.errors import ServiceError
+from quizapp.services.submissions import submit_drill
 
 pytestmark = pytest.mark.slow
 
@@ -148,7 +149,7 @@ def test_only_one_submission_per_drill_may_be_in_flight(client: FlaskClient, ada
 
     assert response.status_code == 409
     assert f"#{running.id}" in response.get_json()["error"]["message"]
-    with pytest.raises(SubmissionRejected) as rejected:
+    with pytest.raises(ServiceError) as rejected:
         submit_drill(ada, "adam", ADAM_CORRECT, "numpy")
     assert rejected.value.status == 409
 

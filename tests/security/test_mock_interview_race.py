@@ -13,7 +13,7 @@ from support.review_cards import make_bank
 from quizapp.extensions import db
 from quizapp.models import Card, CardState, MockInterviewQuestion, Review, User
 from quizapp.services import interviews
-from quizapp.services.interviews import InterviewError
+from quizapp.services.errors import ServiceError
 
 ROUNDS = 5
 
@@ -31,7 +31,7 @@ def test_two_concurrent_answers_to_one_question_count_once(app: Flask) -> None:
             return interviews.answer_question(user, interview_id, number, rating=rating)
 
         outcomes = race(app, lambda: answer(1), lambda: answer(4))
-        refused = [o for o in outcomes if isinstance(o, InterviewError)]
+        refused = [o for o in outcomes if isinstance(o, ServiceError)]
         assert len(refused) == 1 and refused[0].status == 409, (round_number, outcomes)
         db.session.expire_all()
         reviews = db.session.scalars(
@@ -61,7 +61,7 @@ def test_a_card_retired_during_the_interview_leaves_its_question_unanswered(app:
     db.session.commit()
     try:
         interviews.answer_question(user, interview.id, question.number, rating=3)
-    except InterviewError as refused:
+    except ServiceError as refused:
         assert refused.status == 404
     else:
         raise AssertionError("a retired card's rating was accepted")
@@ -80,6 +80,6 @@ def test_two_tabs_starting_at_once_start_one_interview(app: Flask) -> None:
 
         outcomes = race(app, start, start)
         started = [o for o in outcomes if isinstance(o, int)]
-        refused = [o for o in outcomes if isinstance(o, InterviewError)]
+        refused = [o for o in outcomes if isinstance(o, ServiceError)]
         assert len(started) == 1 and len(refused) == 1 and refused[0].status == 409, (round_number, outcomes)
         interviews.finish_interview(db.session.get(User, user_id), started[0])

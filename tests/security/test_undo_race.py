@@ -17,7 +17,8 @@ from support.review_cards import make_bank, new_key
 from quizapp.extensions import db
 from quizapp.models import CardState, Review, User
 from quizapp.services import review as reviews
-from quizapp.services.review import ReviewError, UndoResult
+from quizapp.services.errors import ServiceError
+from quizapp.services.review import UndoResult
 
 ROUNDS = 12
 
@@ -44,7 +45,7 @@ def test_two_concurrent_undos_of_one_rating_take_it_back_once(app: Flask) -> Non
         undo = _undo_as(user_id, rated.review_id)  # as the page sends it: the id of the rating to undo
         outcomes = race(app, undo, undo)
         undone = [o for o in outcomes if isinstance(o, UndoResult)]
-        refused = [o for o in outcomes if isinstance(o, ReviewError)]
+        refused = [o for o in outcomes if isinstance(o, ServiceError)]
         assert len(undone) == 1 and len(refused) == 1, (round_number, outcomes)
         # 409 when both read the rating before either deleted it; 404 when the loser only looked later.
         assert refused[0].status in (404, 409), refused[0].message
