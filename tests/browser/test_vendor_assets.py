@@ -57,9 +57,9 @@ renderMathInElement(document.getElementById("math"), {
 UPLOT_PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><link rel="icon" href="data:,">
 <link rel="stylesheet" href="/static/vendor/uPlot/uPlot.min.css">
-<script src="/static/vendor/uPlot/uPlot.iife.min.js"></script>
 </head><body><div id="chart"></div>
-<script>
+<script type="module">
+import uPlot from "/static/vendor/uPlot/uPlot.esm.js";
 new uPlot(
   { width: 400, height: 200, series: [{}, { label: "loss", stroke: "rgb(255, 0, 0)", width: 3 }] },
   [[1, 2, 3, 4], [4, 2, 1, 0.5]],

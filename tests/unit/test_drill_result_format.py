@@ -4,10 +4,14 @@ math."""
 
 from __future__ import annotations
 
-from quizapp.drills.views import result_value
+from support.apps import make_app
+
 from quizapp.grader.cli import render_verdict
 from quizapp.grader.verdict import format_value
 from quizapp.prose import render_prose
+
+# The result pages' filter, as the app factory registers it.
+result_value = make_app("sqlite://").jinja_env.filters["drl_value"]
 
 
 def test_numbers_keep_six_significant_digits() -> None:

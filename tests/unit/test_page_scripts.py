@@ -79,9 +79,11 @@ def test_one_helper_talks_to_the_server_and_reads_each_vendor_global() -> None:
     assert files_mentioning(r"\bfetch\(") == {"lib/http.js"}
     assert files_mentioning(r"X-CSRFToken|csrf-token") == {"lib/http.js"}
     assert files_mentioning(r"\brenderMathInElement\b") == {"lib/math.js"}
-    assert files_mentioning(r"globalThis\.uPlot|window\.uPlot") == {"lib/verdict-plots.js"}
-    # One loop follows a submission until its verdict (the drill page and the result page both use it).
-    assert files_mentioning(r"\bsetTimeout\(|\bsetInterval\(") <= {"lib/poll.js", "interview.js"}
+    assert not files_mentioning(r"globalThis\.uPlot|window\.uPlot")  # uPlot is imported as a module
+    assert files_mentioning(r"uPlot\.esm\.js") == {"charts.js", "lib/verdict-plots.js"}
+    # One loop follows a submission until its verdict (the drill page and the result page both use it); the
+    # interview countdown ticks, and the charts wait for a resize to settle before redrawing.
+    assert files_mentioning(r"\bsetTimeout\(|\bsetInterval\(") <= {"lib/poll.js", "interview.js", "charts.js"}
     assert files_mentioning(r"\bfollowSubmission\(") == {"lib/poll.js", "drills.js", "drill-result.js"}
 
 

@@ -1,7 +1,7 @@
 // Verdict plots in a result panel: loss per step (submission vs reference) with uPlot and, for 2-D problems,
 // both paths over a contour plot drawn on a canvas, with the first diverging step marked on both. uPlot is
-// a classic script (vendor/uPlot/uPlot.iife.min.js) that a page loads before its modules; its global is
-// read here and nowhere else.
+// the vendored ES module build, the same one the progress charts (static/charts.js) import.
+import uPlot from "../vendor/uPlot/uPlot.esm.js";
 
 // Colours are app.css's variables, read when the module is first loaded, so plots follow the light or dark scheme.
 function chartColors() {
@@ -60,8 +60,7 @@ function axis(label) {
 
 function lossPlot(target, c, width) {
   const { loss, quantity } = caseData(c);
-  const UPlot = globalThis.uPlot;
-  if (!loss || typeof UPlot !== "function") return;
+  if (!loss) return;
   const n = Math.max(loss.submission ? loss.submission.length : 0, loss.reference ? loss.reference.length : 0);
   if (n === 0) return;
   const xs = Array.from({ length: n }, (_, i) => i);
@@ -73,7 +72,7 @@ function lossPlot(target, c, width) {
   const box = document.createElement("div");
   box.className = "drl-plot drl-plot-loss";
   target.appendChild(box);
-  new UPlot({
+  new uPlot({
     title: `${c.problem}: ${quantity} per step${logScale ? " (log scale)" : ""}`,
     width: width,
     height: 240,
