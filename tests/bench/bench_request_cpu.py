@@ -17,10 +17,13 @@ before and after:
 With `--baseline PATH` (another checkout of the code, e.g. `git worktree add /tmp/quizapp-main main`) a
 second server runs that code side by side, on a database prepared by that code, and the slices alternate
 between the two servers (in turn first) so that drifting load on a shared machine falls on both alike.
-Prints the median over the rounds of CPU ms per request, web and database, and the ratio to the baseline.
+`--setting` and `--baseline-setting` add environment to one server, so `--baseline .` compares settings of
+the same code (e.g. `--baseline-setting DATABASE_PING_IDLE_SECONDS=0`: a check of every pooled connection,
+as before). Prints the median over the rounds of CPU ms per request, web and database, and the ratio.
 
     .venv/bin/python tests/bench/bench_request_cpu.py [--baseline ../main] [--requests 300] [--rounds 3]
-        [--clients 4] [--threads 4] [--worker-class gthread]
+        [--clients 4] [--threads 4] [--worker-class gthread] [--setting NAME=VALUE]
+        [--baseline-setting NAME=VALUE]
 """
 
 from __future__ import annotations
@@ -87,6 +90,7 @@ class Server:
     tree: Path
     database: str
     url: str
+    settings: dict[str, str] = field(default_factory=dict)  # extra environment of this server
     process: subprocess.Popen[bytes] | None = None
     host: str = ""
 
@@ -146,6 +150,7 @@ def _environment(server: Server, metrics_dir: str) -> dict[str, str]:
         "BENCH_FLOOR_ROUTE": "1",
         "GRADING_POOL_AUTOSTART": "0",
         "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
+        **server.settings,
     }
 
 
@@ -281,10 +286,12 @@ def bank_cards(url: str) -> list[BankCard]:
 @dataclass
 class Crowd:
     """The learners of one server: `readers` only fetch cards (they stay on their first day), `raters`
-    rate the bank card after card."""
+    rate the bank card after card, `floor_raters` send floor ratings of the cards they rated at the start
+    (the floor route changes a state's version, which the raters track)."""
 
     readers: list[Learner]
     raters: list[Learner]
+    floor_raters: list[Learner]
     cards: list[BankCard]
 
 
@@ -330,9 +337,7 @@ def rating(crowd: Crowd, index: int, n: int) -> None:
 
 
 def floor_rating(crowd: Crowd, index: int, n: int) -> None:
-    learner = crowd.raters[index]
-    if not learner.rated:
-        raise SystemExit("the floor route needs rated cards: measure ratings first")
+    learner = crowd.floor_raters[index]
     card = learner.rated[n % len(learner.rated)]
     payload = {"card": card, "idempotency_key": str(uuid.uuid4())}
     status, body = learner.request("POST", "/bench/floor-rating", payload)
@@ -382,12 +387,18 @@ def measure(server: Server, crowd: Crowd, call: Callable[[Crowd, int, int], None
     return Cost((web1 - web0) * 1000 / requests, (db1 - db0) * 1000 / requests)
 
 
+FLOOR_CARDS = 20  # cards each floor rater rates at the start, so that they have state rows
+
+
 def crowd_of(server: Server, clients: int, cards: list[BankCard]) -> Crowd:
-    readers = [Learner(server.host) for _ in range(clients)]
-    raters = [Learner(server.host) for _ in range(clients)]
-    for learner in [*readers, *raters]:
+    crowd = Crowd(*([Learner(server.host) for _ in range(clients)] for _ in range(3)), cards=cards)
+    for learner in [*crowd.readers, *crowd.raters, *crowd.floor_raters]:
         learner.sign_up()
-    return Crowd(readers, raters, cards)
+    starters = Crowd(crowd.readers, crowd.floor_raters, crowd.floor_raters, cards)
+    for index in range(clients):
+        for n in range(FLOOR_CARDS):
+            rating(starters, index, n)
+    return crowd
 
 
 def run_rounds(
@@ -417,6 +428,9 @@ def report(servers: list[Server], costs: dict[tuple[str, str], list[Cost]], args
         f"keep-alive clients; {args.requests} requests per route and round, median of {args.rounds} rounds; "
         f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} cores)"
     )
+    for server in servers:
+        if server.settings:
+            print(f"{server.label}: " + " ".join(f"{k}={v!r}" for k, v in server.settings.items()))
     header = f"{'CPU ms per request':28s}" + "".join(f"{s.label[:22]:>24s}" for s in servers)
     print(header + ("   web ratio" if len(servers) == 2 else ""))
     print(f"{'':28s}" + "".join(f"{'web':>12s}{'database':>12s}" for _ in servers))
@@ -436,6 +450,13 @@ def _median(samples: list[Cost]) -> Cost:
     return Cost(statistics.median(c.web_ms for c in samples), statistics.median(c.db_ms for c in samples))
 
 
+def _settings(parser: argparse.ArgumentParser, items: list[str]) -> dict[str, str]:
+    pairs = [item.partition("=") for item in items]
+    if any(not name or not equals for name, equals, _ in pairs):
+        parser.error("settings take the form NAME=VALUE")
+    return {name: value for name, _, value in pairs}
+
+
 def main(argv: list[str] | None = None) -> dict[tuple[str, str], list[Cost]]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--baseline", type=Path, help="another checkout to measure side by side")
@@ -444,20 +465,28 @@ def main(argv: list[str] | None = None) -> dict[tuple[str, str], list[Cost]]:
     parser.add_argument("--clients", type=int, default=4, help="keep-alive clients sending in parallel")
     parser.add_argument("--threads", type=int, default=4, help="threads of the gunicorn worker")
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class (gthread, sync)")
+    parser.add_argument(
+        "--setting", action="append", default=[], metavar="NAME=VALUE", help="environment of this tree"
+    )
+    parser.add_argument(
+        "--baseline-setting", action="append", default=[], metavar="NAME=VALUE", help="of the baseline's"
+    )
     args = parser.parse_args(argv)
     if args.requests < args.clients:
         parser.error("--requests must be at least --clients")
     sys.path.insert(0, str(REPO / "tests"))
     from support.postgres import create_database, drop_database
 
-    trees = [("this tree", REPO)]
+    trees = [("this tree", REPO, _settings(parser, args.setting))]
     if args.baseline is not None:
-        trees.append((f"baseline {args.baseline.name}", args.baseline.resolve()))
+        baseline = args.baseline.resolve()
+        label = "baseline" + (f" {baseline.name}" if baseline != REPO else "")
+        trees.append((label, baseline, _settings(parser, args.baseline_setting)))
     servers = []
     try:
-        for label, tree in trees:
+        for label, tree, settings in trees:
             name, url = create_database("quizapp_cpu")
-            servers.append(Server(label, tree, name, url))
+            servers.append(Server(label, tree, name, url, settings))
             prepare_database(servers[-1])
         with ExitStack() as stack:
             for server in servers:
