@@ -12,6 +12,9 @@ before and after:
     GET  /bench/signed-in       the login check alone: session cookie, server-side login, request hooks
     GET  /api/review/next       the next card of a learner on their first day (the new-card path)
     POST /api/reviews           ratings walking the bank (first ratings insert; typed answers where asked)
+    POST /api/cards/<slug>/check  a typed answer checked, as the review page does before rating a typed
+                                card (numeric and symbolic cards in the bank's proportion; a symbolic
+                                check runs in the answer checker, a child process: counted as web)
     POST /bench/floor-rating    the rating's floor (BENCH_FLOOR_ROUTE): its durable work and nothing else
 
 With `--baseline PATH` (another checkout of the code, e.g. `git worktree add /tmp/quizapp-main main`) a
@@ -23,7 +26,7 @@ as before). Prints the median over the rounds of CPU ms per request, web and dat
 
     .venv/bin/python tests/bench/bench_request_cpu.py [--baseline ../main] [--requests 300] [--rounds 3]
         [--clients 4] [--threads 4] [--worker-class gthread] [--setting NAME=VALUE]
-        [--baseline-setting NAME=VALUE]
+        [--baseline-setting NAME=VALUE] [--routes next reviews ...]
 """
 
 from __future__ import annotations
@@ -327,13 +330,26 @@ def rating(crowd: Crowd, index: int, n: int) -> None:
         "duration_ms": 4000,
         "version": learner.versions.get(card.slug, 0),
     }
-    if card.typed:  # what a learner types: the first number of the answer, else a plain guess
-        match = _NUMBER.search(card.back)
-        payload["answer"] = match.group(0) if match else "1"
+    if card.typed:
+        payload["answer"] = _guess(card)
     status, body = learner.request("POST", "/api/reviews", payload)
     _expect(status, 201, "POST /api/reviews", body)
     learner.versions[card.slug] = json.loads(body)["version"]
     learner.rated.append(card.slug)
+
+
+def typed_check(crowd: Crowd, index: int, n: int) -> None:
+    typed = [card for card in crowd.cards if card.typed]
+    card = typed[(index + n * len(crowd.readers)) % len(typed)]
+    path = f"/api/cards/{card.slug}/check"
+    status, body = crowd.readers[index].request("POST", path, {"answer": _guess(card)})
+    _expect(status, 200, "POST /api/cards/<slug>/check", body)
+
+
+def _guess(card: BankCard) -> str:
+    """What a learner types: the first number of the answer, else a plain guess."""
+    match = _NUMBER.search(card.back)
+    return match.group(0) if match else "1"
 
 
 def floor_rating(crowd: Crowd, index: int, n: int) -> None:
@@ -349,6 +365,7 @@ ROUTES: tuple[tuple[str, Callable[[Crowd, int, int], None]], ...] = (
     ("GET /bench/signed-in", signed_in),
     ("GET /api/review/next", next_card),
     ("POST /api/reviews", rating),
+    ("POST /api/cards/<slug>/check", typed_check),
     ("POST /bench/floor-rating", floor_rating),
 )
 
@@ -401,17 +418,25 @@ def crowd_of(server: Server, clients: int, cards: list[BankCard]) -> Crowd:
     return crowd
 
 
+WARM_UP = 40
+
+
+def chosen_routes(args: argparse.Namespace) -> list[tuple[str, Callable[[Crowd, int, int], None]]]:
+    return [(name, call) for name, call in ROUTES if not args.routes or any(t in name for t in args.routes)]
+
+
 def run_rounds(
     servers: list[Server], crowds: list[Crowd], args: argparse.Namespace
 ) -> dict[tuple[str, str], list[Cost]]:
     """Every route on every server, `rounds` times, alternating which server goes first; a warm-up pass
-    (each route once per client) before the first round."""
+    first (WARM_UP requests per route: connections, caches, prepared statements, the answer checker's
+    process, which imports SymPy on its first symbolic check)."""
     costs: dict[tuple[str, str], list[Cost]] = {}
     for server, crowd in zip(servers, crowds, strict=True):
-        for _, call in ROUTES:
-            measure(server, crowd, call, len(crowd.readers))
+        for _, call in chosen_routes(args):
+            measure(server, crowd, call, max(WARM_UP, len(crowd.readers)))
     for round_index in range(args.rounds):
-        for name, call in ROUTES:
+        for name, call in chosen_routes(args):
             order = list(zip(servers, crowds, strict=True))
             if round_index % 2:
                 order.reverse()
@@ -431,12 +456,12 @@ def report(servers: list[Server], costs: dict[tuple[str, str], list[Cost]], args
     for server in servers:
         if server.settings:
             print(f"{server.label}: " + " ".join(f"{k}={v!r}" for k, v in server.settings.items()))
-    header = f"{'CPU ms per request':28s}" + "".join(f"{s.label[:22]:>24s}" for s in servers)
+    header = f"{'CPU ms per request':30s}" + "".join(f"{s.label[:22]:>24s}" for s in servers)
     print(header + ("   web ratio" if len(servers) == 2 else ""))
-    print(f"{'':28s}" + "".join(f"{'web':>12s}{'database':>12s}" for _ in servers))
-    for name, _ in ROUTES:
+    print(f"{'':30s}" + "".join(f"{'web':>12s}{'database':>12s}" for _ in servers))
+    for name, _ in chosen_routes(args):
         medians = [_median(costs[(name, s.label)]) for s in servers]
-        line = f"{name:28s}" + "".join(f"{m.web_ms:12.2f}{m.db_ms:12.2f}" for m in medians)
+        line = f"{name:30s}" + "".join(f"{m.web_ms:12.2f}{m.db_ms:12.2f}" for m in medians)
         if len(medians) == 2 and medians[1].web_ms > 0:
             line += f"{medians[0].web_ms / medians[1].web_ms:12.2f}"
         print(line)
@@ -469,11 +494,16 @@ def main(argv: list[str] | None = None) -> dict[tuple[str, str], list[Cost]]:
         "--setting", action="append", default=[], metavar="NAME=VALUE", help="environment of this tree"
     )
     parser.add_argument(
+        "--routes", nargs="+", metavar="TEXT", help="only the routes whose line contains one of these texts"
+    )
+    parser.add_argument(
         "--baseline-setting", action="append", default=[], metavar="NAME=VALUE", help="of the baseline's"
     )
     args = parser.parse_args(argv)
     if args.requests < args.clients:
         parser.error("--requests must be at least --clients")
+    if not chosen_routes(args):
+        parser.error("--routes matches none of: " + ", ".join(name for name, _ in ROUTES))
     sys.path.insert(0, str(REPO / "tests"))
     from support.postgres import create_database, drop_database
 
