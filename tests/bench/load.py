@@ -4,12 +4,15 @@ On this machine: two gunicorn processes on two ports (as behind a load balancer;
 goes to either), one `quizapp worker` (RQ), a throwaway PostgreSQL database on 127.0.0.1:5432 with the real
 question bank, and Redis on 127.0.0.1:6379 (queues of this run's own names). The learners are Locust users
 (tests/bench/locustfile.py), run headless on loopback in steps of crowd size (`--stages users:seconds,...`),
-each stage measured once its learners have all signed up and settled. While it runs, the CPU of the web
-processes, the database backends, the worker and Locust itself is sampled from /proc.
+each stage measured once its learners have all signed up and settled. The web processes run as in
+production (quizapp/gunicorn_conf.py, PROMETHEUS_MULTIPROC_DIR set); their event lines and the worker's go
+to files (in a temporary folder, or `--logs DIR` to keep them), not to the terminal. While it runs, the CPU
+of the web processes, the database backends, the worker and Locust itself is sampled from /proc.
 
 Prints per stage: ratings/s, rating latency p50/p95, failures, drill verdict latency p50/p95 (POST to the
-verdict in hand, polling like the drill page), and CPU per part (100% = one core); then the largest stage
-held with rating p95 ≤ 100 ms and no failures. Rate limits are off: every learner comes from 127.0.0.1.
+verdict in hand, polling like the drill page), CPU per part (100% = one core) and the web's and database's
+CPU per request served (compare tests/bench/bench_request_cpu.py); then the largest stage held with rating
+p95 ≤ 100 ms and no failures. Rate limits are off: every learner comes from 127.0.0.1.
 
     .venv/bin/python tests/bench/load.py --stages 100:60,200:60,400:60 [--think-scale 1] [--spawn-rate 10]
         [--web-workers 2] [--threads 4] [--logs DIR]
