@@ -68,6 +68,7 @@ def register_extensions(app: Flask) -> None:
     from quizapp.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    watch_idle_connections(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
@@ -80,6 +81,15 @@ def register_extensions(app: Flask) -> None:
 
     login_manager.user_loader(load_user)
     login_manager.unauthorized_handler(unauthorized)
+
+
+def watch_idle_connections(app: Flask) -> None:
+    from quizapp.db_connections import ping_idle_connections
+    from quizapp.extensions import db
+
+    with app.app_context():
+        for engine in db.engines.values():
+            ping_idle_connections(engine, float(app.config["DATABASE_PING_IDLE_SECONDS"]))
 
 
 def register_security_headers(app: Flask) -> None:

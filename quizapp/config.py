@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +32,10 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = _normalise_db_url(
             env.get("DATABASE_URL") or f"sqlite:///{instance / 'quizapp.sqlite3'}"
         )
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {}
+        # A pooled connection that sat idle this long is checked (one round trip) before it is used; 0 checks
+        # at every use, like SQLAlchemy's pool_pre_ping (quizapp/db_connections.py).
+        self.DATABASE_PING_IDLE_SECONDS = _seconds(env, "DATABASE_PING_IDLE_SECONDS", 1.0)
         self.QUEUE_URL = env.get("QUEUE_URL") or None
         # Without QUEUE_URL: start the in-process grading pool with the first request of any kind, so rows a
         # restart left queued are graded without anyone opening a drills page.
@@ -74,6 +78,20 @@ def questions_dir() -> str:
 def multiprocess_metrics_dir() -> str | None:
     """PROMETHEUS_MULTIPROC_DIR, read by the app and by quizapp/gunicorn_conf.py alike."""
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A duration in seconds from the environment variable `name`: a number, 0 or more."""
+    value = env.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):  # also refuses NaN
+        raise ValueError(f"{name} must be a number of seconds, 0 or more, not {value!r}")
+    return seconds
 
 
 def _list(value: str | None) -> list[str]:

@@ -18,12 +18,17 @@ from quizapp.config import multiprocess_metrics_dir
 graceful_timeout = 40
 
 
-def on_starting(server: Any) -> None:
+def _prepare_metrics_folder() -> None:
+    """Run as gunicorn reads this file: before the app is imported, which with --preload happens in the
+    master, before any server hook, and already writes metric files (so the folder must exist by then)."""
     folder = multiprocess_metrics_dir()
     if folder:
         from quizapp.monitoring.multiprocess import prepare_folder
 
         prepare_folder(folder)
+
+
+_prepare_metrics_folder()
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -8,6 +8,7 @@ import time
 import uuid
 
 from flask import Flask, Response, g, has_request_context, request
+from sqlalchemy import inspect
 
 from quizapp.monitoring.logs import log_event
 from quizapp.monitoring.metrics import REQUEST_DURATION
@@ -62,9 +63,17 @@ def _finish(response: Response) -> Response:
 
 
 def _signed_in_user_id() -> int | None:
-    """The person, if this request already loaded them: never a database query just for the log line."""
+    """The person, if this request already loaded them: never a database query just for the log line.
+
+    Read from the loaded row's identity, not from `user.id`: a view that committed has expired the user's
+    attributes, and reading one would load the row again (a pool checkout and two more round trips)."""
     user = g.get("_login_user")
-    return getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
+    if not getattr(user, "is_authenticated", False):
+        return None
+    state = inspect(user, raiseerr=False)
+    if state is not None and state.identity is not None:
+        return int(state.identity[0])
+    return getattr(user, "id", None)
 
 
 def init_app(app: Flask) -> None:

@@ -4,14 +4,18 @@ On this machine: two gunicorn processes on two ports (as behind a load balancer;
 goes to either), one `quizapp worker` (RQ), a throwaway PostgreSQL database on 127.0.0.1:5432 with the real
 question bank, and Redis on 127.0.0.1:6379 (queues of this run's own names). The learners are Locust users
 (tests/bench/locustfile.py), run headless on loopback in steps of crowd size (`--stages users:seconds,...`),
-each stage measured once its learners have all signed up and settled. While it runs, the CPU of the web
-processes, the database backends, the worker and Locust itself is sampled from /proc.
+each stage measured once its learners have all signed up and settled. The web processes run as in
+production (quizapp/gunicorn_conf.py, PROMETHEUS_MULTIPROC_DIR set); their event lines and the worker's go
+to files (in a temporary folder, or `--logs DIR` to keep them), not to the terminal. While it runs, the CPU
+of the web processes, the database backends, the worker and Locust itself is sampled from /proc.
 
 Prints per stage: ratings/s, rating latency p50/p95, failures, drill verdict latency p50/p95 (POST to the
-verdict in hand, polling like the drill page), and CPU per part (100% = one core); then the largest stage
-held with rating p95 ≤ 100 ms and no failures. Rate limits are off: every learner comes from 127.0.0.1.
+verdict in hand, polling like the drill page), CPU per part (100% = one core) and the web's and database's
+CPU per request served (compare tests/bench/bench_request_cpu.py); then the largest stage held with rating
+p95 ≤ 100 ms and no failures. Rate limits are off: every learner comes from 127.0.0.1.
 
     .venv/bin/python tests/bench/load.py --stages 100:60,200:60,400:60 [--think-scale 1] [--spawn-rate 10]
+        [--web-workers 2] [--threads 4] [--logs DIR]
 """
 
 from __future__ import annotations
@@ -53,12 +57,13 @@ def load_app() -> Any:
 
 @dataclass
 class Stack:
-    """The processes under test and the database they share."""
+    """The processes under test and the database they share; their output goes to files in `logs`."""
 
     database: str
     web: list[subprocess.Popen[bytes]]
     hosts: list[str]
     worker: subprocess.Popen[bytes]
+    logs: Path
 
     def stop(self) -> None:
         for process in [*self.web, self.worker]:
@@ -78,7 +83,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_for_port(process: subprocess.Popen[bytes], port: int) -> None:
+def _wait_for_port(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -86,12 +91,19 @@ def _wait_for_port(process: subprocess.Popen[bytes], port: int) -> None:
                 return
         except OSError:
             if process.poll() is not None:
-                raise SystemExit("gunicorn exited while starting") from None
+                raise SystemExit(f"gunicorn exited while starting:\n{_tail(log)}") from None
             time.sleep(0.1)  # polling the port with a bounded deadline
-    raise SystemExit("gunicorn did not start within 60 s")
+    raise SystemExit(f"gunicorn did not start within 60 s:\n{_tail(log)}")
 
 
-def start_stack(database: str, url: str, web_workers: int, threads: int) -> Stack:
+def _tail(log: Path, lines: int = 20) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def start_stack(database: str, url: str, web_workers: int, threads: int, logs: Path) -> Stack:
+    """Both web processes as in production (quizapp/gunicorn_conf.py, metrics summed across processes) and
+    the worker. Their event lines (one per request) go to files in `logs`, not to this terminal: hundreds
+    of lines a second would cost a terminal more CPU than some of the parts measured."""
     queue = f"load-grade-{uuid.uuid4().hex[:8]}"
     env = os.environ | {
         "DATABASE_URL": url,
@@ -99,30 +111,38 @@ def start_stack(database: str, url: str, web_workers: int, threads: int) -> Stac
         "SECRET_KEY": f"load-{uuid.uuid4().hex}",  # one key for both web processes, as in production
         "RATELIMIT_ENABLED": "0",  # every learner comes from 127.0.0.1: per-address limits would refuse them
         "LOAD_GRADING_QUEUE": queue,
+        "PROMETHEUS_MULTIPROC_DIR": str(logs / "metrics"),
         "PYTHONPATH": str(REPO),
     }
-    web, hosts = [], []
-    for _ in range(2):
+    web, hosts, web_logs = [], [], []
+    for index in range(2):
         port = _free_port()
         command = [
-            *(str(BIN / "gunicorn"), "--chdir", str(BENCH), "--bind", f"127.0.0.1:{port}"),
+            *(str(BIN / "gunicorn"), "-c", "python:quizapp.gunicorn_conf", "--chdir", str(BENCH)),
+            *("--bind", f"127.0.0.1:{port}"),
             *("--worker-class", "gthread", "--workers", str(web_workers), "--threads", str(threads)),
             # Keep-alive longer than a learner's think time, as a load balancer's connections stay open.
             # --preload: the app is imported before the port opens, so no learner waits for a worker's boot.
             *("--keep-alive", "30", "--preload", "--log-level", "warning", "load:load_app()"),
         ]
-        web.append(subprocess.Popen(command, env=env, cwd=REPO))
+        web_logs.append(logs / f"web-{index}.log")
+        web.append(_started(command, env, web_logs[-1]))
         hosts.append(f"http://127.0.0.1:{port}")
     worker_command = [str(BIN / "quizapp"), "worker", "--queue", queue, "--fit-queue", queue + "-fit"]
-    worker = subprocess.Popen(worker_command, env=env, cwd=REPO, stdout=subprocess.DEVNULL)
-    stack = Stack(database, web, hosts, worker)
+    worker = _started(worker_command, env, logs / "worker.log")
+    stack = Stack(database, web, hosts, worker, logs)
     try:
-        for process, host in zip(web, hosts, strict=True):
-            _wait_for_port(process, int(host.rsplit(":", 1)[1]))
+        for process, host, log in zip(web, hosts, web_logs, strict=True):
+            _wait_for_port(process, int(host.rsplit(":", 1)[1]), log)
     except BaseException:
         stack.stop()
         raise
     return stack
+
+
+def _started(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as output:  # the child keeps its own descriptor
+        return subprocess.Popen(command, env=env, cwd=REPO, stdout=output, stderr=subprocess.STDOUT)
 
 
 def prepare_database(url: str) -> None:
@@ -142,13 +162,25 @@ def prepare_database(url: str) -> None:
 # ------------------------------------------------------------------------------------------------ CPU
 
 
+@dataclass(frozen=True)
+class CpuSample:
+    at: float  # time.time()
+    seconds: dict[str, float]  # CPU seconds so far of each part but the database
+    backends: dict[int, int]  # CPU ticks so far of each database backend, by pid
+
+
 class CpuSampler:
-    """CPU seconds used so far by each part (process trees from /proc), sampled once a second."""
+    """CPU seconds used so far by each part (process trees from /proc), sampled once a second.
+
+    A process tree's CPU is continuous: a child that ends is reaped by its parent, whose cutime/cstime
+    then hold its CPU. Database backends are children of the postmaster, shared with every other database
+    on the server, so they are followed one by one: a backend that ends (a closed connection) keeps the
+    CPU it was last seen with."""
 
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
         self.locust_pid: int | None = None
-        self.samples: list[tuple[float, dict[str, float]]] = []
+        self.samples: list[CpuSample] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self.tick = os.sysconf("SC_CLK_TCK")
@@ -163,10 +195,10 @@ class CpuSampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.samples.append((time.time(), self.sample()))
+            self.samples.append(self.sample())
             self._stop.wait(1.0)
 
-    def sample(self) -> dict[str, float]:
+    def sample(self) -> CpuSample:
         processes = _processes()
         children: dict[int, list[int]] = {}
         for pid, (ppid, _, _) in processes.items():
@@ -179,13 +211,14 @@ class CpuSampler:
         seconds = {
             part: self._tree_ticks(pids, processes, children) / self.tick for part, pids in roots.items()
         }
-        marker = f" {self.stack.database} ".encode()
-        backends = [
-            t for _, (_, t, cmd) in processes.items() if cmd.startswith(b"postgres: ") and marker in cmd
-        ]
-        seconds["database"] = sum(backends) / self.tick
         seconds["machine"] = _machine_busy_ticks() / self.tick
-        return seconds
+        marker = f" {self.stack.database} ".encode()
+        backends = {
+            pid: ticks
+            for pid, (_, ticks, cmd) in processes.items()
+            if cmd.startswith(b"postgres: ") and marker in cmd
+        }
+        return CpuSample(time.time(), seconds, backends)
 
     @staticmethod
     def _tree_ticks(
@@ -199,13 +232,23 @@ class CpuSampler:
             todo += children.get(pid, [])
         return total
 
+    def seconds(self, start: float, end: float) -> tuple[float, dict[str, float]]:
+        """(elapsed, CPU seconds of each part) between the first and last samples within [start, end]."""
+        inside = [sample for sample in self.samples if start <= sample.at <= end]
+        if len(inside) < 2:
+            return 0.0, {}
+        first, last = inside[0], inside[-1]
+        used = {part: last.seconds[part] - first.seconds[part] for part in first.seconds}
+        latest: dict[int, int] = {}
+        for sample in inside:
+            latest.update(sample.backends)
+        used["database"] = sum(t - first.backends.get(pid, 0) for pid, t in latest.items()) / self.tick
+        return last.at - first.at, used
+
     def percent(self, start: float, end: float) -> dict[str, float]:
         """Mean CPU of each part between two times, in % of one core."""
-        inside = [(t, s) for t, s in self.samples if start <= t <= end]
-        if len(inside) < 2:
-            return {}
-        (t0, first), (t1, last) = inside[0], inside[-1]
-        return {part: 100 * (last[part] - first[part]) / (t1 - t0) for part in first}
+        elapsed, used = self.seconds(start, end)
+        return {part: 100 * value / elapsed for part, value in used.items()} if elapsed else {}
 
 
 def _processes() -> dict[int, tuple[int, int, bytes]]:
@@ -288,7 +331,8 @@ class StageReport:
     dashboards: int
     verdict_p50: float
     verdict_p95: float
-    cpu: dict[str, float]
+    cpu: dict[str, float]  # mean CPU of each part, in % of one core
+    ms_per_request: dict[str, float]  # CPU of the web processes and of the database per request served
 
     @property
     def held(self) -> bool:
@@ -301,6 +345,8 @@ def stage_reports(results: dict[str, Any], sampler: CpuSampler) -> list[StageRep
         requests = stage["requests"]
         rating = requests.get(RATING, {})
         verdict = requests.get("VERDICT", {})
+        served = sum(r["count"] for name, r in requests.items() if name != "VERDICT")
+        _, used = sampler.seconds(*stage["window"])
         reports.append(
             StageReport(
                 users=stage["users"],
@@ -309,12 +355,16 @@ def stage_reports(results: dict[str, Any], sampler: CpuSampler) -> list[StageRep
                 rating_p95=rating.get("p95", 0.0),
                 next_p95=requests.get("GET /api/review/next", {}).get("p95", 0.0),
                 failures=sum(r["failures"] for r in requests.values()),
-                requests=sum(r["count"] for name, r in requests.items() if name != "VERDICT"),
+                requests=served,
                 verdicts=verdict.get("count", 0),
                 dashboards=requests.get("GET /progress", {}).get("count", 0),
                 verdict_p50=verdict.get("p50", 0.0),
                 verdict_p95=verdict.get("p95", 0.0),
                 cpu=sampler.percent(*stage["window"]),
+                ms_per_request={
+                    part: 1000 * used[part] / served if served and part in used else 0.0
+                    for part in ("web", "database")
+                },
             )
         )
     return reports
@@ -329,7 +379,7 @@ def print_report(reports: list[StageReport], results: dict[str, Any], args: argp
     )
     print(
         "learners  ratings/s  rating p50/p95 ms  next p95 ms  requests  failures  verdicts p50/p95 s"
-        "   CPU % of a core: web  db  worker  locust  machine"
+        "   CPU % of a core: web  db  worker  locust  machine   CPU ms/request: web  db"
     )
     for r in reports:
         cpu = r.cpu
@@ -340,6 +390,7 @@ def print_report(reports: list[StageReport], results: dict[str, Any], args: argp
             + "  ".join(
                 f"{cpu.get(part, 0):5.0f}" for part in ("web", "database", "worker", "locust", "machine")
             )
+            + f"  {r.ms_per_request['web']:19.1f}  {r.ms_per_request['database']:4.1f}"
         )
     held = [r for r in reports if r.held]
     print(
@@ -362,6 +413,7 @@ def main(argv: list[str] | None = None) -> list[StageReport]:
     )
     parser.add_argument("--web-workers", type=int, default=2, help="gthread workers per gunicorn process")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--logs", type=Path, help="keep the processes' output (event lines) in this folder")
     args = parser.parse_args(argv)
     _parse_stages(args.stages)
     if shutil.which("locust", path=str(BIN)) is None:
@@ -371,18 +423,20 @@ def main(argv: list[str] | None = None) -> list[StageReport]:
 
     name, url = create_database("quizapp_load")
     stack: Stack | None = None
-    try:
-        prepare_database(url)
-        stack = start_stack(name, url, args.web_workers, args.threads)
-        with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
+        logs = args.logs or Path(tmp)
+        logs.mkdir(parents=True, exist_ok=True)
+        try:
+            prepare_database(url)
+            stack = start_stack(name, url, args.web_workers, args.threads, logs)
             results, sampler = run_crowd(stack, args, Path(tmp) / "results.json")
-        reports = stage_reports(results, sampler)
-        print_report(reports, results, args)
-        return reports
-    finally:
-        if stack is not None:
-            stack.stop()
-        drop_database(name)
+            reports = stage_reports(results, sampler)
+            print_report(reports, results, args)
+            return reports
+        finally:
+            if stack is not None:
+                stack.stop()
+            drop_database(name)
 
 
 if __name__ == "__main__":

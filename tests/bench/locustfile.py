@@ -1,10 +1,11 @@
 """Simulated learners for tests/bench/load.py (Locust): sign up, then review cards, now and then a drill.
 
 A learner signs up through the real pages, then loops: fetch the next card (GET /api/review/next), think,
-rate it (POST /api/reviews, with a typed answer where the card takes one); one loop in twenty also submits a
-correct drill solution and polls its verdict like the drill page; one in fifty opens the dashboard
-(/progress). Each request goes to one of the web processes at random, as behind a load balancer, so the
-session has to work on both.
+rate it (POST /api/reviews; where the card takes a typed answer, the answer is checked first with POST
+/api/cards/<slug>/check and then sent with the rating, as the review page does); one loop in twenty also
+submits a correct drill solution and polls its verdict like the drill page; one in fifty opens the
+dashboard (/progress). Each request goes to one of the web processes at random, as behind a load balancer,
+so the session has to work on both.
 
 Driven by load.py through environment variables (see there); the crowd follows LOAD_STAGES ("users:seconds"
 steps) and each stage's figures, measured after its learners have all arrived and settled, are written as
@@ -117,7 +118,15 @@ class Learner(FastHttpUser):
             "version": card["version"],
         }
         if card.get("typed"):
+            # As the review page does: the answer is checked first (its verdict suggests the rating), then
+            # sent again with the rating, where the server checks it once more for the record.
             body["answer"] = _a_guess(card.get("back") or "")
+            self.client.post(
+                self._url(f"/api/cards/{card['slug']}/check"),
+                json={"answer": body["answer"]},
+                headers=self._csrf(),
+                name="POST /api/cards/<slug>/check",
+            )
         self.client.post(self._url("/api/reviews"), json=body, headers=self._csrf(), name="POST /api/reviews")
 
     def _csrf(self) -> dict[str, str]:

@@ -33,8 +33,8 @@ def _free_port() -> int:
 class Served:
     """gunicorn serving wsgi:app with two workers; counts the /healthz answers it got."""
 
-    def __init__(self, tmp_path: Path) -> None:
-        self.metrics_dir = tmp_path / "metrics"
+    def __init__(self, tmp_path: Path, options: tuple[str, ...] = ()) -> None:
+        self.metrics_dir = tmp_path / "metrics"  # not made yet: quizapp/gunicorn_conf.py makes it
         database = f"sqlite:///{tmp_path / 'quizapp.sqlite3'}"
         migrate(database)
         self.port = _free_port()
@@ -48,7 +48,7 @@ class Served:
             "GRADING_POOL_AUTOSTART": "0",
         }
         self.log = (tmp_path / "gunicorn.log").open("wb")
-        command = [str(GUNICORN), "-c", "python:quizapp.gunicorn_conf", "-w", "2"]
+        command = [str(GUNICORN), "-c", "python:quizapp.gunicorn_conf", "-w", "2", *options]
         self.process = subprocess.Popen(
             [*command, "-b", f"127.0.0.1:{self.port}", "wsgi:app"],
             cwd=REPO,
@@ -108,6 +108,21 @@ def _burst(server: Served, threads: int = 6, each: int = 10) -> None:
 
 
 def test_one_scrape_sums_both_gunicorn_workers(served: Served) -> None:
+    _check_one_scrape_sums_both_workers(served)
+
+
+def test_a_preloaded_app_finds_its_metrics_folder_made(tmp_path: Path) -> None:
+    """With --preload the master imports the app, which writes metric files, before any server hook runs:
+    the folder is made as gunicorn reads its settings (tests/bench/load.py preloads)."""
+    server = Served(tmp_path, ("--preload",))
+    try:
+        _check_one_scrape_sums_both_workers(server)
+    finally:
+        server.stop()
+        print((tmp_path / "gunicorn.log").read_text(errors="replace")[-3000:])
+
+
+def _check_one_scrape_sums_both_workers(served: Served) -> None:
     wait_until(served.healthz, 120, "gunicorn to answer /healthz")
 
     def both_served() -> bool:

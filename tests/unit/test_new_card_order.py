@@ -3,7 +3,18 @@ topic's cards of one kind in bank order; topic by topic is the bank's order unch
 
 from __future__ import annotations
 
-from quizapp.srs.new_card_order import MIXED, TOPIC_BY_TOPIC, NewCard, kind_group, order_new_cards
+import random
+from fractions import Fraction
+
+from quizapp.srs.new_card_order import (
+    KIND_GROUPS,
+    MIXED,
+    TOPIC_BY_TOPIC,
+    NewCard,
+    _topics_in_turn,
+    kind_group,
+    order_new_cards,
+)
 
 
 def bank() -> list[NewCard]:
@@ -61,3 +72,25 @@ def test_an_empty_bank_and_a_single_kind_are_fine() -> None:
     assert order_new_cards([], MIXED) == []
     only_basic = [NewCard("a", "t", "basic"), NewCard("b", "u", "basic"), NewCard("c", "t", "basic")]
     assert slugs(order_new_cards(only_basic, MIXED)) == ["a", "b", "c"]
+
+
+def _by_fractions(cards: list[NewCard]) -> list[NewCard]:
+    """The mixed order by its definition, with exact Fractions: card i of a stream of n at (2i+1)/(2n)."""
+    streams = [_topics_in_turn([c for c in cards if kind_group(c.kind) == group]) for group in KIND_GROUPS]
+    placed = [
+        (Fraction(2 * index + 1, 2 * len(stream)), rank, card)
+        for rank, stream in enumerate(streams)
+        for index, card in enumerate(stream)
+    ]
+    return [card for _, _, card in sorted(placed, key=lambda item: item[:2])]
+
+
+def test_mixed_positions_on_a_common_denominator_order_exactly_as_fractions() -> None:
+    kinds = ("basic", "numeric", "symbolic", "code", "concept")
+    chooser = random.Random(20261206)
+    for size in [*range(0, 40), 97, 274, 1000]:
+        topics = chooser.randint(1, 12)
+        cards = [
+            NewCard(f"c{i}", f"t{chooser.randrange(topics)}", chooser.choice(kinds)) for i in range(size)
+        ]
+        assert order_new_cards(cards, MIXED) == _by_fractions(cards), size
