@@ -87,7 +87,11 @@ def test_review_drill_and_progress_pages_work_without_a_violation(
     page.keyboard.type("# typed under the policy")
     expect(page.locator(".cm-content")).to_contain_text("typed under the policy")
     expect(page.locator(".drl-prompt .katex").first).to_be_visible()  # KaTeX typeset the prompt
-    assert page.evaluate("typeof uPlot") == "function"
+    # uPlot is an ES module the verdict plots import: it loads under the policy.
+    assert (
+        page.evaluate("import('/static/vendor/uPlot/uPlot.esm.js').then((m) => typeof m.default)")
+        == "function"
+    )
 
     page.goto("/progress")
     expect(page.locator(".chart-plot[data-drawn] canvas").first).to_be_visible()
