@@ -7,6 +7,7 @@ cards within the learn-ahead window; before an interview, review cards ordered f
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -157,11 +158,33 @@ def _review_cards(
     """Review cards due today, earliest first. With an interview date ahead: ordered by predicted recall on
     that day, lowest first, and — if the person asked for it — joined by cards not due yet whose recall
     would fall below the desired retention by then (quizapp.srs.stats.order_for_interview)."""
-    due_today = _state_filter(user, topic, now, CardState.state == REVIEW_STATE, CardState.due < day_end)
     interview_at = _interview_moment(user, now)
     if interview_at is None:
+        due_today = _due_today(user, topic, now, day_end)
         return _ReviewCards(_count_states(due_today), _first_state(due_today, "review"))
-    rows = _states_with_cards(due_today)
+    rows, ordered = _ordered_for_interview(user, topic, now, (day_start, day_end), interview_at)
+    if not ordered:
+        return _ReviewCards(0, None)
+    state, card = rows[ordered[0].slug]
+    first = QueuedCard(card=card, state=to_memory_state(state), queue="review", version=state.version)
+    return _ReviewCards(len(ordered), first)
+
+
+def _due_today(user: User, topic: str | None, now: dt.datetime, day_end: dt.datetime) -> ColumnElement[bool]:
+    return _state_filter(user, topic, now, CardState.state == REVIEW_STATE, CardState.due < day_end)
+
+
+def _ordered_for_interview(
+    user: User,
+    topic: str | None,
+    now: dt.datetime,
+    day: tuple[dt.datetime, dt.datetime],
+    interview_at: dt.datetime,
+) -> tuple[dict[str, tuple[CardState, Card]], list[stats.CardSnapshot]]:
+    """The review cards of today (`day`: its start and end) and, with pull-ahead, those at risk by the
+    interview, with their order for it."""
+    day_start, day_end = day
+    rows = _states_with_cards(_due_today(user, topic, now, day_end))
     pull_ahead = bool(user.pull_ahead_for_interview)
     if pull_ahead:
         # Only cards not reviewed yet today: one whose recall stays below the target until a distant
@@ -185,11 +208,7 @@ def _review_cards(
         now=max(day_end, now),
         parameters=user.fsrs_parameters,
     )
-    if not ordered:
-        return _ReviewCards(0, None)
-    state, card = rows[ordered[0].slug]
-    first = QueuedCard(card=card, state=to_memory_state(state), queue="review", version=state.version)
-    return _ReviewCards(len(ordered), first)
+    return rows, ordered
 
 
 def _states_with_cards(where: ColumnElement[bool]) -> dict[str, tuple[CardState, Card]]:
@@ -209,16 +228,16 @@ def _interview_moment(user: User, now: dt.datetime) -> dt.datetime | None:
 
 
 def _new_cards_where(
-    user: User, topic: str | None, now: dt.datetime, *, seen_too: bool = False
+    user: User, topic: str | None, now: dt.datetime, *, seen_too: bool = False, known_too: bool = False
 ) -> ColumnElement[bool]:
     """Live cards the person has not studied nor suspended or buried (`seen_too`: any live card) of one
-    topic, or of every topic the person has not marked as known."""
+    topic, or of every topic the person has not marked as known (`known_too`: of every topic)."""
     where = [Card.retired.is_(False)]
     if not seen_too:
         where.extend([~_has_state(user), ~held_back(user.id, now)])
     if topic is not None:
         where.append(Card.topic_slug == topic)
-    elif user.known_topics:
+    elif user.known_topics and not known_too:
         where.append(Card.topic_slug.not_in(user.known_topics))
     return and_(*where)
 
@@ -287,7 +306,52 @@ def _next_due_at(
 
 
 def topic_counts(user: User, now: dt.datetime | None = None) -> list[tuple[Topic, Counts]]:
-    """Every topic (in bank order) with what is left to study in it now."""
+    """Every topic (in bank order) with what is left to study in it now: the counts `due_queue` gives for
+    each topic, from one grouped query per queue rather than a due queue per topic."""
     now = now or utcnow()
-    ordered = db.session.scalars(select(Topic).order_by(Topic.position, Topic.slug))
-    return [(topic, due_queue(user, topic.slug, now).counts) for topic in ordered]
+    day_start, day_end = srs.local_day_window(now, user.timezone)
+    learning = _states_by_topic(
+        _state_filter(
+            user, None, now, CardState.state.in_(LEARNING_STATES), CardState.due <= now + srs.LEARN_AHEAD
+        )
+    )
+    reviews = _review_counts_by_topic(user, now, day_start, day_end)
+    new_allowed = new_cards_left_today(user, day_start, day_end)
+    new = _new_by_topic(_new_cards_where(user, None, now, known_too=True)) if new_allowed else {}
+    return [
+        (
+            topic,
+            Counts(
+                new=min(new_allowed, new.get(topic.slug, 0)),
+                learning=learning.get(topic.slug, 0),
+                review=reviews.get(topic.slug, 0),
+            ),
+        )
+        for topic in db.session.scalars(select(Topic).order_by(Topic.position, Topic.slug))
+    ]
+
+
+def _review_counts_by_topic(
+    user: User, now: dt.datetime, day_start: dt.datetime, day_end: dt.datetime
+) -> dict[str, int]:
+    interview_at = _interview_moment(user, now)
+    if interview_at is None:
+        return _states_by_topic(_due_today(user, None, now, day_end))
+    _, ordered = _ordered_for_interview(user, None, now, (day_start, day_end), interview_at)
+    return dict(Counter(card.topic for card in ordered))
+
+
+def _states_by_topic(where: ColumnElement[bool]) -> dict[str, int]:
+    query = (
+        select(Card.topic_slug, func.count(CardState.id))
+        .select_from(CardState)
+        .join(Card, Card.slug == CardState.card_slug)
+        .where(where)
+        .group_by(Card.topic_slug)
+    )
+    return {slug: int(count) for slug, count in db.session.execute(query)}
+
+
+def _new_by_topic(where: ColumnElement[bool]) -> dict[str, int]:
+    query = select(Card.topic_slug, func.count(Card.slug)).where(where).group_by(Card.topic_slug)
+    return {slug: int(count) for slug, count in db.session.execute(query)}
