@@ -11,6 +11,7 @@ from flask import Blueprint, Response, jsonify, request
 from flask_login import current_user
 
 from quizapp.errors import error_response
+from quizapp.extensions import unit_of_work
 from quizapp.services.rating_floor import FloorRatingError, record_floor_rating
 
 bp = Blueprint("rating_floor", __name__, url_prefix="/bench")
@@ -31,6 +32,7 @@ def _refused(exc: FloorRatingError) -> tuple[Response | str, int]:
 
 
 @bp.post("/floor-rating")
+@unit_of_work()
 def floor_rating() -> tuple[Response, int]:
     payload = request.get_json(silent=True)
     card = payload.get("card") if isinstance(payload, dict) else None

@@ -14,7 +14,7 @@ from flask_login import current_user
 from quizapp import srs
 from quizapp.api.validation import validate_request
 from quizapp.errors import error_response
-from quizapp.extensions import limiter
+from quizapp.extensions import limiter, unit_of_work
 from quizapp.models import Card
 from quizapp.prose import render_prose
 from quizapp.services import review as reviews
@@ -93,6 +93,7 @@ def next_card() -> Response:
 
 @bp.post("/reviews")
 @_limit_answer_checks
+@unit_of_work()
 def create_review() -> tuple[Response, int]:
     payload = _json_object(REVIEW_EXAMPLE)  # fields and types as quizapp/api/openapi.yaml says (checked)
     answer = payload.get("answer")
@@ -110,6 +111,7 @@ def create_review() -> tuple[Response, int]:
 
 
 @bp.post("/reviews/undo")
+@unit_of_work()
 def undo_review() -> Response:
     # An empty body undoes the last rating; a body that is there must be a well-formed JSON object.
     payload = _json_object('{"review_id": 17}') if request.get_data() else {}

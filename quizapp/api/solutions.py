@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from quizapp.api.validation import validate_request
 from quizapp.errors import error_response
+from quizapp.extensions import unit_of_work
 from quizapp.services.solutions import (
     DiffLine,
     ReferenceSolution,
@@ -47,6 +48,7 @@ def show_solution(slug: str) -> Response:
 
 
 @bp.post("/drills/<slug>/solution/unlock")
+@unit_of_work()
 def unlock_solution(slug: str) -> Response:
     return jsonify(access_json(ask_for_solution(current_user, slug)))
 

@@ -19,7 +19,7 @@ from quizapp.errors import error_response
 from quizapp.extensions import limiter
 from quizapp.models import Submission
 from quizapp.services.drill_runs import run_drill
-from quizapp.services.submissions import SubmissionRejected, owned_submission, submit_drill
+from quizapp.services.submissions import SubmissionRejected, owned_submission
 
 bp = Blueprint("submissions_api", __name__, url_prefix="/api")
 
@@ -75,7 +75,7 @@ limiter.shared_limit(
 @bp.post("/drills/<slug>/submissions")
 def create_submission(slug: str) -> tuple[Response, int, dict[str, str]]:
     payload = request.get_json()  # an object with the fields openapi.yaml allows (checked before this view)
-    submission = submit_drill(current_user, slug, payload.get("code"), payload.get("framework"))
+    submission = jobs.submit_drill(current_user, slug, payload.get("code"), payload.get("framework"))
     body = submission_json(submission)
     return jsonify(body), 202, {"Location": body["api_url"]}
 

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
 from quizapp.errors import error_response
+from quizapp.extensions import unit_of_work
 from quizapp.interview import bp
 from quizapp.services import interviews
 from quizapp.services.interviews import InterviewError
@@ -21,6 +22,7 @@ def _refused(exc: InterviewError) -> tuple[Response | str, int]:
 
 @bp.get("/interview")
 @login_required
+@unit_of_work()  # reading finishes interviews whose time ran out
 def start_page() -> str:
     return render_template(
         "interview/start.html",
@@ -33,6 +35,7 @@ def start_page() -> str:
 
 @bp.post("/interview")
 @login_required
+@unit_of_work()
 def start() -> BaseResponse:
     running = interviews.running_interview(current_user)
     if running is not None:
@@ -44,6 +47,7 @@ def start() -> BaseResponse:
 
 @bp.get("/interview/<int:interview_id>")
 @login_required
+@unit_of_work()  # reading finishes an interview whose time ran out
 def show(interview_id: int) -> str:
     interview = interviews.owned_interview(current_user, interview_id)
     if interviews.is_over(interview):
@@ -59,6 +63,7 @@ def show(interview_id: int) -> str:
 
 @bp.post("/interview/<int:interview_id>/finish")
 @login_required
+@unit_of_work()
 def finish(interview_id: int) -> BaseResponse:
     interviews.finish_interview(current_user, interview_id)
     return redirect(url_for("interview.show", interview_id=interview_id))

@@ -13,7 +13,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from quizapp.extensions import db
+from quizapp.extensions import db, unit_of_work
 from quizapp.models import User
 
 
@@ -61,7 +61,8 @@ def import_command(username: str, file: click.utils.LazyFile) -> None:
 
     user = _find_user(username)
     try:
-        counts = history.import_history(user, json.load(file))
+        with unit_of_work():
+            counts = history.import_history(user, json.load(file))
     except json.JSONDecodeError as exc:
         raise click.ClickException(f"The file is not valid JSON ({exc}).") from None
     except history.HistoryImportError as exc:

@@ -1,20 +1,32 @@
 """What a graded drill submission does to the review queue: a diagnosed mistake puts its card in front of
-the queue, a pass counts as a Good review of the drill's code card."""
+the queue, a pass counts as a Good review of the drill's code card. The grading job calls these in its own
+unit of work, after storing the verdict."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from quizapp.extensions import db
+from quizapp.extensions import db, savepoint
 from quizapp.models import CardState, User, utcnow
 from quizapp.services.review.errors import ReviewError
 from quizapp.services.review.rating import ReviewResult, review_card
 from quizapp.services.review.states import live_card, state_row
 from quizapp.srs import Rating
+
+
+def learn_from_verdict(user_id: int, drill_slug: str, verdict: dict[str, Any]) -> None:
+    """A failed verdict whose diagnosis names a card makes that card due now; a passed one counts as a Good
+    review of the drill's code card (`code-<drill>`). Raises ReviewError for a card that is not there."""
+    diagnosis = verdict.get("diagnosis") or {}
+    if verdict.get("verdict") == "failed" and diagnosis.get("card"):
+        make_card_due_now(user_id, diagnosis["card"])
+    elif verdict.get("verdict") == "passed":
+        record_drill_pass(user_id, f"code-{drill_slug}")
 
 
 def make_card_due_now(user_id: int, card_slug: str, now: dt.datetime | None = None) -> None:
@@ -25,20 +37,25 @@ def make_card_due_now(user_id: int, card_slug: str, now: dt.datetime | None = No
     """
     now = now or utcnow()
     card = live_card(card_slug)
-    row = state_row(user_id, card.slug)
-    if row is None:
-        row = CardState(user_id=user_id, card_slug=card.slug, state=1, step=0, reps=0, lapses=0)
-        row.introduced_at = now
-        db.session.add(row)
-    row.due = now
     try:
-        db.session.commit()
+        with savepoint():
+            _put_due_now(user_id, card.slug, now)
     except (IntegrityError, StaleDataError):
-        db.session.rollback()  # a review landed meanwhile; try once more against the fresh row
+        # A review landed meanwhile (a first rating, or a new state version): once more on the fresh row.
         fresh = state_row(user_id, card.slug)
         if fresh is not None:
             fresh.due = now
-            db.session.commit()
+            db.session.flush()
+
+
+def _put_due_now(user_id: int, card_slug: str, now: dt.datetime) -> None:
+    row = state_row(user_id, card_slug)
+    if row is None:
+        row = CardState(user_id=user_id, card_slug=card_slug, state=1, step=0, reps=0, lapses=0)
+        row.introduced_at = now
+        db.session.add(row)
+    row.due = now
+    db.session.flush()
 
 
 def record_drill_pass(user_id: int, card_slug: str, now: dt.datetime | None = None) -> ReviewResult:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from quizapp import srs
-from quizapp.extensions import db
+from quizapp.extensions import db, savepoint
 from quizapp.models import Card, CardState, Review, User, utcnow
 from quizapp.monitoring.metrics import RATINGS
 from quizapp.services.card_flags import mark_leech
@@ -53,13 +53,14 @@ def review_card(
     answer_correct: bool | None = None,
     expected_version: int | None = None,
 ) -> ReviewResult:
-    """Record one rating in one transaction; the same idempotency key again returns the stored result.
+    """Record one rating in the caller's unit of work; the same idempotency key again returns the stored
+    result.
 
     `expected_version` is the state version the client saw (0 for a new card): if the card was rated
     since (another tab), the rating is refused with 409 and nothing is written.
     """
     chosen, key, duration = _validated(rating, idempotency_key, duration_ms)
-    user_id, threshold = user.id, user.leech_threshold  # read once: a rollback below expires the object
+    user_id, threshold = user.id, user.leech_threshold  # read before the writes: a rollback expires them
     card_slug, seen = _card_and_state(user_id, card_slug)
     if expected_version is not None and seen.version != expected_version:
         return _replay_or_conflict(user_id, key, card_slug)  # a retry of a rating that already went in?
@@ -79,18 +80,18 @@ def review_card(
         "answer_correct": answer_correct,
     }
     try:
-        # Two statements in the one transaction: the state write fails on a stale version (UPDATE ...
-        # WHERE version = seen matches nothing) or a concurrent first rating (unique user+card); the review
-        # insert fails on a repeated key (unique user+key). Core statements: the ORM's unit of work cost
-        # more CPU than the rest of the rating.
-        version = _write_state(user_id, card_slug, seen.version, outcome.state)
-        review_id = db.session.execute(_INSERT_REVIEW, review).scalar_one()
-        leech = becomes_leech(previous.lapses if previous else 0, outcome.state.lapses, threshold)
-        if leech:
-            mark_leech(user_id, card_slug)
-        db.session.commit()
+        # Two statements, in a savepoint of the caller's transaction: the state write fails on a stale
+        # version (UPDATE ... WHERE version = seen matches nothing) or a concurrent first rating (unique
+        # user+card); the review insert fails on a repeated key (unique user+key). Either undoes only what
+        # the savepoint wrote, and the stored result (or the conflict) is read in the same transaction. Core
+        # statements: the ORM's unit of work cost more CPU than the rest of the rating.
+        with savepoint():
+            version = _write_state(user_id, card_slug, seen.version, outcome.state)
+            review_id = db.session.execute(_INSERT_REVIEW, review).scalar_one()
+            leech = becomes_leech(previous.lapses if previous else 0, outcome.state.lapses, threshold)
+            if leech:
+                mark_leech(user_id, card_slug)
     except (IntegrityError, StaleDataError):
-        db.session.rollback()
         return _replay_or_conflict(user_id, key, card_slug)
     RATINGS.labels(chosen.name.lower(), origin).inc()
     reviewed_at = outcome.reviewed_at

@@ -47,14 +47,13 @@ def undo_last_review(user: User, review_id: int | None = None) -> UndoResult:
     )
     _delete_review_once(user.id, last.id)
     row = state_row(user.id, undone.card_slug)
-    if undone.restored is None and row is not None:
-        db.session.delete(row)
-    elif undone.restored is not None:
-        apply_state(user.id, undone.card_slug, row, undone.restored)
     try:
-        db.session.commit()
+        if undone.restored is None and row is not None:
+            db.session.delete(row)
+        elif undone.restored is not None:
+            apply_state(user.id, undone.card_slug, row, undone.restored)
+        db.session.flush()  # the state's version check, before the caller commits
     except StaleDataError:
-        db.session.rollback()
         raise ReviewError(409, "The card changed while undoing; reload and try again.") from None
     return undone
 
@@ -62,13 +61,12 @@ def undo_last_review(user: User, review_id: int | None = None) -> UndoResult:
 def _delete_review_once(user_id: int, review_id: int) -> None:
     """Delete the review first, and only if it is still there: of two undos racing for it, the second
     waits on the first one's row lock (PostgreSQL) or write lock (SQLite), then deletes nothing and is
-    refused before it writes anything."""
+    refused before it writes anything (the caller's unit of work rolls back)."""
     deleted = db.session.execute(
         delete(Review).where(Review.id == review_id, Review.user_id == user_id),
         execution_options={"synchronize_session": False},
     )
     if deleted.rowcount != 1:  # type: ignore[attr-defined]
-        db.session.rollback()
         raise ReviewError(409, "That rating was just undone (another tab or request); reload.")
 
 
