@@ -1,6 +1,10 @@
-"""Flask extensions, created unbound here and bound to an app in `create_app`."""
+"""Flask extensions, created unbound here and bound to an app in `create_app`; and the unit of work that
+commits the database session."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -20,3 +24,41 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+@contextmanager
+def unit_of_work() -> Iterator[None]:
+    """One unit of work: commit what the block wrote when it ends, or roll all of it back (and re-raise)
+    when it raises. Whoever starts the work — a view, an API view, a CLI command, a job — opens it once;
+    services only write to the session and flush. Also usable as a decorator: `@unit_of_work()`.
+
+    Not nested: an inner one would commit the outer one's work halfway, so opening a second is an error."""
+    session = db.session()
+    if session.info.get(_UNIT_OF_WORK):
+        raise RuntimeError("A unit of work is open already: only whoever starts the work opens one.")
+    session.info[_UNIT_OF_WORK] = True
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info.pop(_UNIT_OF_WORK, None)
+
+
+_UNIT_OF_WORK = "quizapp.unit_of_work"
+
+
+@contextmanager
+def savepoint() -> Iterator[None]:
+    """A part of the caller's unit of work that may fail alone (SAVEPOINT): when the block raises, what it
+    wrote is undone and the rest of the unit of work stays, e.g. to read what a concurrent request stored.
+
+    SQLite's Python driver begins a transaction only before a write, and releasing a savepoint that began
+    the transaction would commit it: so the transaction is begun first, taking SQLite's write lock."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    with db.session.begin_nested():
+        yield

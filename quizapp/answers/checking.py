@@ -29,14 +29,6 @@ class AnswerCheck:
     expected_latex: str
     normalized: str
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "correct": self.correct,
-            "message": self.message,
-            "expected_latex": self.expected_latex,
-            "normalized": self.normalized,
-        }
-
 
 def check_answer(
     kind: str, spec: dict[str, Any], typed: str, time_limit_s: float = DEFAULT_TIME_LIMIT_S

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, abort, jsonify, request, url_for
 from flask_login import current_user
 
 from quizapp.api import protect
-from quizapp.extensions import limiter
+from quizapp.extensions import limiter, unit_of_work
 from quizapp.models import CardReport
 from quizapp.services import card_browser
 from quizapp.services.card_browser import BrowsedCard
@@ -42,6 +42,7 @@ def list_cards() -> Response:
     )
 
 
+@unit_of_work()
 def act_on_card(slug: str, action: str) -> Response:
     return jsonify(card=browsed_card_json(card_browser.act_on_card(current_user, action, slug)))
 
@@ -84,6 +85,7 @@ def browsed_card_json(found: BrowsedCard) -> dict[str, Any]:
     error_message="You have sent several reports in a short time; wait a minute, then send this one again.",
     exempt_when=lambda: not current_user.is_authenticated,  # answered with 401 instead
 )
+@unit_of_work()
 def create_report(slug: str) -> tuple[Response, int, dict[str, str]]:
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):

@@ -15,7 +15,7 @@ from flask_login import current_user
 
 from quizapp import jobs
 from quizapp.api import protect
-from quizapp.extensions import limiter
+from quizapp.extensions import limiter, unit_of_work
 from quizapp.models import MockInterview, MockInterviewQuestion, utcnow
 from quizapp.prose import render_prose
 from quizapp.services import interviews
@@ -25,6 +25,7 @@ bp = protect(Blueprint("interviews_api", __name__, url_prefix="/api"))
 
 
 @bp.post("/mock-interviews")
+@unit_of_work()
 def start() -> tuple[Response, int, dict[str, str]]:
     interview = interviews.start_interview(current_user)
     body = interview_state_json(interview)
@@ -32,11 +33,13 @@ def start() -> tuple[Response, int, dict[str, str]]:
 
 
 @bp.get("/mock-interviews")
+@unit_of_work()  # reading finishes interviews whose time ran out
 def history() -> Response:
     return jsonify(interviews=[summary_json(i) for i in interviews.interview_history(current_user)])
 
 
 @bp.get("/mock-interviews/<int:interview_id>")
+@unit_of_work()  # reading finishes an interview whose time ran out
 def show(interview_id: int) -> Response:
     found = interviews.interview_or_report(current_user, interview_id)
     if isinstance(found, InterviewReport):
@@ -45,6 +48,7 @@ def show(interview_id: int) -> Response:
 
 
 @bp.post("/mock-interviews/<int:interview_id>/questions/<int:number>/answer")
+@unit_of_work()
 def answer(interview_id: int, number: int) -> tuple[Response, int]:
     payload = request.get_json()  # an object with the fields openapi.yaml allows (checked before this view)
     question = interviews.answer_question(
@@ -73,13 +77,14 @@ def _submissions_per_minute() -> str:
 def submit_drill(interview_id: int) -> tuple[Response, int]:
     jobs.ensure_started(current_app._get_current_object())  # type: ignore[attr-defined]
     payload = request.get_json()
-    interview = interviews.submit_interview_drill(
+    interview = jobs.submit_interview_drill(
         current_user, interview_id, payload.get("code"), payload.get("framework")
     )
     return jsonify(interview_state_json(interview)), 202
 
 
 @bp.post("/mock-interviews/<int:interview_id>/finish")
+@unit_of_work()
 def finish(interview_id: int) -> Response:
     interview = interviews.finish_interview(current_user, interview_id)
     return jsonify(report_json(interviews.interview_report(interview)))

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 from flask_login import current_user
 
 from quizapp.api import require_login
+from quizapp.extensions import unit_of_work
 from quizapp.services.rating_floor import record_floor_rating
 
 bp = Blueprint("rating_floor", __name__, url_prefix="/bench")
@@ -20,6 +21,7 @@ KEY_LIMIT = 64  # reviews.idempotency_key is a VARCHAR(64)
 
 
 @bp.post("/floor-rating")
+@unit_of_work()
 def floor_rating() -> tuple[Response, int]:
     payload = request.get_json(silent=True)
     card = payload.get("card") if isinstance(payload, dict) else None

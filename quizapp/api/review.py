@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from quizapp import srs
 from quizapp.api import protect
-from quizapp.extensions import limiter
+from quizapp.extensions import limiter, unit_of_work
 from quizapp.models import Card
 from quizapp.prose import render_prose
 from quizapp.services import review as reviews
@@ -76,6 +76,7 @@ def next_card() -> Response:
 
 @bp.post("/reviews")
 @_limit_answer_checks
+@unit_of_work()
 def create_review() -> tuple[Response, int]:
     payload = _json_object(REVIEW_EXAMPLE)  # fields and types as quizapp/api/openapi.yaml says (checked)
     result = study.rate_card(
@@ -91,6 +92,7 @@ def create_review() -> tuple[Response, int]:
 
 
 @bp.post("/reviews/undo")
+@unit_of_work()
 def undo_review() -> Response:
     # An empty body undoes the last rating; a body that is there must be a well-formed JSON object.
     payload = _json_object('{"review_id": 17}') if request.get_data() else {}

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, jsonify, url_for
 from flask_login import current_user
 
 from quizapp.api import protect
+from quizapp.extensions import unit_of_work
 from quizapp.services.solutions import (
     DiffLine,
     ReferenceSolution,
@@ -30,6 +31,7 @@ def show_solution(slug: str) -> Response:
 
 
 @bp.post("/drills/<slug>/solution/unlock")
+@unit_of_work()
 def unlock_solution(slug: str) -> Response:
     return jsonify(access_json(ask_for_solution(current_user, slug)))
 

@@ -18,7 +18,7 @@ from quizapp.api import protect
 from quizapp.extensions import limiter
 from quizapp.models import Submission
 from quizapp.services.drill_runs import run_drill
-from quizapp.services.submissions import owned_submission, submit_drill
+from quizapp.services.submissions import owned_submission
 
 bp = protect(Blueprint("submissions_api", __name__, url_prefix="/api"))
 
@@ -64,7 +64,7 @@ limiter.shared_limit(
 @bp.post("/drills/<slug>/submissions")
 def create_submission(slug: str) -> tuple[Response, int, dict[str, str]]:
     payload = request.get_json()  # an object with the fields openapi.yaml allows (checked before this view)
-    submission = submit_drill(current_user, slug, payload.get("code"), payload.get("framework"))
+    submission = jobs.submit_drill(current_user, slug, payload.get("code"), payload.get("framework"))
     body = submission_json(submission)
     return jsonify(body), 202, {"Location": body["api_url"]}
 

@@ -11,7 +11,7 @@ from quizapp.auth.forms import LoginForm, PasswordForm, RegisterForm, SettingsFo
 from quizapp.auth.logins import begin_login, end_login
 from quizapp.auth.redirects import safe_next_path
 from quizapp.errors import NOT_LOGGED_IN, error_response, wants_json
-from quizapp.extensions import limiter
+from quizapp.extensions import limiter, unit_of_work
 from quizapp.services import accounts
 
 # Per client address: enough for typos, too few for guessing passwords.
@@ -46,11 +46,14 @@ def register() -> str | BaseResponse:
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = accounts.register_user(form.username.data, form.password.data, timezone=form.timezone.data)
+            with unit_of_work():
+                user = accounts.register_user(
+                    form.username.data, form.password.data, timezone=form.timezone.data
+                )
+                begin_login(user)
         except accounts.AccountError as error:
             show_errors(form, error)
         else:
-            begin_login(user)
             flash(f"Welcome, {user.username}! Your account is ready.", "success")
             return redirect(url_for("pages.onboarding"))
     return render_template("auth/register.html", form=form)
@@ -63,7 +66,8 @@ def login() -> str | BaseResponse:
     if form.validate_on_submit():
         user = accounts.authenticate(form.username.data, form.password.data)
         if user is not None:
-            begin_login(user, remember=bool(form.remember.data))
+            with unit_of_work():
+                begin_login(user, remember=bool(form.remember.data))
             flash(f"Logged in as {user.username}.", "success")
             return _after_login()
         form.password.errors = ["Wrong username or password."]
@@ -73,7 +77,8 @@ def login() -> str | BaseResponse:
 @bp.post("/logout")
 def logout() -> BaseResponse:
     if current_user.is_authenticated:
-        end_login(current_user)
+        with unit_of_work():
+            end_login(current_user)
         flash("You are logged out.", "info")
     return redirect(url_for("pages.index"))
 
@@ -84,7 +89,8 @@ def settings() -> str | BaseResponse:
     form = SettingsForm(obj=current_user)
     if form.validate_on_submit():
         try:
-            accounts.update_settings(current_user, form.to_settings())
+            with unit_of_work():
+                accounts.update_settings(current_user, form.to_settings())
         except accounts.AccountError as error:
             show_errors(form, error)
         else:
@@ -99,7 +105,8 @@ def change_password() -> str | BaseResponse:
     form = PasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.change_password(current_user, form.current.data, form.password.data)
+            with unit_of_work():
+                accounts.change_password(current_user, form.current.data, form.password.data)
         except accounts.AccountError as error:
             show_errors(form, error)
         else:

@@ -23,12 +23,14 @@ def cards_group() -> None:
 @click.option("--resolve", "resolve_id", type=int, default=None, metavar="ID", help="Close report ID.")
 def reports_command(open_only: bool, resolve_id: int | None) -> None:
     """List problem reports with their card's text, or close one with --resolve ID (exit 2 if unknown)."""
+    from quizapp.extensions import unit_of_work
     from quizapp.services.card_reports import card_version, list_reports, resolve_report
     from quizapp.services.errors import ServiceError
 
     if resolve_id is not None:
         try:
-            report, changed = resolve_report(resolve_id)
+            with unit_of_work():
+                report, changed = resolve_report(resolve_id)
         except ServiceError as error:
             click.echo(f"{error.message} List them with `quizapp cards reports`.", err=True)
             raise SystemExit(2) from None

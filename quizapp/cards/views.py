@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
 from quizapp.cards import bp
+from quizapp.extensions import unit_of_work
 from quizapp.progress.charts import Bar, column_chart
 from quizapp.services import card_browser, card_reports
 from quizapp.srs import Rating
@@ -28,7 +29,8 @@ def act() -> BaseResponse:
     """The browser's form: one action on every ticked card, then back to the same search."""
     action = request.form.get("action", "")
     slugs = request.form.getlist("card")
-    acted = card_browser.act_on_cards(current_user, action, slugs)
+    with unit_of_work():
+        acted = card_browser.act_on_cards(current_user, action, slugs)
     flash(f"{DONE[action]}: {len(acted)} card{'' if len(acted) == 1 else 's'}.")
     return redirect(url_for("cards.browse", **_search_args()))
 

@@ -6,6 +6,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
+from quizapp.extensions import unit_of_work
 from quizapp.interview import bp
 from quizapp.services import interviews
 from quizapp.services.interviews import InterviewReport
@@ -15,6 +16,7 @@ from quizapp.srs import mock_interview
 
 @bp.get("/interview")
 @login_required
+@unit_of_work()  # reading finishes interviews whose time ran out
 def start_page() -> str:
     return render_template(
         "interview/start.html",
@@ -27,6 +29,7 @@ def start_page() -> str:
 
 @bp.post("/interview")
 @login_required
+@unit_of_work()
 def start() -> BaseResponse:
     running = interviews.running_interview(current_user)
     if running is not None:
@@ -38,6 +41,7 @@ def start() -> BaseResponse:
 
 @bp.get("/interview/<int:interview_id>")
 @login_required
+@unit_of_work()  # reading finishes an interview whose time ran out
 def show(interview_id: int) -> str:
     found = interviews.interview_or_report(current_user, interview_id)
     if isinstance(found, InterviewReport):
@@ -53,6 +57,7 @@ def show(interview_id: int) -> str:
 
 @bp.post("/interview/<int:interview_id>/finish")
 @login_required
+@unit_of_work()
 def finish(interview_id: int) -> BaseResponse:
     interviews.finish_interview(current_user, interview_id)
     return redirect(url_for("interview.show", interview_id=interview_id))

@@ -1,7 +1,9 @@
 """Background jobs: grading stored submissions, and fitting a person's scheduler weights (a separate, lower
 priority kind). In-process threads by default, RQ workers with QUEUE_URL (grading's queue is served first).
 
-Queues carry only row ids; the database row is the truth, so a restart or a dead worker loses nothing.
+Queues carry only row ids; the database row is the truth, so a restart or a dead worker loses nothing. This
+layer sits above the services: it stores a row through a service, commits, then enqueues its id
+(`submit_drill`, `submit_interview_drill`, `request_fit`); services never import it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 from flask import Flask, current_app
 
+from quizapp.extensions import db, unit_of_work
+from quizapp.jobs.fitting import run_fit
 from quizapp.jobs.local_pool import LocalWorkerPool
+from quizapp.models import MockInterview, SchedulerOptimization, Submission, User
+from quizapp.monitoring.request_log import current_request_id
+from quizapp.services import interviews, scheduler_tuning, submissions
 
 # Settings of drill submissions and the grading queue; override in app.config (README, "Drills").
 DEFAULTS: dict[str, str | int | float] = {
@@ -55,6 +62,35 @@ def _start_with_first_request() -> None:
         ensure_started(app)
     except Exception:  # the request must not fail for this; the next one tries again
         log.exception("could not start the grading pool; retrying with the next request")
+
+
+def submit_drill(user: User, drill_slug: str, code: object, framework: object) -> Submission:
+    """Store a `queued` submission (submissions.store_submission's checks), commit, then enqueue it."""
+    with unit_of_work():
+        submission = submissions.store_submission(user, drill_slug, code, framework, current_request_id())
+    enqueue_submission(submission.id)
+    return submission
+
+
+def submit_interview_drill(
+    user: User, interview_id: object, code: object, framework: object
+) -> MockInterview:
+    """Store a submission of a running mock interview's drill, commit, then enqueue it."""
+    with unit_of_work():
+        interview, submission = interviews.submit_interview_drill(
+            user, interview_id, code, framework, request_id=current_request_id()
+        )
+    enqueue_submission(submission.id)
+    return interview
+
+
+def request_fit(user: User) -> SchedulerOptimization:
+    """Store a queued scheduler fit (scheduler_tuning's rules; ServiceError 409/429), commit, then enqueue
+    it on the fitting queue."""
+    with unit_of_work():
+        run = scheduler_tuning.request_optimization(user)
+    enqueue_fit(run.id)
+    return run
 
 
 def enqueue_submission(submission_id: int) -> None:
@@ -124,12 +160,9 @@ def _lowest_priority() -> None:
 
 
 def _fit_in_thread(app: Flask, run_id: int) -> None:
-    from quizapp.extensions import db
-    from quizapp.services.scheduler_tuning import run_optimization
-
     with app.app_context():
         try:
-            run_optimization(run_id)
+            run_fit(run_id)
         except Exception:
             log.exception("scheduler fit %s failed", run_id)
         finally:

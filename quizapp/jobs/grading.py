@@ -1,6 +1,7 @@
 """Run one stored submission through the grader and write the outcome back to its row.
 
 Every entry point (in-process threads, RQ workers) ends here; the database row is the source of truth.
+The job commits each of its steps (claim, heartbeat, verdict, hand-back, reaping) itself.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, current_app
 from sqlalchemy import update
 
-from quizapp.extensions import db
+from quizapp.extensions import db, savepoint, unit_of_work
 from quizapp.models import Submission, utcnow
 from quizapp.monitoring.logs import log_event
 from quizapp.monitoring.metrics import (
@@ -178,16 +179,14 @@ def _drill_spec(drill_slug: str) -> tuple[DrillSpec | None, str | None]:
 
 
 def finish_with_verdict(submission_id: int, verdict: dict[str, Any]) -> None:
-    """Store the verdict and let the review queue learn from it, in one commit when all goes well."""
-    submission = db.session.get(Submission, submission_id)
-    if submission is None:
-        return
-    _apply_verdict(submission, verdict)
-    # The review services commit the session, so the verdict lands together with the card's new due date.
-    _update_review_queue(submission.user_id, submission.drill_slug, verdict)
-    # Again, in case the review update failed and rolled the session back: the verdict is never lost.
-    _apply_verdict(submission, verdict)
-    db.session.commit()
+    """Store the verdict and let the review queue learn from it, in one unit of work: the verdict lands
+    together with the card's new due date, and a review update that fails is undone alone."""
+    with unit_of_work():
+        submission = db.session.get(Submission, submission_id)
+        if submission is None:
+            return
+        _apply_verdict(submission, verdict)
+        _update_review_queue(submission.user_id, submission.drill_slug, verdict)
 
 
 def _apply_verdict(submission: Submission, verdict: dict[str, Any]) -> None:
@@ -214,18 +213,14 @@ def finish_with_error(submission_id: int, message: str) -> None:
 def _update_review_queue(user_id: int, drill_slug: str, verdict: dict[str, Any]) -> None:
     """A diagnosed mistake makes its card due now; a pass counts as a Good review of the drill's code card.
 
-    A missing card is logged, never fatal: it must not cost the person their verdict.
+    In a savepoint: a missing card is logged, never fatal, and must not cost the person their verdict.
     """
-    from quizapp.services import review
+    from quizapp.services.review import drill_hooks
 
-    diagnosis = verdict.get("diagnosis") or {}
     try:
-        if verdict.get("verdict") == "failed" and diagnosis.get("card"):
-            review.make_card_due_now(user_id, diagnosis["card"])
-        elif verdict.get("verdict") == "passed":
-            review.record_drill_pass(user_id, f"code-{drill_slug}")
+        with savepoint():
+            drill_hooks.learn_from_verdict(user_id, drill_slug, verdict)
     except Exception:
-        db.session.rollback()
         log.exception("could not update the review queue after drill %s for user %s", drill_slug, user_id)
 
 

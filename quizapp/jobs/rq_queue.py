@@ -71,10 +71,10 @@ def enqueue_fit(app: Flask, run_id: int) -> None:
 
 def run_fit_job(run_id: int) -> str | None:
     """The RQ job body of a scheduler fit (`quizapp worker` provides the app context)."""
-    from quizapp.services.scheduler_tuning import run_optimization
+    from quizapp.jobs.fitting import run_fit
 
     try:
-        return run_optimization(run_id)
+        return run_fit(run_id)
     finally:
         db.session.remove()
 

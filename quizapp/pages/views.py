@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
 from quizapp.auth.forms import OnboardingForm, show_errors
+from quizapp.extensions import unit_of_work
 from quizapp.pages import bp
 from quizapp.services import accounts, daily
 
@@ -24,7 +25,8 @@ def onboarding() -> str | BaseResponse:
     form = OnboardingForm(obj=current_user)
     if form.validate_on_submit():
         try:
-            daily.finish_onboarding(current_user, form.to_choices())
+            with unit_of_work():
+                daily.finish_onboarding(current_user, form.to_choices())
         except accounts.AccountError as error:
             show_errors(form, error)
         else:
@@ -36,7 +38,8 @@ def onboarding() -> str | BaseResponse:
 @bp.post("/plan/pace")
 @login_required
 def adopt_plan_pace() -> BaseResponse:
-    limit = daily.adopt_plan_pace(current_user)
+    with unit_of_work():
+        limit = daily.adopt_plan_pace(current_user)
     flash(f"Your daily new-card limit is now {limit}, the plan's pace.", "success")
     return redirect(url_for("pages.index"))
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from quizapp.extensions import unit_of_work
 from quizapp.models import User
 
 
@@ -65,7 +66,8 @@ def import_command(username: str, file: click.utils.LazyFile) -> None:
 
     user = _find_user(username)
     try:
-        counts = history.import_history(user, json.load(file))
+        with unit_of_work():
+            counts = history.import_history(user, json.load(file))
     except json.JSONDecodeError as exc:
         raise click.ClickException(f"The file is not valid JSON ({exc}).") from None
     except history.HistoryImportError as exc:

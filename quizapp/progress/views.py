@@ -20,7 +20,9 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 
+from quizapp import jobs
 from quizapp.errors import error_response
+from quizapp.extensions import unit_of_work
 from quizapp.input_guards import MalformedInput, load_json
 from quizapp.models import utcnow
 from quizapp.progress import bp, charts
@@ -32,6 +34,7 @@ IMPORT_MAX_BYTES = 32 * 1024 * 1024  # a history file of years of reviews; the s
 
 @bp.get("/progress")
 @login_required
+@unit_of_work()  # reading the interviews finishes those whose time ran out
 def dashboard() -> str:
     report = progress.user_progress(current_user)
     past_interviews = interviews.interview_history(current_user)
@@ -118,7 +121,8 @@ def focus_review() -> BaseResponse:
     key = form.get("idempotency_key", "")
     if rating not in (1, 2, 3, 4) or not card or not key:
         abort(400, "Rate the card with Again, Hard, Good or Easy (1–4).")
-    progress.record_focus_review(current_user, card, rating, key[:64], _duration_ms(form.get("shown_at")))
+    with unit_of_work():
+        progress.record_focus_review(current_user, card, rating, key[:64], _duration_ms(form.get("shown_at")))
     return redirect(
         url_for(
             "progress.focus",
@@ -205,7 +209,8 @@ def import_upload() -> str | BaseResponse | tuple[str, int]:
     except MalformedInput as exc:
         return _import_failed(history.HistoryImportError(f"The file is not valid JSON ({exc})"))
     try:
-        counts = history.import_history(current_user, data)
+        with unit_of_work():
+            counts = history.import_history(current_user, data)
     except history.HistoryImportError as exc:
         return _import_failed(exc)
     flash(history.import_summary(counts), "success")
@@ -240,7 +245,7 @@ def scheduler() -> str:
 @login_required
 def optimize_scheduler() -> BaseResponse | tuple[str, int]:
     try:
-        scheduler_tuning.request_optimization(current_user)
+        jobs.request_fit(current_user)
     except ServiceError as exc:  # 409 one is running or too little history, 429 too soon after the last
         flash(exc.message, "error")
         return scheduler(), exc.status

@@ -50,10 +50,12 @@ def check_command(questions_dir: Path | None, seeds_dir: Path | None, strict: bo
 @click.option("--seeds-dir", type=DIR, default=None, help="Default: the SEEDS_DIR setting.")
 def load_command(questions_dir: Path | None, seeds_dir: Path | None) -> None:
     """Check the bank, then create/update topics, cards and drills by slug; retire the ones removed."""
+    from quizapp.extensions import unit_of_work
     from quizapp.services.bank_sync import BankCheckFailed, load_bank
 
     try:
-        report = load_bank(*_folders(questions_dir, seeds_dir))
+        with unit_of_work():
+            report = load_bank(*_folders(questions_dir, seeds_dir))
     except BankCheckFailed as failure:
         for error in failure.errors:
             click.echo(str(error), err=True)

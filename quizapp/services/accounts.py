@@ -1,6 +1,7 @@
 """Accounts as use cases: register, authenticate, change settings and password.
 
-Views and the CLI call these; every rule about usernames, passwords and scheduler settings lives here.
+Views and the CLI call these, and commit; every rule about usernames, passwords and scheduler settings
+lives here.
 """
 
 from __future__ import annotations
@@ -143,10 +144,9 @@ def register_user(username: str, password: str, *, timezone: str | None = None) 
     )
     db.session.add(user)
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
         # Someone registered the same name between our check and the insert: the unique index decides.
-        db.session.rollback()
         raise AccountError({"username": USERNAME_TAKEN}) from None
     return user
 
@@ -177,7 +177,7 @@ def start_login(user: User) -> User:
     )
     token = secrets.token_urlsafe(32)
     db.session.add(Login(user_id=user.id, token=token))
-    db.session.commit()
+    db.session.flush()
     user.login_token = token
     return user
 
@@ -211,7 +211,6 @@ def user_for_login(login_id: str) -> User | None:
 def end_login(user: User) -> None:
     """Logout: the login `user` was loaded for ends; cookies that carry it no longer log anyone in."""
     db.session.execute(delete(Login).where(Login.user_id == user.id, Login.token == user.login_token))
-    db.session.commit()
 
 
 def _end_other_logins(user: User) -> None:
@@ -230,7 +229,6 @@ def change_password(user: User, current: str, new: str) -> None:
         raise AccountError(errors)
     user.password_hash = generate_password_hash(new)
     _end_other_logins(user)
-    db.session.commit()
 
 
 def settings_of(user: User) -> Settings:
@@ -249,7 +247,7 @@ def settings_of(user: User) -> Settings:
 
 
 def update_settings(user: User, settings: Settings, *, today: dt.date | None = None) -> Settings:
-    """Validate every field, then save them all in one transaction; nothing is saved if one is wrong."""
+    """Validate every field, then set them all (the caller commits); nothing is set if one is wrong."""
     errors, timezone = _settings_errors(user, settings, today)
     if errors:
         raise AccountError(errors)
@@ -263,13 +261,13 @@ def update_settings(user: User, settings: Settings, *, today: dt.date | None = N
     user.known_topics = list(dict.fromkeys(settings.known_topics))
     user.leech_threshold = int(settings.leech_threshold)
     user.interview_minutes = int(settings.interview_minutes)
-    db.session.commit()
+    db.session.flush()
     return settings_of(user)
 
 
 def update_study_plan(user: User, choices: StudyPlanChoices, *, today: dt.date | None = None) -> None:
     """Save onboarding's answers (validated like the same fields of the settings page); the other settings
-    stay as they are. Commits nothing when a field is wrong."""
+    stay as they are. Sets nothing when a field is wrong."""
     chosen = dataclasses.replace(
         settings_of(user),
         timezone=choices.timezone,

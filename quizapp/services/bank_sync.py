@@ -71,8 +71,9 @@ class LoadReport:
 
 
 def load_bank(questions_dir: Path | str | None = None, seeds_dir: Path | str | None = None) -> LoadReport:
-    """Check the bank, then upsert it (committed as one transaction). Raises BankCheckFailed when the
-    check finds errors, before anything is written. Defaults: QUESTIONS_DIR and SEEDS_DIR from config."""
+    """Check the bank, then upsert it (flushed; the caller commits it as one unit of work). Raises
+    BankCheckFailed when the check finds errors, before anything is written. Defaults: QUESTIONS_DIR and
+    SEEDS_DIR from config."""
     questions_dir = Path(questions_dir or current_app.config["QUESTIONS_DIR"])
     seeds_dir = Path(seeds_dir or current_app.config["SEEDS_DIR"])
     bank, problems = checked_bank(questions_dir, seeds_dir, judge_examples=False)
@@ -80,12 +81,7 @@ def load_bank(questions_dir: Path | str | None = None, seeds_dir: Path | str | N
     if errors:
         raise BankCheckFailed(errors)
     report = LoadReport(warnings=[problem for problem in problems if not problem.is_error])
-    try:
-        sync_bank(bank, report)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    sync_bank(bank, report)
     return report
 
 

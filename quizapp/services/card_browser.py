@@ -240,14 +240,15 @@ def _ordered(statement: Select[Any], sort: str, rank: Any) -> Select[Any]:
 
 def act_on_cards(user: User, action: str, slugs: object, now: dt.datetime | None = None) -> list[str]:
     """Suspend, unsuspend, bury (until the start of the person's next day) or reset (to new) the named
-    live cards, all in one transaction; returns the slugs acted on. Nothing changes if one is unknown."""
+    live cards, all in the caller's unit of work; returns the slugs acted on. Nothing changes if one is
+    unknown."""
     if action not in ACTIONS:
         raise ServiceError(400, f"action must be one of {', '.join(ACTIONS)}.")
     wanted = _checked_slugs(slugs)
     now = now or utcnow()
     for slug in wanted:
         _apply(user, action, slug, now)
-    db.session.commit()
+    db.session.flush()
     return wanted
 
 

@@ -49,7 +49,7 @@ def report_card(user: User, card_slug: str, reason: object) -> CardReport:
     card = live_card(card_slug)
     report = CardReport(user_id=user.id, card_slug=card.slug, reason=text, card_version=card_version(card))
     db.session.add(report)
-    db.session.commit()
+    db.session.flush()
     return report
 
 
@@ -104,5 +104,5 @@ def resolve_report(report_id: int, now: dt.datetime | None = None) -> tuple[Card
         return report, False
     report.status = RESOLVED
     report.resolved_at = now or utcnow()
-    db.session.commit()
+    db.session.flush()
     return report, True

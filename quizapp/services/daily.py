@@ -156,7 +156,7 @@ def adopt_plan_pace(user: User, now: dt.datetime | None = None) -> int:
     pace = study_plan(user, now).new_cards_per_day
     if pace > 0:
         user.new_cards_per_day = min(pace, accounts.NEW_CARDS_MAX)
-        db.session.commit()
+        db.session.flush()
     return user.new_cards_per_day
 
 

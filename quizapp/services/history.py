@@ -143,7 +143,8 @@ PAST_TIMES: dict[str, tuple[str, ...]] = {
 
 
 def import_history(user: User, data: Any) -> dict[str, int]:
-    """Load an export into `user`'s account, which must have no history yet. All or nothing.
+    """Load an export into `user`'s account, which must have no history yet. All or nothing: the rows are
+    flushed in the caller's unit of work, which commits them or (on any error) none.
 
     Returns the number of rows written per section, and `unfinished_submissions`: how many submissions were
     still queued or running in the file and are stored as `error` (imports never queue anything).
@@ -158,9 +159,8 @@ def import_history(user: User, data: Any) -> dict[str, int]:
         for section, rows in sections.items():
             model = SECTIONS[section]
             db.session.add_all(model(user_id=user.id, **row) for row in rows)
-        db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
+        db.session.flush()
+    except IntegrityError as exc:  # the caller's unit of work rolls all of it back
         raise HistoryImportError("The file conflicts with data already stored; nothing was imported") from exc
     counts = {section: len(rows) for section, rows in sections.items()}
     return {**counts, "unfinished_submissions": unfinished}

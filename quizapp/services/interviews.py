@@ -3,7 +3,9 @@ questions before the time is up, submit its drill, finish it, and read its repor
 
 Selection and scoring are pure (`quizapp.srs.mock_interview`). Each answer's rating is applied to FSRS the
 moment it is answered, through `review_card` with the key `mock-<interview>-<number>`, in the same
-transaction that marks the question answered: a question is answered once, so it reaches FSRS once.
+unit of work that marks the question answered: a question is answered once, so it reaches FSRS once.
+Callers commit (quizapp.extensions.unit_of_work); reading an interview whose time is up finishes it, so
+the pages that read them commit too.
 """
 
 from __future__ import annotations
@@ -17,11 +19,21 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from quizapp.extensions import db
-from quizapp.models import Card, CardState, Drill, MockInterview, MockInterviewQuestion, Topic, User, utcnow
+from quizapp.models import (
+    Card,
+    CardState,
+    Drill,
+    MockInterview,
+    MockInterviewQuestion,
+    Submission,
+    Topic,
+    User,
+    utcnow,
+)
 from quizapp.services import review as reviews
 from quizapp.services.errors import ServiceError
 from quizapp.services.progress import submission_records
-from quizapp.services.submissions import drill_specs, submit_drill
+from quizapp.services.submissions import drill_specs, store_submission
 from quizapp.srs import mock_interview as pure
 from quizapp.srs import retrievability
 
@@ -35,21 +47,19 @@ AGAIN, GOOD = 1, 3
 def start_interview(user: User, now: dt.datetime | None = None, seed: int | None = None) -> MockInterview:
     """A new interview of the person's length setting; 409 while another one is still running."""
     now = now or utcnow()
-    running_interview(user, now)  # finishes (and commits) any whose time ran out
+    running_interview(user, now)  # finishes any whose time ran out
     # Lock the person's row so that two tabs starting at once cannot both pass the one-at-a-time check.
     db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
     running = db.session.scalar(
         select(MockInterview.id).where(MockInterview.user_id == user.id, MockInterview.finished_at.is_(None))
     )
     if running is not None:
-        db.session.rollback()
         raise ServiceError(
             409, f"Mock interview #{running} is still running; finish it (or let its time run out) first."
         )
     rng = random.Random(seed)
     candidates = _card_candidates(user, now)
     if not candidates:
-        db.session.rollback()
         raise ServiceError(409, "There are no cards to ask yet; load the question bank first.")
     minutes = user.interview_minutes or pure.MINUTES_DEFAULT
     chosen = pure.select_cards(candidates, pure.card_count(minutes), rng)
@@ -66,9 +76,8 @@ def start_interview(user: User, now: dt.datetime | None = None, seed: int | None
     ]
     db.session.add(interview)
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:  # another tab's interview went in first (the one-running index)
-        db.session.rollback()
         raise ServiceError(
             409, "Another mock interview was started meanwhile; open it from /interview."
         ) from None
@@ -160,7 +169,6 @@ def _finish(interview: MockInterview, at: dt.datetime) -> None:
         .values(finished_at=at, score=score),
         execution_options={"synchronize_session": False},
     )
-    db.session.commit()
     db.session.refresh(interview)
 
 
@@ -213,24 +221,20 @@ def answer_question(
         execution_options={"synchronize_session": False},
     )
     if marked.rowcount != 1:  # type: ignore[attr-defined]
-        db.session.rollback()
         raise ServiceError(409, f"Question {question.number} is answered already; go on to the next one.")
-    # review_card commits the answer and the rating together (or rolls both back).
-    try:
-        reviews.review_card(
-            user,
-            question.card_slug,
-            chosen,
-            f"mock-{interview.id}-{question.number}",
-            None,
-            now=now,
-            origin="interview",
-            answer_given=text,
-            answer_correct=correct,
-        )
-    except ServiceError:  # e.g. the card was retired meanwhile, or rated in another tab
-        db.session.rollback()
-        raise
+    # The answer and the rating go in together: a refused rating (the card retired meanwhile, or rated in
+    # another tab) raises ServiceError, and the caller rolls back both.
+    reviews.review_card(
+        user,
+        question.card_slug,
+        chosen,
+        f"mock-{interview.id}-{question.number}",
+        None,
+        now=now,
+        origin="interview",
+        answer_given=text,
+        answer_correct=correct,
+    )
     db.session.refresh(question)
     return question
 
@@ -276,16 +280,23 @@ def _graded(
 
 
 def submit_interview_drill(
-    user: User, interview_id: object, code: object, framework: object, now: dt.datetime | None = None
-) -> MockInterview:
-    """Send the interview's drill to the normal grading queue; the report shows its latest submission."""
+    user: User,
+    interview_id: object,
+    code: object,
+    framework: object,
+    now: dt.datetime | None = None,
+    request_id: str | None = None,
+) -> tuple[MockInterview, Submission]:
+    """Store a submission of the interview's drill (queued) and link it to the interview; the caller
+    commits, then hands the submission to the grading queue (quizapp.jobs.submit_interview_drill). The
+    report shows the latest submission."""
     interview = _open_interview(user, interview_id, now or utcnow())
     if interview.drill_slug is None:
         raise ServiceError(409, "This interview has no drill (none was loaded when it started).")
-    submission = submit_drill(user, interview.drill_slug, code, framework)
+    submission = store_submission(user, interview.drill_slug, code, framework, request_id)
     interview.submission_id = submission.id
-    db.session.commit()
-    return interview
+    db.session.flush()
+    return interview, submission
 
 
 # ---------------------------------------------------------------------------------------------- report

@@ -1,9 +1,9 @@
 """The floor of a rating: only the durable work every rating must do, for the rating benchmark to compare.
 
 Lock the person's state row of the card (SELECT ... FOR UPDATE on PostgreSQL), update it, insert one review
-row, commit: the same rows, columns and indexes a rating writes. No scheduling, no request schema, no
-idempotent replay, no version check, no answer check: what is left is what no implementation of a rating
-can skip. Served only when BENCH_FLOOR_ROUTE is set (quizapp/api/rating_floor.py).
+row, commit (the route): the same rows, columns and indexes a rating writes. No scheduling, no request
+schema, no idempotent replay, no version check, no answer check: what is left is what no implementation of a
+rating can skip. Served only when BENCH_FLOOR_ROUTE is set (quizapp/api/rating_floor.py).
 """
 
 from __future__ import annotations
@@ -30,13 +30,13 @@ _STATE_COLUMNS = ("state", "step", "stability", "difficulty", "due", "last_revie
 
 
 def record_floor_rating(user_id: int, card_slug: str, idempotency_key: str) -> None:
-    """One locked update and one insert in one transaction; 404 without a state row, 409 on a repeated key.
+    """One locked update and one insert in the caller's unit of work; 404 without a state row, 409 on a
+    repeated key.
 
     The rows written have the shape a rating writes (every state column; the review with the state before
     it for undo); their values are simple stand-ins for the scheduler's (due a day later, one more rep)."""
     row = db.session.execute(_LOCK_STATE, {"user_id": user_id, "card_slug": card_slug}).first()
     if row is None:
-        db.session.rollback()
         raise ServiceError(404, f"You have no state for card {card_slug!r} to rate.")
     now = utcnow()
     before = {name: getattr(row, name) for name in _STATE_COLUMNS}
@@ -55,9 +55,7 @@ def record_floor_rating(user_id: int, card_slug: str, idempotency_key: str) -> N
     }
     try:
         db.session.execute(_INSERT_REVIEW, review)
-        db.session.commit()
     except IntegrityError:
-        db.session.rollback()
         raise ServiceError(409, "That idempotency key was used already.") from None
 
 

@@ -2,13 +2,13 @@
 
 A run is a `SchedulerOptimization` row (queued → running → done | error); the new weights are kept only when
 they predict the person's reviews better (lower log loss) than the weights in use. Fits are their own kind of
-background job (quizapp.jobs.enqueue_fit), after grading, and one person may start one per interval.
+background job (quizapp.jobs.request_fit and quizapp.jobs.fitting), after grading, and one person may start
+one per interval. These functions write to the session; the web request or the job commits.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import math
 from dataclasses import dataclass
 
@@ -20,8 +20,6 @@ from quizapp.extras import MissingExtra, require_extra
 from quizapp.models import Review, SchedulerOptimization, User, utcnow
 from quizapp.services.errors import ServiceError
 from quizapp.srs.log_loss import RatingEvent, long_term_review_count, scheduler_log_loss
-
-log = logging.getLogger(__name__)
 
 # fsrs's Optimizer learns from reviews made a day or more after the card's previous one and returns its
 # default weights unchanged below one mini-batch of them (512), so fewer would only pretend to optimise.
@@ -64,22 +62,18 @@ def latest_optimization(user: User) -> SchedulerOptimization | None:
 
 
 def request_optimization(user: User) -> SchedulerOptimization:
-    """Queue a fit for `user` (one at a time) and hand it to the worker; ServiceError 409 while one
-    runs or the history is too short, 429 within SCHEDULER_FIT_INTERVAL_SECONDS of the last one."""
+    """Store a queued fit for `user` (one at a time, one per interval; flushed) in the caller's unit of work;
+    raises ServiceError (409 while one runs or the history is too short, 429 within
+    SCHEDULER_FIT_INTERVAL_SECONDS of the last one). The caller commits, then hands the run to the fitting
+    queue (quizapp.jobs.request_fit does both)."""
     _retire_stale_runs(user)
-    # Lock the person's row so two requests at once cannot both pass the checks.
+    # Lock the person's row so two requests at once cannot both pass the checks: the second waits until the
+    # first one's unit of work ends.
     db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
-    try:
-        status = _ready_to_start(user)
-    except ServiceError:
-        db.session.rollback()  # releases the lock
-        raise
+    status = _ready_to_start(user)
     run = SchedulerOptimization(user_id=user.id, status="queued", reviews_used=status.long_term_reviews)
     db.session.add(run)
-    db.session.commit()
-    from quizapp.jobs import enqueue_fit
-
-    enqueue_fit(run.id)
+    db.session.flush()
     return run
 
 
@@ -126,30 +120,35 @@ def _retire_stale_runs(user: User) -> None:
         )
         .values(status="error", message="The server stopped before this run finished.", finished_at=utcnow())
     )
-    db.session.commit()
 
 
-def run_optimization(run_id: int) -> str | None:
-    """Claim the queued run, fit, store the outcome. Returns the final status (None if not claimable)."""
+def claim_run(run_id: int) -> bool:
+    """Move a queued run to `running`; False when it was not queued (another worker took it, or it is gone).
+    The fitting job commits this on its own, so the run shows as running while the fit takes its time."""
     claimed = db.session.execute(
         update(SchedulerOptimization)
         .where(SchedulerOptimization.id == run_id, SchedulerOptimization.status == "queued")
         .values(status="running", started_at=utcnow())
     )
-    db.session.commit()
-    if claimed.rowcount != 1:
-        return None
+    return claimed.rowcount == 1  # type: ignore[attr-defined]
+
+
+def fit_run(run_id: int) -> str:
+    """Fit the claimed run's weights and store the outcome (applied only if they predict better)."""
     run = db.session.get(SchedulerOptimization, run_id)
-    user = db.session.get(User, run.user_id)
-    try:
-        _fit(run, user)
-    except Exception as exc:  # a failed fit must end its row, never leave it "running"
-        log.exception("FSRS optimisation %s failed", run_id)
-        db.session.rollback()
-        run = db.session.get(SchedulerOptimization, run_id)
-        reason = str(exc) if isinstance(exc, MissingExtra) else f"The fit failed ({type(exc).__name__})."
-        run.status, run.message, run.finished_at = "error", reason, utcnow()
-    db.session.commit()
+    if run is None:
+        raise LookupError(f"There is no scheduler fit #{run_id}.")
+    _fit(run, db.session.get(User, run.user_id))
+    return run.status
+
+
+def fail_run(run_id: int, error: Exception) -> str:
+    """End a run whose fit raised `error` as `error`, with a reason a person can read."""
+    run = db.session.get(SchedulerOptimization, run_id)
+    if run is None:
+        return "error"
+    reason = str(error) if isinstance(error, MissingExtra) else f"The fit failed ({type(error).__name__})."
+    run.status, run.message, run.finished_at = "error", reason, utcnow()
     return run.status
 
 

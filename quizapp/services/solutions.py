@@ -12,7 +12,7 @@ from itertools import zip_longest
 
 from sqlalchemy.exc import IntegrityError
 
-from quizapp.extensions import db
+from quizapp.extensions import db, savepoint
 from quizapp.models import SolutionRequest, Submission, User
 from quizapp.services.errors import ServiceError
 from quizapp.services.submissions import drill_with_spec
@@ -104,11 +104,12 @@ def ask_for_solution(user: User, drill_slug: str) -> SolutionAccess:
         return access
     if not access.can_ask:
         raise ServiceError(403, access.refusal)
-    db.session.add(SolutionRequest(user_id=user.id, drill_slug=drill_slug))
     try:
-        db.session.commit()
+        with savepoint():
+            db.session.add(SolutionRequest(user_id=user.id, drill_slug=drill_slug))
+            db.session.flush()
     except IntegrityError:  # the same ask from another tab got there first: it is recorded either way
-        db.session.rollback()
+        pass
     return SolutionAccess(drill_slug, access.passed, access.failures, asked=True)
 
 

@@ -1,6 +1,6 @@
 """Drill submissions as use cases: submit code for grading, read one's own results, summarise progress.
 
-Views and the API call these; the grading itself happens in `quizapp.jobs`.
+Views and the API call these (and commit); `quizapp.jobs` enqueues a stored submission and grades it.
 """
 
 from __future__ import annotations
@@ -39,15 +39,16 @@ def drill_with_spec(drill_slug: str) -> tuple[Drill, DrillSpec]:
     return drill, spec
 
 
-def submit_drill(user: User, drill_slug: str, code: object, framework: object) -> Submission:
-    """Store a `queued` submission (one transaction), then hand it to the grading queue."""
-    from quizapp.jobs import enqueue_submission
-    from quizapp.monitoring.request_log import current_request_id
-
+def store_submission(
+    user: User, drill_slug: str, code: object, framework: object, request_id: str | None = None
+) -> Submission:
+    """Store a `queued` submission (flushed: it has its id) in the caller's unit of work; the caller commits,
+    then hands it to the grading queue (quizapp.jobs.submit_drill does both)."""
     _, spec = drill_with_spec(drill_slug)
     code_text = _checked_code(code)
     framework_name = _checked_framework(framework, spec)
-    # Lock the person's row so two tabs submitting at once cannot both pass the one-at-a-time check.
+    # Lock the person's row so two tabs submitting at once cannot both pass the one-at-a-time check: the
+    # second waits until the first one's unit of work commits.
     db.session.execute(db.select(User.id).where(User.id == user.id).with_for_update())
     active = db.session.scalar(
         db.select(Submission.id).where(
@@ -57,7 +58,6 @@ def submit_drill(user: User, drill_slug: str, code: object, framework: object) -
         )
     )
     if active is not None:
-        db.session.rollback()
         raise ServiceError(
             409,
             f"Submission #{active} for this drill is still being graded; wait for its verdict "
@@ -69,11 +69,10 @@ def submit_drill(user: User, drill_slug: str, code: object, framework: object) -
         code=code_text,
         framework=framework_name,
         status="queued",
-        request_id=current_request_id(),
+        request_id=request_id,
     )
     db.session.add(submission)
-    db.session.commit()
-    enqueue_submission(submission.id)
+    db.session.flush()
     return submission
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask_migrate import upgrade
+from support.transactions import committed
 
 from quizapp import create_app
 from quizapp.extensions import db
@@ -112,11 +113,11 @@ def main(reviews: int = DEFAULT_REVIEWS) -> None:
                 fresh = User(username=f"copy-{time.perf_counter_ns()}", password_hash="x")
                 db.session.add(fresh)
                 db.session.commit()
-                history.import_history(fresh, data)
+                committed(history.import_history, fresh, data)
 
             imported = median_ms(import_once, runs=1)
             client = app.test_client()
-            login_id = accounts.start_login(db.session.get(User, user_id)).get_id()
+            login_id = committed(accounts.start_login, db.session.get(User, user_id)).get_id()
             with client.session_transaction() as session:
                 session["_user_id"] = login_id
             api = median_ms(lambda: client.get("/api/progress"))

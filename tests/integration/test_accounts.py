@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from support.transactions import committed
 
 from quizapp.extensions import db
 from quizapp.models import User
@@ -58,11 +59,11 @@ def test_a_username_taken_in_another_case_is_refused(client: FlaskClient, auth) 
 
 
 def test_a_registration_losing_the_race_gets_the_same_message(app: Flask, monkeypatch) -> None:
-    accounts.register_user("ada", PASSWORD)
+    committed(accounts.register_user, "ada", PASSWORD)
     # The other registration's row lands after our existence check: the unique index must catch it.
     monkeypatch.setattr(accounts, "find_user", lambda username: None)
     with pytest.raises(accounts.AccountError) as refused:
-        accounts.register_user("Ada", PASSWORD)
+        committed(accounts.register_user, "Ada", PASSWORD)
     assert refused.value.errors == {"username": accounts.USERNAME_TAKEN}
     assert db.session.scalar(select(func.count()).select_from(User)) == 1
 

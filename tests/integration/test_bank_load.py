@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
+from support.transactions import committed
 
 from quizapp.bank.model import content_version
 from quizapp.extensions import db
@@ -54,7 +55,7 @@ def write_bank(folder: Path, cards: list[str], covered: list[str] | None = None)
 
 
 def load(questions: Path):
-    return load_bank(questions, questions.parent / "seeds")
+    return committed(load_bank, questions, questions.parent / "seeds")
 
 
 def count(model: type) -> int:
@@ -201,8 +202,8 @@ def test_without_the_seeds_folder_load_warns_once_and_strict_check_fails(
 
 @pytest.mark.slow
 def test_real_bank_loads_once_and_reloads_unchanged(app: Flask) -> None:
-    first = load_bank(REPO / "questions", app.config["SEEDS_DIR"])
-    second = load_bank(REPO / "questions", app.config["SEEDS_DIR"])
+    first = committed(load_bank, REPO / "questions", app.config["SEEDS_DIR"])
+    second = committed(load_bank, REPO / "questions", app.config["SEEDS_DIR"])
 
     assert first.cards.created >= 150 and first.drills.created == count(Drill) > 0
     assert not second.changed, second.lines()

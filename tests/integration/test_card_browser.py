@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from support.charts import page_charts, printed
 from support.review_cards import LIVE_CARDS, bank_with_logged_in_user, new_key
+from support.transactions import committed
 
 from quizapp.extensions import db
 from quizapp.models import Card, CardState, User
@@ -68,7 +69,7 @@ def test_filters_by_topic_kind_tag_and_state(client: FlaskClient, user: User) ->
     assert found(client, tag="ema") == ["ema-window"]
     assert found(client, tag="100%_sure") == ["ema-window"]
     assert found(client, tag="em") == []
-    review.review_card(user, "ema-window", 3, new_key(), None)
+    committed(review.review_card, user, "ema-window", 3, new_key(), None)
     assert found(client, state="learning") == ["ema-window"]
     assert "ema-window" not in found(client, state="new")
     assert len(found(client, state="new")) == len(LIVE_CARDS) - 1
@@ -132,7 +133,7 @@ def test_suspended_and_buried_cards_never_come_next(client: FlaskClient, user: U
         if card is None:
             break
         seen.add(card["slug"])
-        review.review_card(user, card["slug"], 4, new_key(), None)
+        committed(review.review_card, user, card["slug"], 4, new_key(), None)
     assert shown not in seen and after["card"]["slug"] not in seen
     assert client.get(f"/api/review/next?card={shown}").status_code == 409
 
@@ -141,10 +142,10 @@ def test_a_suspended_review_card_is_not_due_and_returns_when_unsuspended(user: U
     now = dt.datetime.now(dt.UTC)
     in_review(user, "ema-window", now - dt.timedelta(hours=1))
     assert review.due_queue(user, now=now).counts.review == 1
-    card_browser.act_on_cards(user, "suspend", ["ema-window"])
+    committed(card_browser.act_on_cards, user, "suspend", ["ema-window"])
     assert review.due_queue(user, now=now).counts.review == 0
     assert card_browser.search_cards(user, CardQuery(state="due"), now).total == 0
-    card_browser.act_on_cards(user, "unsuspend", ["ema-window"])
+    committed(card_browser.act_on_cards, user, "unsuspend", ["ema-window"])
     assert review.due_queue(user, now=now).counts.review == 1
 
 
@@ -152,7 +153,7 @@ def test_bury_lasts_until_the_learners_next_midnight(user: User) -> None:
     user.timezone = "America/New_York"
     db.session.commit()
     now = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC)  # 10:00 in New York
-    card_browser.act_on_cards(user, "bury", LIVE_CARDS, now=now)
+    committed(card_browser.act_on_cards, user, "bury", LIVE_CARDS, now=now)
     assert review.due_queue(user, now=now).next is None
     midnight = dt.datetime(2026, 3, 3, 5, 0, tzinfo=dt.UTC)
     assert review.due_queue(user, now=midnight - dt.timedelta(minutes=1)).next is None
@@ -160,7 +161,7 @@ def test_bury_lasts_until_the_learners_next_midnight(user: User) -> None:
 
 
 def test_bulk_actions_change_every_card_or_none(user: User) -> None:
-    assert card_browser.act_on_cards(user, "suspend", ["ema-window", "adam-beta-roles"]) == [
+    assert committed(card_browser.act_on_cards, user, "suspend", ["ema-window", "adam-beta-roles"]) == [
         "ema-window",
         "adam-beta-roles",
     ]
@@ -169,17 +170,17 @@ def test_bulk_actions_change_every_card_or_none(user: User) -> None:
         "adam-beta-roles",
     }
     with pytest.raises(ServiceError) as refused:
-        card_browser.act_on_cards(user, "unsuspend", ["ema-window", "no-such-card"])
+        committed(card_browser.act_on_cards, user, "unsuspend", ["ema-window", "no-such-card"])
     assert refused.value.status == 404
     db.session.rollback()
     assert card_browser.search_cards(user, CardQuery(state="suspended")).total == 2
     for bad in [[], "ema-window", [1], ["x"] * 0, ["gd-retired"]]:
         with pytest.raises(ServiceError):
-            card_browser.act_on_cards(user, "suspend", bad)
+            committed(card_browser.act_on_cards, user, "suspend", bad)
 
 
 def test_reset_makes_a_card_new_and_keeps_its_history(client: FlaskClient, user: User) -> None:
-    review.review_card(user, "ema-window", 1, new_key(), None)
+    committed(review.review_card, user, "ema-window", 1, new_key(), None)
     assert client.post("/api/cards/ema-window/reset").get_json()["card"]["state"] == "new"
     assert db.session.scalar(db.select(CardState).where(CardState.card_slug == "ema-window")) is None
     assert len(card_browser.review_history(user, "ema-window")) == 1
@@ -195,9 +196,9 @@ def lapse(user: User, slug: str, times: int) -> list[bool]:
     marks = []
     now = dt.datetime.now(dt.UTC)
     for _ in range(times):
-        review.review_card(user, slug, 4, new_key(), None, now=now)
+        committed(review.review_card, user, slug, 4, new_key(), None, now=now)
         now += dt.timedelta(days=30)
-        marks.append(review.review_card(user, slug, 1, new_key(), None, now=now).leech)
+        marks.append(committed(review.review_card, user, slug, 1, new_key(), None, now=now).leech)
         now += dt.timedelta(days=1)
     return marks
 
@@ -234,8 +235,8 @@ def test_the_browser_page_searches_and_acts_on_several_cards(client: FlaskClient
 
 
 def test_the_card_page_shows_state_flags_and_review_history(client: FlaskClient, user: User) -> None:
-    rated = review.review_card(user, "ema-window", 3, new_key(), 4200)
-    card_browser.act_on_cards(user, "suspend", ["ema-window"])
+    rated = committed(review.review_card, user, "ema-window", 3, new_key(), 4200)
+    committed(card_browser.act_on_cards, user, "suspend", ["ema-window"])
     page = client.get("/cards/ema-window").get_data(as_text=True)
     assert "Suspended." in page and "Good" in page and "4.2 s" in page
     assert printed(page_charts(page)["Your ratings of this card (1 Again … 4 Easy)"]) == {
@@ -250,9 +251,9 @@ def test_the_leech_threshold_is_a_checked_setting(user: User) -> None:
     assert settings.leech_threshold == 8
     for bad in (0, 100, -3):
         with pytest.raises(accounts.AccountError) as refused:
-            accounts.update_settings(user, dataclasses.replace(settings, leech_threshold=bad))
+            committed(accounts.update_settings, user, dataclasses.replace(settings, leech_threshold=bad))
         assert "leech_threshold" in refused.value.errors
-    accounts.update_settings(user, dataclasses.replace(settings, leech_threshold=4))
+    committed(accounts.update_settings, user, dataclasses.replace(settings, leech_threshold=4))
     assert user.leech_threshold == 4
 
 

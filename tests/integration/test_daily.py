@@ -13,6 +13,7 @@ from sqlalchemy import select
 from support.accounts import make_user
 from support.apps import load_question_bank
 from support.review_cards import new_key
+from support.transactions import committed
 
 from quizapp.extensions import db
 from quizapp.models import Card, Drill, Submission, Topic, User
@@ -35,7 +36,7 @@ def first_day(user: User, count: int = 20) -> list[Card]:
         queue = reviews.due_queue(user, now=NOW)
         assert queue.next is not None and queue.next.queue == "new"
         shown.append(queue.next.card)
-        reviews.review_card(user, queue.next.card.slug, 4, new_key(), 20_000, now=NOW)
+        committed(reviews.review_card, user, queue.next.card.slug, 4, new_key(), 20_000, now=NOW)
     return shown
 
 
@@ -92,7 +93,7 @@ def test_timing_comes_from_the_persons_answers_once_there_are_enough(bank: None)
     user = make_user()
     assert daily.seconds_per_answer(user.id) == (15.0, 45.0)  # the defaults
     for index, card in enumerate(reviews.next_new_cards(user, limit=11)):
-        reviews.review_card(user, card.slug, 3, new_key(), 20_000 + 2000 * index, now=NOW)
+        committed(reviews.review_card, user, card.slug, 3, new_key(), 20_000 + 2000 * index, now=NOW)
     # New cards: the median of 20, 22, … 40 s; reviews: none yet, so still the default.
     assert daily.seconds_per_answer(user.id) == (15.0, 30.0)
 
@@ -115,10 +116,10 @@ def test_adopting_the_plans_pace_sets_the_daily_limit(bank: None) -> None:
     user = make_user(minutes_per_day=30)
     pace = daily.study_plan(user).new_cards_per_day
     assert pace > 0
-    assert daily.adopt_plan_pace(user) == pace and user.new_cards_per_day == pace
+    assert committed(daily.adopt_plan_pace, user) == pace and user.new_cards_per_day == pace
     user.minutes_per_day = 0
     db.session.commit()
-    assert daily.adopt_plan_pace(user) == pace  # no room for new cards: the limit stays
+    assert committed(daily.adopt_plan_pace, user) == pace  # no room for new cards: the limit stays
 
 
 # ------------------------------------------------------------------------------------- suggested drill
@@ -149,9 +150,9 @@ def test_without_a_diagnosis_the_weakest_topic_picks_the_drill(bank: None) -> No
     assert daily.suggested_drill(user, NOW).drill.slug == first_drill.slug  # nothing studied yet
     # Momentum cards forgotten (Again), gd-basics cards remembered (Easy): momentum is weakest.
     for card in db.session.scalars(select(Card).where(Card.topic_slug == "momentum-nesterov").limit(3)):
-        reviews.review_card(user, card.slug, 1, new_key(), None, now=NOW - dt.timedelta(days=3))
+        committed(reviews.review_card, user, card.slug, 1, new_key(), None, now=NOW - dt.timedelta(days=3))
     for card in db.session.scalars(select(Card).where(Card.topic_slug == "gd-basics").limit(3)):
-        reviews.review_card(user, card.slug, 4, new_key(), None, now=NOW - dt.timedelta(days=3))
+        committed(reviews.review_card, user, card.slug, 4, new_key(), None, now=NOW - dt.timedelta(days=3))
     suggestion = daily.suggested_drill(user, NOW)
     assert suggestion is not None and suggestion.drill.topic_slug == "momentum-nesterov"
     assert "weakest topic" in suggestion.reason
@@ -269,12 +270,12 @@ def test_export_and_import_carry_the_plan_settings(bank: None) -> None:
     exported = history.export_history(ada)
     assert exported["settings"]["known_topics"] == ["gd-basics"]
     grace = make_user("grace")
-    history.import_history(grace, exported)
+    committed(history.import_history, grace, exported)
     db.session.refresh(grace)
     assert (grace.minutes_per_day, grace.new_card_order, grace.known_topics) == (50, "topic", ["gd-basics"])
     exported["settings"].update(minutes_per_day=-1, new_card_order="random", known_topics="gd-basics")
     with pytest.raises(history.HistoryImportError) as caught:
-        history.import_history(make_user("joan"), exported)
+        committed(history.import_history, make_user("joan"), exported)
     problems = "\n".join(caught.value.problems)
     # The settings form's own rules, shared with the importer (accounts.settings_errors).
     assert "settings.minutes_per_day: Choose a number of minutes from 0 to 600." in problems

@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from support.accounts import login, make_user
 from support.progress_history import FORMULA_BACK, make_bank, seed_history
+from support.transactions import committed
 
 from quizapp.extensions import db
 from quizapp.models import CardState, Review, SchedulerOptimization, Submission, User
@@ -78,7 +79,7 @@ def test_export_import_round_trip_loses_nothing(ada: User) -> None:
     assert len(exported["reviews"]) == 5 and len(exported["card_states"]) == 2
     assert len(exported["submissions"]) == 2 and len(exported["scheduler_optimizations"]) == 1
     fresh = make_user("grace")
-    counts = history.import_history(fresh, exported)
+    counts = committed(history.import_history, fresh, exported)
     assert counts == {
         "card_states": 2,
         "reviews": 5,
@@ -96,7 +97,7 @@ def test_export_import_round_trip_loses_nothing(ada: User) -> None:
 def test_import_refuses_an_account_with_history(ada: User) -> None:
     exported = history.export_history(ada)
     with pytest.raises(history.HistoryImportError, match="fresh account"):
-        history.import_history(ada, exported)
+        committed(history.import_history, ada, exported)
 
 
 def test_invalid_file_lists_every_problem_and_writes_nothing(ada: User) -> None:
@@ -108,7 +109,7 @@ def test_invalid_file_lists_every_problem_and_writes_nothing(ada: User) -> None:
     exported["settings"]["timezone"] = "Mars/Olympus"
     fresh = make_user("grace")
     with pytest.raises(history.HistoryImportError) as caught:
-        history.import_history(fresh, exported)
+        committed(history.import_history, fresh, exported)
     problems = "\n".join(caught.value.problems)
     assert "reviews[0].rating: expected 1 (Again) to 4 (Easy)" in problems
     assert "reviews[1].reviewed_at: expected an ISO 8601 time" in problems
@@ -123,9 +124,9 @@ def test_invalid_file_lists_every_problem_and_writes_nothing(ada: User) -> None:
 def test_not_an_export_and_wrong_version(ada: User) -> None:
     fresh = make_user("grace")
     with pytest.raises(history.HistoryImportError, match="not a quizapp history export"):
-        history.import_history(fresh, [1, 2])
+        committed(history.import_history, fresh, [1, 2])
     with pytest.raises(history.HistoryImportError, match="Unsupported export version 99"):
-        history.import_history(fresh, {"format": "quizapp-history", "version": 99})
+        committed(history.import_history, fresh, {"format": "quizapp-history", "version": 99})
 
 
 def test_export_download_and_import_form(ada: User, client: FlaskClient) -> None:

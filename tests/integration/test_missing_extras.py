@@ -17,8 +17,8 @@ from support.submissions import SAMPLE_SUBMISSIONS
 from quizapp.extensions import db
 from quizapp.extras import EXTRAS, MissingExtra, missing_extra, require_extra
 from quizapp.grader.sandbox import bubblewrap_available
+from quizapp.jobs.fitting import run_fit
 from quizapp.models import SchedulerOptimization
-from quizapp.services.scheduler_tuning import run_optimization
 
 
 @pytest.mark.skipif(not bubblewrap_available(), reason="needs bubblewrap")
@@ -71,6 +71,6 @@ def test_a_scheduler_fit_without_the_fit_extra_ends_with_its_message(
     db.session.add(run)
     db.session.commit()
     monkeypatch.setitem(sys.modules, "pandas", None)
-    assert run_optimization(run.id) == "error"
+    assert run_fit(run.id) == "error"
     stored = db.session.get(SchedulerOptimization, run.id)
     assert "quizapp[fit]" in stored.message and stored.finished_at is not None

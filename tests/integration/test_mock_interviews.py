@@ -15,6 +15,7 @@ from support.charts import page_charts
 from support.grading import wait_for_submission
 from support.review_cards import bank_with_logged_in_user
 from support.submissions import ADAM_NO_BIAS_CORRECTION
+from support.transactions import committed
 
 from quizapp import jobs
 from quizapp.extensions import db
@@ -163,17 +164,18 @@ def test_a_question_that_does_not_exist_is_404(client: FlaskClient, user: User) 
 def test_answers_after_the_time_is_up_are_refused_and_the_interview_ends_itself(
     client: FlaskClient, user: User
 ) -> None:
-    interview = interviews.start_interview(user, now=utcnow() - dt.timedelta(minutes=31))
+    interview = committed(interviews.start_interview, user, now=utcnow() - dt.timedelta(minutes=31))
     response = answer(client, interview.id, 1, rating=3, answer="late")
     assert response.status_code == 409
     assert "is over" in response.get_json()["error"]["message"]
     assert "not recorded" in response.get_json()["error"]["message"]
     assert interview_reviews(user) == []
+    # A refused answer writes nothing; reading the interview ends it, at its end time.
+    report = client.get(f"/api/mock-interviews/{interview.id}").get_json()
+    assert report["finished"] is True and report["score"] == 0.0
     db.session.expire_all()
     ended = db.session.get(MockInterview, interview.id)
     assert ended.finished_at == ended.ends_at and ended.score == 0.0
-    report = client.get(f"/api/mock-interviews/{interview.id}").get_json()
-    assert report["finished"] is True and report["score"] == 0.0
     # The clock is the server's: a new interview may start now.
     assert client.post("/api/mock-interviews").status_code == 201
 
@@ -273,14 +275,14 @@ def test_the_settings_page_saves_the_length_within_bounds(client: FlaskClient, u
 def test_past_interviews_and_the_score_trend_show_on_the_progress_page(
     client: FlaskClient, user: User
 ) -> None:
-    old = interviews.start_interview(user, now=utcnow() - dt.timedelta(days=2))
-    answer_all = interviews.start_interview(user, now=utcnow() - dt.timedelta(minutes=5))
+    old = committed(interviews.start_interview, user, now=utcnow() - dt.timedelta(days=2))
+    answer_all = committed(interviews.start_interview, user, now=utcnow() - dt.timedelta(minutes=5))
     assert old.finished_at is not None  # time ran out when the second one started
     for question in answer_all.questions:
         if question.typed:
             continue
-        interviews.answer_question(user, answer_all.id, question.number, rating=3)
-    interviews.finish_interview(user, answer_all.id)
+        committed(interviews.answer_question, user, answer_all.id, question.number, rating=3)
+    committed(interviews.finish_interview, user, answer_all.id)
     history = client.get("/api/mock-interviews").get_json()["interviews"]
     assert [h["id"] for h in history] == [old.id, answer_all.id]
     assert history[0]["score"] == 0.0 and history[1]["score"] == pytest.approx(3 / 5)

@@ -11,6 +11,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from support.accounts import make_user
 from support.review_cards import LIVE_CARDS, make_bank, new_key
+from support.transactions import committed
 
 from quizapp.extensions import db
 from quizapp.models import CardState, Review, User
@@ -27,7 +28,7 @@ def user(app: Flask) -> User:
 
 
 def rate(user: User, slug: str, rating: object = 3, now: dt.datetime = NOW, **kwargs: object):
-    return reviews.review_card(user, slug, rating, new_key(), 1500, now=now, **kwargs)
+    return committed(reviews.review_card, user, slug, rating, new_key(), 1500, now=now, **kwargs)
 
 
 def review_count(user: User) -> int:
@@ -149,8 +150,10 @@ def test_rating_stores_the_review_and_the_new_state(user: User) -> None:
 
 def test_a_replayed_key_counts_once_and_returns_the_stored_result(user: User) -> None:
     key = new_key()
-    first = reviews.review_card(user, "adam-beta-roles", 3, key, 900, now=NOW)
-    again = reviews.review_card(user, "adam-beta-roles", 3, key, 900, now=NOW + dt.timedelta(seconds=2))
+    first = committed(reviews.review_card, user, "adam-beta-roles", 3, key, 900, now=NOW)
+    again = committed(
+        reviews.review_card, user, "adam-beta-roles", 3, key, 900, now=NOW + dt.timedelta(seconds=2)
+    )
     assert again.replayed and again.review_id == first.review_id
     assert again.state == first.state
     assert review_count(user) == 1
@@ -159,9 +162,9 @@ def test_a_replayed_key_counts_once_and_returns_the_stored_result(user: User) ->
 
 def test_a_key_reused_for_another_card_is_refused(user: User) -> None:
     key = new_key()
-    reviews.review_card(user, "adam-beta-roles", 3, key, None, now=NOW)
+    committed(reviews.review_card, user, "adam-beta-roles", 3, key, None, now=NOW)
     with pytest.raises(ServiceError) as failure:
-        reviews.review_card(user, "gd-update-direction", 3, key, None, now=NOW)
+        committed(reviews.review_card, user, "gd-update-direction", 3, key, None, now=NOW)
     assert failure.value.status == 409 and "new key" in failure.value.message
 
 
@@ -191,7 +194,7 @@ def test_bad_input_is_refused_with_a_reason_and_writes_nothing(
     user: User, rating: object, key: str, duration: object, message: str
 ) -> None:
     with pytest.raises(ServiceError) as failure:
-        reviews.review_card(user, "adam-beta-roles", rating, key, duration, now=NOW)
+        committed(reviews.review_card, user, "adam-beta-roles", rating, key, duration, now=NOW)
     assert failure.value.status == 422 and message in failure.value.message
     assert review_count(user) == 0 and state_of(user, "adam-beta-roles") is None
 
@@ -204,7 +207,7 @@ def test_unknown_and_retired_cards_are_not_found(user: User) -> None:
 
 
 def test_long_durations_are_capped_at_an_hour(user: User) -> None:
-    result = reviews.review_card(user, "adam-beta-roles", 3, new_key(), 10**9, now=NOW)
+    result = committed(reviews.review_card, user, "adam-beta-roles", 3, new_key(), 10**9, now=NOW)
     assert db.session.get(Review, result.review_id).duration_ms == reviews.MAX_STORED_DURATION_MS
 
 
@@ -235,7 +238,9 @@ def test_a_double_submit_from_two_threads_counts_once(app: Flask, user: User) ->
     user_id, key = user.id, new_key()
 
     def submit():
-        return reviews.review_card(db.session.get(User, user_id), "adam-beta-roles", 3, key, 700, now=NOW)
+        return committed(
+            reviews.review_card, db.session.get(User, user_id), "adam-beta-roles", 3, key, 700, now=NOW
+        )
 
     first, second = _in_threads(app, submit, submit)
     assert not isinstance(first, ServiceError) and not isinstance(second, ServiceError), (first, second)
@@ -251,8 +256,15 @@ def test_two_tabs_rating_one_card_at_once_apply_only_one_rating(app: Flask, user
     def submit(rating: int):
         def call():
             tab_user = db.session.get(User, user_id)
-            return reviews.review_card(
-                tab_user, "adam-beta-roles", rating, new_key(), 700, now=NOW, expected_version=1
+            return committed(
+                reviews.review_card,
+                tab_user,
+                "adam-beta-roles",
+                rating,
+                new_key(),
+                700,
+                now=NOW,
+                expected_version=1,
             )
 
         return call
@@ -270,7 +282,7 @@ def test_two_tabs_rating_one_card_at_once_apply_only_one_rating(app: Flask, user
 
 def test_undo_makes_a_new_card_new_again(user: User) -> None:
     result = rate(user, "adam-beta-roles")
-    undone = reviews.undo_last_review(user, result.review_id)
+    undone = committed(reviews.undo_last_review, user, result.review_id)
     assert undone.card_slug == "adam-beta-roles" and undone.restored is None
     assert state_of(user, "adam-beta-roles") is None and review_count(user) == 0
     assert reviews.due_queue(user, now=NOW).counts.new == len(LIVE_CARDS)
@@ -279,7 +291,7 @@ def test_undo_makes_a_new_card_new_again(user: User) -> None:
 def test_undo_restores_the_state_before_the_last_rating(user: User) -> None:
     first = rate(user, "adam-beta-roles", 3)
     rate(user, "adam-beta-roles", 1, now=NOW + dt.timedelta(minutes=11))
-    undone = reviews.undo_last_review(user)
+    undone = committed(reviews.undo_last_review, user)
     assert undone.restored == first.state
     row = state_of(user, "adam-beta-roles")
     assert (row.state, row.step, row.due, row.reps) == (1, 1, first.state.due, 1)
@@ -290,14 +302,14 @@ def test_undo_refuses_a_rating_that_is_no_longer_the_last(user: User) -> None:
     first = rate(user, "adam-beta-roles")
     rate(user, "gd-update-direction", now=NOW + dt.timedelta(seconds=5))
     with pytest.raises(ServiceError) as failure:
-        reviews.undo_last_review(user, first.review_id)
+        committed(reviews.undo_last_review, user, first.review_id)
     assert failure.value.status == 409
     assert review_count(user) == 2
 
 
 def test_undo_with_nothing_to_undo_is_a_conflict(user: User) -> None:
     with pytest.raises(ServiceError) as failure:
-        reviews.undo_last_review(user)
+        committed(reviews.undo_last_review, user)
     assert failure.value.status == 409 and "no rating to undo" in failure.value.message
 
 
@@ -307,7 +319,7 @@ def test_undo_with_nothing_to_undo_is_a_conflict(user: User) -> None:
 def test_a_diagnosed_mistake_puts_a_new_card_in_front_now(user: User) -> None:
     user.new_cards_per_day = 0
     db.session.commit()
-    reviews.make_card_due_now(user.id, "adam-epsilon-placement", now=NOW)
+    committed(reviews.make_card_due_now, user.id, "adam-epsilon-placement", now=NOW)
     queue = reviews.due_queue(user, now=NOW)
     assert queue.next.card.slug == "adam-epsilon-placement" and queue.next.queue == "learning"
     result = rate(user, "adam-epsilon-placement", 3)
@@ -316,17 +328,17 @@ def test_a_diagnosed_mistake_puts_a_new_card_in_front_now(user: User) -> None:
 
 def test_a_diagnosed_mistake_pulls_a_scheduled_card_forward(user: User) -> None:
     rate(user, "adam-epsilon-placement", 4)
-    reviews.make_card_due_now(user.id, "adam-epsilon-placement", now=NOW + dt.timedelta(hours=1))
+    committed(reviews.make_card_due_now, user.id, "adam-epsilon-placement", now=NOW + dt.timedelta(hours=1))
     row = state_of(user, "adam-epsilon-placement")
     assert row.due == NOW + dt.timedelta(hours=1) and row.state == 2
 
 
 def test_a_passed_drill_counts_as_a_good_review_that_undo_leaves_alone(user: User) -> None:
-    result = reviews.record_drill_pass(user.id, "code-adam", now=NOW)
+    result = committed(reviews.record_drill_pass, user.id, "code-adam", now=NOW)
     stored = db.session.get(Review, result.review_id)
     assert (stored.rating, stored.origin) == (3, "drill")
     with pytest.raises(ServiceError):
-        reviews.undo_last_review(user)
+        committed(reviews.undo_last_review, user)
     assert review_count(user) == 1
 
 
@@ -336,14 +348,16 @@ def test_a_passed_drill_counts_as_a_good_review_that_undo_leaves_alone(user: Use
 def test_one_persons_ratings_never_touch_anothers_schedule(user: User) -> None:
     other = make_user("grace")
     key = new_key()
-    mine = reviews.review_card(user, "adam-beta-roles", 3, key, None, now=NOW)
-    theirs = reviews.review_card(other, "adam-beta-roles", 1, key, None, now=NOW)  # same key, other person
+    mine = committed(reviews.review_card, user, "adam-beta-roles", 3, key, None, now=NOW)
+    theirs = committed(
+        reviews.review_card, other, "adam-beta-roles", 1, key, None, now=NOW
+    )  # same key, other person
     assert not theirs.replayed and theirs.review_id != mine.review_id
     assert state_of(user, "adam-beta-roles").step == 1 and state_of(other, "adam-beta-roles").step == 0
     with pytest.raises(ServiceError) as failure:
-        reviews.undo_last_review(other, mine.review_id)
+        committed(reviews.undo_last_review, other, mine.review_id)
     assert failure.value.status == 404
-    reviews.undo_last_review(other)
+    committed(reviews.undo_last_review, other)
     assert state_of(user, "adam-beta-roles") is not None and review_count(user) == 1
 
 

@@ -16,10 +16,10 @@ from support.submissions import ADAM_CORRECT, ADAM_NO_BIAS_CORRECTION, ADAM_TORC
 
 from quizapp import jobs
 from quizapp.extensions import db, limiter
+from quizapp.jobs import submit_drill
 from quizapp.jobs.grading import reap_stale_submissions
 from quizapp.models import CardState, Review, Submission, User, utcnow
 from quizapp.services.errors import ServiceError
-from quizapp.services.submissions import submit_drill
 
 pytestmark = pytest.mark.slow
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from support.accounts import make_user
 from support.races import race
 from support.review_cards import make_bank, new_key
+from support.transactions import committed
 
 from quizapp.extensions import db
 from quizapp.models import CardState, Review, User
@@ -24,7 +25,7 @@ ROUNDS = 12
 
 
 def _undo_as(user_id: int, review_id: int | None) -> Callable[[], UndoResult]:
-    return lambda: reviews.undo_last_review(db.session.get(User, user_id), review_id)
+    return lambda: committed(reviews.undo_last_review, db.session.get(User, user_id), review_id)
 
 
 def _counts(user_id: int) -> tuple[int, int]:
@@ -39,9 +40,9 @@ def test_two_concurrent_undos_of_one_rating_take_it_back_once(app: Flask) -> Non
     user = make_user()
     user_id = user.id
     # Two cards rated: an undo that went through twice would also take back the first card's rating.
-    reviews.review_card(user, "gd-update-direction", 3, new_key(), 900)
+    committed(reviews.review_card, user, "gd-update-direction", 3, new_key(), 900)
     for round_number in range(ROUNDS):
-        rated = reviews.review_card(user, "adam-beta-roles", 3, new_key(), 900)
+        rated = committed(reviews.review_card, user, "adam-beta-roles", 3, new_key(), 900)
         undo = _undo_as(user_id, rated.review_id)  # as the page sends it: the id of the rating to undo
         outcomes = race(app, undo, undo)
         undone = [o for o in outcomes if isinstance(o, UndoResult)]

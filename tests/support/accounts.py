@@ -6,7 +6,7 @@ from flask import g
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from quizapp.extensions import db
+from quizapp.extensions import db, unit_of_work
 from quizapp.models import User
 from quizapp.services import accounts
 
@@ -58,4 +58,5 @@ def login(client: FlaskClient, user: User) -> None:
 
 def login_id_for(user: User) -> str:
     """What a logged-in session holds as `_user_id` for a new login of `user` (a live server-side login)."""
-    return accounts.start_login(user).get_id()
+    with unit_of_work():
+        return accounts.start_login(user).get_id()

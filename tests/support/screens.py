@@ -132,5 +132,6 @@ def _seed_person() -> dict[str, Any]:
         "running_interview": running_id,
         "finished_interview": past_id,
     }
+    db.session.commit()  # the services leave the commit to their caller
     db.session.remove()
     return seeded
