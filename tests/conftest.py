@@ -8,7 +8,7 @@ in tests/support/, importable from any test as `support.<module>`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from flask import Flask
@@ -64,3 +64,20 @@ def runner(app: Flask) -> FlaskCliRunner:
 @pytest.fixture
 def auth(client: FlaskClient) -> AuthActions:
     return AuthActions(client)
+
+
+@pytest.fixture
+def variant(app: Flask) -> Iterator[Callable[..., Flask]]:
+    """Apps like `app` (same database) with other settings; their connections closed at the end."""
+    made: list[Flask] = []
+
+    def build(**overrides: object) -> Flask:
+        made.append(make_app(app.config["SQLALCHEMY_DATABASE_URI"], **overrides))
+        return made[-1]
+
+    yield build
+    for other in made:
+        jobs.shutdown(other)
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()

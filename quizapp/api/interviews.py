@@ -51,15 +51,14 @@ def show(interview_id: int) -> Response:
 @unit_of_work()
 def answer(interview_id: int, number: int) -> tuple[Response, int]:
     payload = request.get_json()  # an object with the fields openapi.yaml allows (checked before this view)
-    question = interviews.answer_question(
+    recorded = interviews.record_answer(
         current_user, interview_id, number, payload.get("answer"), payload.get("rating")
     )
-    interview = interviews.owned_interview(current_user, interview_id)
     return jsonify(
-        number=question.number,
+        number=recorded.number,
         recorded=True,
-        answered_at=question.answered_at.isoformat() if question.answered_at else None,
-        seconds_left=interviews.seconds_left(interview),
+        answered_at=recorded.answered_at.isoformat() if recorded.answered_at else None,
+        seconds_left=recorded.seconds_left,
     ), 201
 
 
@@ -86,8 +85,7 @@ def submit_drill(interview_id: int) -> tuple[Response, int]:
 @bp.post("/mock-interviews/<int:interview_id>/finish")
 @unit_of_work()
 def finish(interview_id: int) -> Response:
-    interview = interviews.finish_interview(current_user, interview_id)
-    return jsonify(report_json(interviews.interview_report(interview)))
+    return jsonify(report_json(interviews.finish_with_report(current_user, interview_id)))
 
 
 # ------------------------------------------------------------------------------------------------ shapes

@@ -176,6 +176,30 @@ def is_over(interview: MockInterview) -> bool:
     return interview.finished_at is not None
 
 
+@dataclass(frozen=True)
+class RecordedAnswer:
+    """What answering a question tells the page: which one, when, and the time left for the others."""
+
+    number: int
+    answered_at: dt.datetime | None
+    seconds_left: int
+
+
+def record_answer(
+    user: User, interview_id: object, number: object, answer: object = None, rating: object = None
+) -> RecordedAnswer:
+    """`answer_question`, then the interview's time left (one call for the JSON API)."""
+    now = utcnow()
+    question = answer_question(user, interview_id, number, answer, rating, now=now)
+    interview = owned_interview(user, interview_id, now)
+    return RecordedAnswer(question.number, question.answered_at, seconds_left(interview, now))
+
+
+def finish_with_report(user: User, interview_id: object) -> InterviewReport:
+    """End the interview now and return its report (one call for the JSON API)."""
+    return interview_report(finish_interview(user, interview_id))
+
+
 def seconds_left(interview: MockInterview, now: dt.datetime | None = None) -> int:
     if interview.finished_at is not None:
         return 0

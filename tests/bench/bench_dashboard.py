@@ -48,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from support.apps import load_question_bank, make_app, migrate
 from support.postgres import create_database, drop_database
+from support.procs import wait_for_port
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "bench password 123"
@@ -272,17 +273,7 @@ def start_server(name: str, root: Path, url: str, database: str, workers: int, t
         "wsgi:app",
     ]
     process = subprocess.Popen(command, env=env, cwd=root)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return Server(name, process, f"127.0.0.1:{port}", database)
-        except OSError:
-            if process.poll() is not None:
-                raise SystemExit(f"{name}: gunicorn exited while starting") from None
-            time.sleep(0.1)  # polling the port with a bounded deadline
-    process.kill()
-    raise SystemExit(f"{name}: gunicorn did not start within 60 s")
+    return Server(name, process, wait_for_port(process, port, 60, f"{name}: gunicorn"), database)
 
 
 # ---------------------------------------------------------------------------------------------- clients

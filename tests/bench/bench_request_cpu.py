@@ -101,28 +101,14 @@ class Server:
         """(web, database): CPU used so far by gunicorn's workers (and their children, such as the answer
         checker) and by the PostgreSQL backends of this server's database."""
         assert self.process is not None
-        processes = _processes()
+        from support.procs import process_table  # tests/ is on sys.path once main() runs
+
+        processes = process_table()
         web = _tree_ticks(_children(processes, self.process.pid), processes)
         marker = f" {self.database} ".encode()
         backends = [t for _, t, cmd in processes.values() if cmd.startswith(b"postgres: ") and marker in cmd]
         database = sum(backends)
         return web / TICK, database / TICK
-
-
-def _processes() -> dict[int, tuple[int, int, bytes]]:
-    """pid → (parent pid, CPU ticks of it and its reaped children, command line), for every process."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:  # the process ended meanwhile
-            continue
-        # fields[1] parent pid; [11] utime, [12] stime, [13] cutime, [14] cstime
-        found[int(entry.name)] = (int(fields[1]), sum(int(f) for f in fields[11:15]), cmdline)
-    return found
 
 
 def _children(processes: dict[int, tuple[int, int, bytes]], parent: int) -> list[int]:

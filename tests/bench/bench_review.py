@@ -46,6 +46,7 @@ from flask import Flask
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from support.postgres import create_database, drop_database
+from support.procs import wait_for_port
 
 REPO = Path(__file__).resolve().parents[2]
 BENCH_CARDS = 200
@@ -103,17 +104,7 @@ def _start_gunicorn(
         "bench_review:bench_app()",
     ]
     process = subprocess.Popen(command, env=env, cwd=REPO)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return process, f"127.0.0.1:{port}"
-        except OSError:
-            if process.poll() is not None:
-                raise SystemExit("gunicorn exited while starting") from None
-            time.sleep(0.1)  # polling the port with a bounded deadline
-    process.kill()
-    raise SystemExit("gunicorn did not start within 30 s")
+    return process, wait_for_port(process, port, 30)
 
 
 # ----------------------------------------------------------------------------------------------- clients

@@ -199,7 +199,9 @@ class CpuSampler:
             self._stop.wait(1.0)
 
     def sample(self) -> CpuSample:
-        processes = _processes()
+        from support.procs import process_table  # tests/ is on sys.path once main() runs
+
+        processes = process_table()
         children: dict[int, list[int]] = {}
         for pid, (ppid, _, _) in processes.items():
             children.setdefault(ppid, []).append(pid)
@@ -249,22 +251,6 @@ class CpuSampler:
         """Mean CPU of each part between two times, in % of one core."""
         elapsed, used = self.seconds(start, end)
         return {part: 100 * value / elapsed for part, value in used.items()} if elapsed else {}
-
-
-def _processes() -> dict[int, tuple[int, int, bytes]]:
-    """pid → (parent pid, CPU ticks including reaped children, command line) of every process."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:  # the process ended meanwhile
-            continue
-        # fields[1] parent pid; [11] utime, [12] stime, [13] cutime, [14] cstime (RQ's forked work horses)
-        found[int(entry.name)] = (int(fields[1]), sum(int(f) for f in fields[11:15]), cmdline)
-    return found
 
 
 def _machine_busy_ticks() -> int:

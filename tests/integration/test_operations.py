@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from support.accounts import PASSWORD, AuthActions, make_user
-from support.apps import TEST_SETTINGS, make_app
+from support.apps import TEST_SETTINGS
 from support.grading import wait_for_submission, wait_until
 from support.metrics import sample_sum
 from support.review_cards import bank_with_logged_in_user, new_key
@@ -24,23 +24,6 @@ from quizapp.extensions import db
 from quizapp.models import Submission, utcnow
 
 SCRAPER = {"METRICS_ALLOW": ["127.0.0.1/32", "::1/128"]}
-
-
-@pytest.fixture
-def variant(app: Flask) -> Iterator[Callable[..., Flask]]:
-    """Apps like `app` (same database) with other settings; their connections closed at the end."""
-    made: list[Flask] = []
-
-    def build(**overrides: object) -> Flask:
-        made.append(make_app(app.config["SQLALCHEMY_DATABASE_URI"], **overrides))
-        return made[-1]
-
-    yield build
-    for other in made:
-        jobs.shutdown(other)
-        with other.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def _scrape(client: FlaskClient) -> str:

@@ -16,29 +16,11 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from support.accounts import sign_up
-from support.apps import make_app
 from support.postgres import PG_ADMIN_URL
 from support.review_cards import make_bank, new_key
 
-from quizapp import create_app, jobs
+from quizapp import create_app
 from quizapp.extensions import db
-
-
-@pytest.fixture
-def variant(app: Flask) -> Iterator[Callable[..., Flask]]:
-    """Apps on the `app` fixture's (emptied) database with other settings; closed at the end."""
-    made: list[Flask] = []
-
-    def build(**overrides: object) -> Flask:
-        made.append(make_app(app.config["SQLALCHEMY_DATABASE_URI"], **overrides))
-        return made[-1]
-
-    yield build
-    for other in made:
-        jobs.shutdown(other)
-        with other.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 @contextmanager

@@ -191,9 +191,29 @@ def _uid(pid: int) -> int | None:
 
 
 @pytest.fixture
-def leftover_cgroup() -> Iterator[RunCgroup]:
-    """A run cgroup whose owner is gone (pid 1's start time is not 0), with a process still inside."""
+def private_parent(monkeypatch: pytest.MonkeyPatch) -> Iterator[Containment]:
+    """This test's run cgroups under a parent folder of its own. A reaper of another process running at the
+    same time (a second pytest worker, a `quizapp worker` under test) lists only the real parent's run
+    folders, so it never reaps the leftover made below before this test's own reaper does."""
     where = sandbox_module.containment()
+    if where.mechanism == "rlimit":
+        pytest.skip("no cgroups here: the reaper's cgroup half has nothing to reap")
+    parents = tuple(os.path.join(parent, f"test-{os.getpid()}") for parent in where.parents)
+    for path in parents:
+        os.mkdir(path)
+        if where.mechanism == "cgroup-v2":
+            Path(path, "cgroup.subtree_control").write_text("+memory +pids")
+    monkeypatch.setattr(sandbox_module, "_CONTAINMENT", Containment(where.mechanism, parents))
+    yield sandbox_module.containment()
+    monkeypatch.undo()
+    for path in parents:
+        os.rmdir(path)
+
+
+@pytest.fixture
+def leftover_cgroup(private_parent: Containment) -> Iterator[RunCgroup]:
+    """A run cgroup whose owner is gone (pid 1's start time is not 0), with a process still inside."""
+    where = private_parent
     name = f"run-1-0-{os.getpid()}"
     cgroup = RunCgroup(where.mechanism, tuple(os.path.join(parent, name) for parent in where.parents))
     for path in cgroup.paths:

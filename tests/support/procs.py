@@ -1,0 +1,40 @@
+"""Processes the benchmarks start and watch: waiting for a server's port, and the CPU of every process."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+
+def wait_for_port(process: subprocess.Popen[bytes], port: int, seconds: float, name: str = "gunicorn") -> str:
+    """`127.0.0.1:<port>` once `process` accepts connections there; exits the benchmark (after killing the
+    process) if it ends first or does not listen within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return f"127.0.0.1:{port}"
+        except OSError:
+            if process.poll() is not None:
+                raise SystemExit(f"{name} exited while starting") from None
+            time.sleep(0.1)  # polling the port with a bounded deadline
+    process.kill()
+    raise SystemExit(f"{name} did not start within {seconds:g} s")
+
+
+def process_table() -> dict[int, tuple[int, int, bytes]]:
+    """pid → (parent pid, CPU ticks of it and its reaped children, command line), for every process."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:  # the process ended meanwhile
+            continue
+        # fields[1] parent pid; [11] utime, [12] stime, [13] cutime, [14] cstime (RQ's forked work horses)
+        found[int(entry.name)] = (int(fields[1]), sum(int(f) for f in fields[11:15]), cmdline)
+    return found
