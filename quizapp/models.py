@@ -169,6 +169,8 @@ class Review(db.Model):
     """One rating of one card. `idempotency_key` comes from the client so a repeated POST counts once.
 
     `previous_state` is the card state before this review (None when the card was new); undo restores it.
+    `flags_before` is the card's `{"suspended": bool, "leech": bool}` before this rating, stored only when
+    the rating made the card a leech (and so suspended it); undo clears what that rating set.
     """
 
     __tablename__ = "reviews"
@@ -189,6 +191,7 @@ class Review(db.Model):
     origin: Mapped[str] = mapped_column(String(16), default="review")  # review | focus | drill
     answer_given: Mapped[str | None] = mapped_column(Text, nullable=True)
     answer_correct: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    flags_before: Mapped[dict[str, bool] | None] = mapped_column(JSON, nullable=True)
 
 
 class CardFlag(db.Model):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import ColumnElement, exists, or_, select, update
 
 from quizapp.extensions import db
 from quizapp.models import Card, CardFlag
@@ -36,9 +36,29 @@ def flag_row(user_id: int, card_slug: str) -> CardFlag:
     return row
 
 
-def mark_leech(user_id: int, card_slug: str) -> None:
-    """Tag the card a leech and suspend it, inside the caller's transaction."""
+def mark_leech(user_id: int, card_slug: str) -> dict[str, bool]:
+    """Tag the card a leech and suspend it, inside the caller's transaction. Returns the card's flags before
+    (`{"suspended": ..., "leech": ...}`), which the rating stores so that undoing it can clear what it set."""
     row = flag_row(user_id, card_slug)
+    before = {"suspended": bool(row.suspended), "leech": bool(row.leech)}
     row.leech = True
     row.suspended = True
     db.session.flush()
+    return before
+
+
+def unmark_leech(user_id: int, card_slug: str, before: dict[str, bool]) -> None:
+    """Undo a rating's `mark_leech`: clear the suspension and the leech mark that rating set, keeping those
+    the card had before it (`before`, as `mark_leech` returned it).
+
+    Only ever clears a flag, never sets one, in one UPDATE (no read-modify-write a concurrent card-browser
+    action could lose): a flag the person cleared since (unsuspended, reset) stays clear, and a flag the
+    card already had before the rating stays. A flag the person set again since, by hand, on a flag that
+    rating had set, cannot be told apart (the flags keep no history) and is cleared with it."""
+    if not isinstance(before, dict):
+        return
+    cleared = {name: False for name in ("suspended", "leech") if before.get(name) is False}
+    if not cleared:
+        return
+    mine = CardFlag.user_id == user_id, CardFlag.card_slug == card_slug
+    db.session.execute(update(CardFlag).where(*mine).values(**cleared))

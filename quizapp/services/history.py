@@ -42,8 +42,9 @@ FORMAT = "quizapp-history"
 OUTCOMES: tuple[str, ...] = get_args(Outcome)
 VERSION = 1
 MAX_PROBLEMS = 20  # an import error lists at most this many problems
-# Columns that belong to the database, not to the person: ids, owners, optimistic-lock counters, login data.
-SKIPPED_COLUMNS = {"id", "user_id", "version"}
+# Columns that belong to the database, not to the person: ids, owners, optimistic-lock counters, login data;
+# and a review's `flags_before` (the card flags undo clears), since the card flags themselves do not travel.
+SKIPPED_COLUMNS = {"id", "user_id", "version", "flags_before"}
 USER_SKIPPED_COLUMNS = {"id", "username", "password_hash", "created_at"}
 # JSON section → model, in the order rows are written.
 SECTIONS: dict[str, type[db.Model]] = {

@@ -78,6 +78,7 @@ def review_card(
         "origin": origin,
         "answer_given": answer_given,
         "answer_correct": answer_correct,
+        "flags_before": None,
     }
     try:
         # Two statements, in a savepoint of the caller's transaction: the state write fails on a stale
@@ -87,10 +88,10 @@ def review_card(
         # statements: the ORM's unit of work cost more CPU than the rest of the rating.
         with savepoint():
             version = _write_state(user_id, card_slug, seen.version, outcome.state)
-            review_id = db.session.execute(_INSERT_REVIEW, review).scalar_one()
             leech = becomes_leech(previous.lapses if previous else 0, outcome.state.lapses, threshold)
-            if leech:
-                mark_leech(user_id, card_slug)
+            if leech:  # the flags before it go with the review, so that undoing it clears what it set
+                review["flags_before"] = mark_leech(user_id, card_slug)
+            review_id = db.session.execute(_INSERT_REVIEW, review).scalar_one()
     except (IntegrityError, StaleDataError):
         return _replay_or_conflict(user_id, key, card_slug)
     RATINGS.labels(chosen.name.lower(), origin).inc()

@@ -1,4 +1,5 @@
-"""Undo: take back the person's last rating, restoring the card's previous state (or making it new again)."""
+"""Undo: take back the person's last rating, restoring the card's previous state (or making it new again),
+and, when that rating made the card a leech, clearing the leech mark and suspension it set."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from quizapp.extensions import db
 from quizapp.models import Review, User
+from quizapp.services.card_flags import unmark_leech
 from quizapp.services.errors import ServiceError
 from quizapp.services.review.states import apply_state, state_row
 from quizapp.srs import MemoryState, Rating
@@ -26,7 +28,9 @@ class UndoResult:
 def undo_last_review(user: User, review_id: int | None = None) -> UndoResult:
     """Take back the person's last rating: restore the card's previous state (or make it new again) and
     delete the review. With `review_id`, only if that review is still the last one (a repeated undo
-    request does not take back a second rating)."""
+    request does not take back a second rating). If that rating made the card a leech, the leech mark and
+    the suspension it set are cleared (`card_flags.unmark_leech`: flags the card had before stay, and a
+    flag the person cleared since stays clear)."""
     last = db.session.scalar(
         select(Review)
         .where(Review.user_id == user.id, Review.origin.in_(UNDOABLE_ORIGINS))
@@ -45,6 +49,7 @@ def undo_last_review(user: User, review_id: int | None = None) -> UndoResult:
         rating=Rating(last.rating),
         restored=MemoryState.from_dict(last.previous_state) if last.previous_state else None,
     )
+    flags_before = last.flags_before
     _delete_review_once(user.id, last.id)
     row = state_row(user.id, undone.card_slug)
     try:
@@ -55,6 +60,9 @@ def undo_last_review(user: User, review_id: int | None = None) -> UndoResult:
         db.session.flush()  # the state's version check, before the caller commits
     except StaleDataError:
         raise ServiceError(409, "The card changed while undoing; reload and try again.") from None
+    if flags_before is not None:  # that rating made the card a leech: clear the flags it set
+        # After the state, in a rating's order (state, then flags): no lock-order deadlock with a rating.
+        unmark_leech(user.id, undone.card_slug, flags_before)
     return undone
 
 
