@@ -7,16 +7,17 @@ cards within the learn-ahead window; before an interview, review cards ordered f
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select
+from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, exists, func, select, union_all
 
 from quizapp import srs, timeparse
 from quizapp.extensions import db
 from quizapp.models import Card, CardState, Review, Topic, User, utcnow
-from quizapp.services.card_flags import held_back
+from quizapp.services.card_flags import held_back, held_back_slugs
 from quizapp.services.errors import ServiceError
 from quizapp.services.review.states import (
     LEARNING_STATES,
@@ -308,25 +309,36 @@ def next_new_cards(
         query = select(Card).join(Topic, Topic.slug == Card.topic_slug).where(where)
         return list(db.session.scalars(query.order_by(*BANK_ORDER).limit(limit)))
     # The mixed order is computed over every card in scope, seen or not, so that it stays the same order
-    # from one day to the next as cards get introduced (or suspended).
+    # from one day to the next as cards get introduced (or suspended). The cards in scope come without the
+    # person's state (one plain query), their order from a cache keyed by those very rows, and the cards
+    # the person has seen or holds back from one small query of their own rows.
     query = (
-        select(
-            Card.slug,
-            Card.topic_slug,
-            Card.kind,
-            _has_state(user).label("seen"),
-            held_back(user.id, now).label("held"),
-        )
+        select(Card.slug, Card.topic_slug, Card.kind)
         .join(Topic, Topic.slug == Card.topic_slug)
         .where(_new_cards_where(user, topic, now, seen_too=True))
         .order_by(*BANK_ORDER)
     )
-    rows = db.session.execute(query).all()
-    seen = {row.slug for row in rows if row.seen or row.held}
-    ordered = new_card_order.mixed_order([new_card_order.NewCard(r.slug, r.topic_slug, r.kind) for r in rows])
-    chosen = [card.slug for card in ordered if card.slug not in seen][:limit]
+    in_scope = tuple(tuple(row) for row in db.session.execute(query))
+    if not in_scope:
+        return []
+    excluded = set(db.session.scalars(_seen_or_held_slugs(user, now)))
+    chosen = [slug for slug in _mixed_slugs(in_scope) if slug not in excluded][:limit]
     by_slug = {card.slug: card for card in db.session.scalars(select(Card).where(Card.slug.in_(chosen)))}
     return [by_slug[slug] for slug in chosen]
+
+
+def _seen_or_held_slugs(user: User, now: dt.datetime) -> CompoundSelect:
+    """The cards the person has a state row for, or suspended or buried past `now` (services/card_flags)."""
+    studied = select(CardState.card_slug).where(CardState.user_id == user.id)
+    return union_all(studied, held_back_slugs(user.id, now))
+
+
+@functools.lru_cache(maxsize=32)
+def _mixed_slugs(in_scope: tuple[tuple[str, str, str], ...]) -> tuple[str, ...]:
+    """The slugs of `in_scope` ((slug, topic, kind) in bank order) in the mixed new-card order. Cached per
+    process: the key is the rows themselves, so an edited bank (or another database) is ordered anew."""
+    cards = [new_card_order.NewCard(slug, topic, kind) for slug, topic, kind in in_scope]
+    return tuple(card.slug for card in new_card_order.mixed_order(cards))
 
 
 def _next_due_at(
