@@ -74,22 +74,21 @@ def due_queue(user: User, topic: str | None = None, now: dt.datetime | None = No
     learn_cutoff = now + srs.LEARN_AHEAD
     learning_where = _state_filter(user, topic, now, CardState.state.in_(LEARNING_STATES))
     interview_at = _interview_moment(user, now)
-    due_today = None if interview_at else _due_today(user, topic, now, day_end)
-    tally = _tally(
-        user, topic, now, (day_start, day_end), and_(learning_where, CardState.due <= learn_cutoff), due_today
+    due_today = _due_today(user, topic, now, day_end)
+    learning_due = and_(learning_where, CardState.due <= learn_cutoff)
+    tally = _tally(user, topic, now, (day_start, day_end), learning_due, None if interview_at else due_today)
+    reviews = (
+        _reviews_for_interview(user, topic, now, (day_start, day_end), interview_at)
+        if interview_at
+        else _ReviewCards(tally.review, _first_state(due_today, "review") if tally.review else None)
     )
-    reviews = _review_cards(user, topic, now, (day_start, day_end), interview_at, tally)
     new_allowed = max(0, user.new_cards_per_day - tally.introduced)
     counts = Counts(new=min(new_allowed, tally.new), learning=tally.learning, review=reviews.count)
     upcoming = (
         (_first_state(and_(learning_where, CardState.due <= now), "learning") if counts.learning else None)
         or reviews.first
         or (_first_new(user, topic, now) if counts.new else None)
-        or (
-            _first_state(and_(learning_where, CardState.due <= learn_cutoff), "learning")
-            if counts.learning
-            else None
-        )
+        or (_first_state(learning_due, "learning") if counts.learning else None)
     )
     next_due = (
         None if upcoming else _next_due_at(user, topic, now, day_end, counts.new, new_allowed, tally.new)
@@ -194,21 +193,17 @@ class _ReviewCards:
     first: QueuedCard | None
 
 
-def _review_cards(
+def _reviews_for_interview(
     user: User,
     topic: str | None,
     now: dt.datetime,
     day: tuple[dt.datetime, dt.datetime],
-    interview_at: dt.datetime | None,
-    tally: _Tally,
+    interview_at: dt.datetime,
 ) -> _ReviewCards:
-    """Review cards due today, earliest first (their count from `tally`). With an interview date ahead:
-    ordered by predicted recall on that day, lowest first, and — if the person asked for it — joined by
-    cards not due yet whose recall would fall below the desired retention by then
-    (quizapp.srs.interview_order)."""
-    if interview_at is None:
-        due_today = _due_today(user, topic, now, day[1])
-        return _ReviewCards(tally.review, _first_state(due_today, "review") if tally.review else None)
+    """With an interview date ahead, the review cards of today (`day`: its start and end) ordered by
+    predicted recall on that day, lowest first, and — if the person asked for it — joined by cards not due
+    yet whose recall would fall below the desired retention by then (quizapp.srs.interview_order). Without
+    one, due_queue takes today's review cards earliest first, their count from its tally."""
     rows, ordered = _ordered_for_interview(user, topic, now, day, interview_at)
     if not ordered:
         return _ReviewCards(0, None)
