@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ColumnElement, exists, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, update
 
 from quizapp.extensions import db
 from quizapp.models import Card, CardFlag
@@ -15,15 +15,17 @@ from quizapp.models import Card, CardFlag
 def held_back(user_id: int, now: dt.datetime) -> ColumnElement[bool]:
     """True for a card (`Card.slug` in the outer query) the learner suspended, or buried past `now`."""
     # correlate_except: the outer query may join card_flags itself (the browser does).
-    return (
-        exists()
-        .where(
-            CardFlag.user_id == user_id,
-            CardFlag.card_slug == Card.slug,
-            or_(CardFlag.suspended.is_(True), CardFlag.buried_until > now),
-        )
-        .correlate_except(CardFlag)
-    )
+    return exists().where(CardFlag.card_slug == Card.slug, _holds(user_id, now)).correlate_except(CardFlag)
+
+
+def held_back_slugs(user_id: int, now: dt.datetime) -> Select[tuple[str]]:
+    """The slugs of the cards `held_back` is true for, as one query of the learner's flag rows."""
+    return select(CardFlag.card_slug).where(_holds(user_id, now))
+
+
+def _holds(user_id: int, now: dt.datetime) -> ColumnElement[bool]:
+    """The learner's flag rows that keep a card out of the queues: suspended, or buried past `now`."""
+    return and_(CardFlag.user_id == user_id, or_(CardFlag.suspended.is_(True), CardFlag.buried_until > now))
 
 
 def flag_row(user_id: int, card_slug: str) -> CardFlag:

@@ -16,10 +16,10 @@ from support.review_cards import new_key
 from support.transactions import committed
 
 from quizapp.extensions import db
-from quizapp.models import Card, Drill, Submission, Topic, User
+from quizapp.models import Card, CardFlag, Drill, Submission, Topic, User
 from quizapp.services import daily, history
 from quizapp.services import review as reviews
-from quizapp.srs.new_card_order import TYPED_KINDS
+from quizapp.srs.new_card_order import TYPED_KINDS, NewCard, mixed_order
 
 NOW = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)
 
@@ -84,6 +84,33 @@ def test_known_topics_are_left_out_of_new_cards_but_can_be_studied_by_topic(bank
     assert all(card.topic_slug != first_topic for card in first_day(user, 10))
     by_topic = reviews.due_queue(user, topic=first_topic, now=NOW)
     assert by_topic.next is not None and by_topic.next.card.topic_slug == first_topic
+
+
+def mixed_bank_order() -> list[str]:
+    """The mixed order of the live bank as it is now, computed from scratch by the pure ordering."""
+    query = select(Card.slug, Card.topic_slug, Card.kind).join(Topic).where(Card.retired.is_(False))
+    rows = db.session.execute(query.order_by(Topic.position, Topic.slug, Card.position, Card.slug))
+    return [card.slug for card in mixed_order([NewCard(*row) for row in rows])]
+
+
+def test_the_mixed_order_follows_an_edited_bank_at_once(bank: None) -> None:
+    """The mixed order is cached per process; a bank edited in between (a topic moved to the end, a card
+    retired) is ordered anew, and the cards the person suspends or studies drop out of it."""
+    user = make_user()
+    before = [card.slug for card in reviews.next_new_cards(user, limit=5)]
+    assert before == mixed_bank_order()[:5]
+    moved = db.session.get(Card, before[0])
+    assert moved is not None
+    moved.topic.position = 10_000
+    db.session.get(Card, before[1]).retired = True
+    db.session.commit()
+    expected = mixed_bank_order()
+    assert expected[:5] != before and before[1] not in expected
+    assert [card.slug for card in reviews.next_new_cards(user, limit=5)] == expected[:5]
+    db.session.add(CardFlag(user_id=user.id, card_slug=expected[0], suspended=True, leech=False))
+    db.session.commit()
+    committed(reviews.review_card, user, expected[1], 4, new_key(), 20_000, now=NOW)
+    assert [card.slug for card in reviews.next_new_cards(user, limit=3, now=NOW)] == expected[2:5]
 
 
 # ------------------------------------------------------------------------------------------------ plan

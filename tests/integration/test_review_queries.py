@@ -142,3 +142,23 @@ def test_a_review_page_costs_a_few_statements_whatever_the_number_of_topics(
     assert response.status_code == 200
     assert "Topic 11" in response.get_data(as_text=True)
     assert len(statements) <= PAGE_STATEMENTS, "\n".join(statements)
+
+
+@pytest.mark.parametrize(
+    ("path", "topic_lookup"), [("/api/review/next", 0), ("/api/review/next?topic=topic-03", 1)]
+)
+@pytest.mark.parametrize(("studied", "queue", "limit"), [(True, "learning", 3), (False, "new", 4)])
+def test_the_next_card_costs_a_few_statements(
+    user: User, client: FlaskClient, path: str, topic_lookup: int, studied: bool, queue: str, limit: int
+) -> None:
+    """The next card's counts come from one statement, a queue its count shows empty is not asked for a
+    first card, and the next new card costs the bank's cards in scope, the person's seen or held-back
+    cards, and the card: a handful of statements."""
+    person = user if studied else make_user("grace", new_cards_per_day=20)
+    login(client, person)
+    client.get(path)  # warm caches of the first request
+    with counted_statements() as statements:
+        response = client.get(path)
+    assert response.status_code == 200
+    assert response.get_json()["card"]["queue"] == queue
+    assert len(statements) <= limit + topic_lookup, "\n".join(statements)

@@ -7,16 +7,17 @@ cards within the learn-ahead window; before an interview, review cards ordered f
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, exists, func, select, union_all
 
 from quizapp import srs, timeparse
 from quizapp.extensions import db
 from quizapp.models import Card, CardState, Review, Topic, User, utcnow
-from quizapp.services.card_flags import held_back
+from quizapp.services.card_flags import held_back, held_back_slugs
 from quizapp.services.errors import ServiceError
 from quizapp.services.review.states import (
     LEARNING_STATES,
@@ -72,35 +73,77 @@ def due_queue(user: User, topic: str | None = None, now: dt.datetime | None = No
     day_start, day_end = srs.local_day_window(now, user.timezone)
     learn_cutoff = now + srs.LEARN_AHEAD
     learning_where = _state_filter(user, topic, now, CardState.state.in_(LEARNING_STATES))
-    reviews = _review_cards(user, topic, now, day_start, day_end)
-    new_allowed = new_cards_left_today(user, day_start, day_end)
-    counts = Counts(
-        new=min(new_allowed, _count_new(user, topic, now)) if new_allowed else 0,
-        learning=_count_states(and_(learning_where, CardState.due <= learn_cutoff)),
-        review=reviews.count,
+    interview_at = _interview_moment(user, now)
+    due_today = _due_today(user, topic, now, day_end)
+    learning_due = and_(learning_where, CardState.due <= learn_cutoff)
+    tally = _tally(user, topic, now, (day_start, day_end), learning_due, None if interview_at else due_today)
+    reviews = (
+        _reviews_for_interview(user, topic, now, (day_start, day_end), interview_at)
+        if interview_at
+        else _ReviewCards(tally.review, _first_state(due_today, "review") if tally.review else None)
     )
+    new_allowed = max(0, user.new_cards_per_day - tally.introduced)
+    counts = Counts(new=min(new_allowed, tally.new), learning=tally.learning, review=reviews.count)
     upcoming = (
-        _first_state(and_(learning_where, CardState.due <= now), "learning")
+        (_first_state(and_(learning_where, CardState.due <= now), "learning") if counts.learning else None)
         or reviews.first
         or (_first_new(user, topic, now) if counts.new else None)
-        or _first_state(and_(learning_where, CardState.due <= learn_cutoff), "learning")
+        or (_first_state(learning_due, "learning") if counts.learning else None)
     )
-    next_due = None if upcoming else _next_due_at(user, topic, now, day_end, counts.new, new_allowed)
+    next_due = (
+        None if upcoming else _next_due_at(user, topic, now, day_end, counts.new, new_allowed, tally.new)
+    )
     return Queue(counts=counts, next=upcoming, next_due_at=next_due, now=now)
+
+
+@dataclass(frozen=True)
+class _Tally:
+    """The due queue's counts, from one statement: cards first reviewed today, unseen cards in scope (before
+    the daily limit), learning cards due within the learn-ahead window, review cards due today (0 when
+    they are ordered for an interview instead)."""
+
+    introduced: int
+    new: int
+    learning: int
+    review: int
+
+
+def _tally(
+    user: User,
+    topic: str | None,
+    now: dt.datetime,
+    day: tuple[dt.datetime, dt.datetime],
+    learning: ColumnElement[bool],
+    due_today: ColumnElement[bool] | None,
+) -> _Tally:
+    """Every count of the due queue in one round trip, as scalar subqueries of one SELECT."""
+    columns = [
+        _introduced_query(user, *day).scalar_subquery(),
+        select(func.count(Card.slug)).where(_new_cards_where(user, topic, now)).scalar_subquery(),
+        _count_states_query(learning).scalar_subquery(),
+    ]
+    if due_today is not None:
+        columns.append(_count_states_query(due_today).scalar_subquery())
+    row = db.session.execute(select(*columns)).one()
+    introduced, new, learning_count, *review = (int(value or 0) for value in row)
+    return _Tally(introduced=introduced, new=new, learning=learning_count, review=review[0] if review else 0)
 
 
 def new_cards_left_today(user: User, day_start: dt.datetime, day_end: dt.datetime) -> int:
     """The daily new-card limit minus the cards first reviewed today (the person's local day)."""
-    introduced = db.session.scalar(
-        select(func.count(Review.id)).where(
-            Review.user_id == user.id,
-            Review.state_before == 0,
-            Review.origin == "review",
-            Review.reviewed_at >= day_start,
-            Review.reviewed_at < day_end,
-        )
-    )
+    introduced = db.session.scalar(_introduced_query(user, day_start, day_end))
     return max(0, user.new_cards_per_day - int(introduced or 0))
+
+
+def _introduced_query(user: User, day_start: dt.datetime, day_end: dt.datetime) -> Select[tuple[int]]:
+    """How many cards the person first reviewed in the day from `day_start` to `day_end`."""
+    return select(func.count(Review.id)).where(
+        Review.user_id == user.id,
+        Review.state_before == 0,
+        Review.origin == "review",
+        Review.reviewed_at >= day_start,
+        Review.reviewed_at < day_end,
+    )
 
 
 def card_for_review(user: User, card_slug: str, now: dt.datetime | None = None) -> QueuedCard:
@@ -125,9 +168,8 @@ def _state_filter(
     return and_(*where)
 
 
-def _count_states(where: ColumnElement[bool]) -> int:
-    query = select(func.count(CardState.id)).join(Card, Card.slug == CardState.card_slug).where(where)
-    return int(db.session.scalar(query) or 0)
+def _count_states_query(where: ColumnElement[bool]) -> Select[tuple[int]]:
+    return select(func.count(CardState.id)).join(Card, Card.slug == CardState.card_slug).where(where)
 
 
 def _first_state(where: ColumnElement[bool], queue: str) -> QueuedCard | None:
@@ -151,17 +193,18 @@ class _ReviewCards:
     first: QueuedCard | None
 
 
-def _review_cards(
-    user: User, topic: str | None, now: dt.datetime, day_start: dt.datetime, day_end: dt.datetime
+def _reviews_for_interview(
+    user: User,
+    topic: str | None,
+    now: dt.datetime,
+    day: tuple[dt.datetime, dt.datetime],
+    interview_at: dt.datetime,
 ) -> _ReviewCards:
-    """Review cards due today, earliest first. With an interview date ahead: ordered by predicted recall on
-    that day, lowest first, and — if the person asked for it — joined by cards not due yet whose recall
-    would fall below the desired retention by then (quizapp.srs.interview_order)."""
-    interview_at = _interview_moment(user, now)
-    if interview_at is None:
-        due_today = _due_today(user, topic, now, day_end)
-        return _ReviewCards(_count_states(due_today), _first_state(due_today, "review"))
-    rows, ordered = _ordered_for_interview(user, topic, now, (day_start, day_end), interview_at)
+    """With an interview date ahead, the review cards of today (`day`: its start and end) ordered by
+    predicted recall on that day, lowest first, and — if the person asked for it — joined by cards not due
+    yet whose recall would fall below the desired retention by then (quizapp.srs.interview_order). Without
+    one, due_queue takes today's review cards earliest first, their count from its tally."""
+    rows, ordered = _ordered_for_interview(user, topic, now, day, interview_at)
     if not ordered:
         return _ReviewCards(0, None)
     state, card = rows[ordered[0].slug]
@@ -241,11 +284,6 @@ def _has_state(user: User) -> Any:
     return exists().where(CardState.user_id == user.id, CardState.card_slug == Card.slug)
 
 
-def _count_new(user: User, topic: str | None, now: dt.datetime) -> int:
-    query = select(func.count(Card.slug)).where(_new_cards_where(user, topic, now))
-    return int(db.session.scalar(query) or 0)
-
-
 def _first_new(user: User, topic: str | None, now: dt.datetime) -> QueuedCard | None:
     cards = next_new_cards(user, topic, limit=1, now=now)
     return QueuedCard(card=cards[0], state=None, queue="new", version=0) if cards else None
@@ -266,36 +304,54 @@ def next_new_cards(
         query = select(Card).join(Topic, Topic.slug == Card.topic_slug).where(where)
         return list(db.session.scalars(query.order_by(*BANK_ORDER).limit(limit)))
     # The mixed order is computed over every card in scope, seen or not, so that it stays the same order
-    # from one day to the next as cards get introduced (or suspended).
+    # from one day to the next as cards get introduced (or suspended). The cards in scope come without the
+    # person's state (one plain query), their order from a cache keyed by those very rows, and the cards
+    # the person has seen or holds back from one small query of their own rows.
     query = (
-        select(
-            Card.slug,
-            Card.topic_slug,
-            Card.kind,
-            _has_state(user).label("seen"),
-            held_back(user.id, now).label("held"),
-        )
+        select(Card.slug, Card.topic_slug, Card.kind)
         .join(Topic, Topic.slug == Card.topic_slug)
         .where(_new_cards_where(user, topic, now, seen_too=True))
         .order_by(*BANK_ORDER)
     )
-    rows = db.session.execute(query).all()
-    seen = {row.slug for row in rows if row.seen or row.held}
-    ordered = new_card_order.mixed_order([new_card_order.NewCard(r.slug, r.topic_slug, r.kind) for r in rows])
-    chosen = [card.slug for card in ordered if card.slug not in seen][:limit]
+    in_scope = tuple(tuple(row) for row in db.session.execute(query))
+    if not in_scope:
+        return []
+    excluded = set(db.session.scalars(_seen_or_held_slugs(user, now)))
+    chosen = [slug for slug in _mixed_slugs(in_scope) if slug not in excluded][:limit]
     by_slug = {card.slug: card for card in db.session.scalars(select(Card).where(Card.slug.in_(chosen)))}
     return [by_slug[slug] for slug in chosen]
 
 
+def _seen_or_held_slugs(user: User, now: dt.datetime) -> CompoundSelect:
+    """The cards the person has a state row for, or suspended or buried past `now` (services/card_flags)."""
+    studied = select(CardState.card_slug).where(CardState.user_id == user.id)
+    return union_all(studied, held_back_slugs(user.id, now))
+
+
+@functools.lru_cache(maxsize=32)
+def _mixed_slugs(in_scope: tuple[tuple[str, str, str], ...]) -> tuple[str, ...]:
+    """The slugs of `in_scope` ((slug, topic, kind) in bank order) in the mixed new-card order. Cached per
+    process: the key is the rows themselves, so an edited bank (or another database) is ordered anew."""
+    cards = [new_card_order.NewCard(slug, topic, kind) for slug, topic, kind in in_scope]
+    return tuple(card.slug for card in new_card_order.mixed_order(cards))
+
+
 def _next_due_at(
-    user: User, topic: str | None, now: dt.datetime, day_end: dt.datetime, new_shown: int, new_allowed: int
+    user: User,
+    topic: str | None,
+    now: dt.datetime,
+    day_end: dt.datetime,
+    new_shown: int,
+    new_allowed: int,
+    new_left: int,
 ) -> dt.datetime | None:
-    """When the next card becomes due; tomorrow's start when only the new-card limit holds cards back."""
+    """When the next card becomes due; tomorrow's start when only the new-card limit holds cards back
+    (`new_left`: the unseen cards in scope)."""
     after = now + srs.LEARN_AHEAD
     query = select(func.min(CardState.due)).join(Card, Card.slug == CardState.card_slug)
     soonest = db.session.scalar(query.where(_state_filter(user, topic, now, CardState.due > after)))
     candidates = [soonest] if soonest else []
-    if not new_shown and not new_allowed and _count_new(user, topic, now):
+    if not new_shown and not new_allowed and new_left:
         candidates.append(day_end)
     return min(candidates) if candidates else None
 
