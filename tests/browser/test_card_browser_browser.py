@@ -5,7 +5,7 @@ button) resets a studied card to new after a confirmation."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Response, expect
 from support.apps import LiveServer
 from support.browser import register_and_log_in
 
@@ -65,7 +65,14 @@ def test_resetting_a_studied_card_from_the_review_page(page: Page, live_server: 
     if page.locator(".rv-typed input").is_visible():
         page.locator(".rv-typed input").press("Escape")
     page.keyboard.press("Space")
-    page.keyboard.press("3")
+
+    # Leave the page only once the rating is stored: navigating away would cancel its request.
+    def is_rating(response: Response) -> bool:
+        return response.url.endswith("/api/reviews") and response.request.method == "POST"
+
+    with page.expect_response(is_rating) as rated:
+        page.keyboard.press("3")
+    assert rated.value.status == 201
     page.goto(f"/cards/{slug}")
     expect(page.locator("[data-testid=memory-state]").first).not_to_contain_text("not reviewed")
 

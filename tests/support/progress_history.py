@@ -63,7 +63,12 @@ def seed_history(user: User, now: dt.datetime | None = None) -> dt.datetime:
     """
     now = now or utcnow()
     ten_days = now - dt.timedelta(days=10)
-    hour = now - dt.timedelta(hours=1)
+    # "Due in 2 h" and "an hour ago" stay inside today (UTC, the seeded person's zone) at any time of day:
+    # late in the evening the due time is halfway to midnight, just after midnight the review is nearer.
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    later_today = now + min(dt.timedelta(hours=2), (day_start + dt.timedelta(days=1) - now) / 2)
+    earlier = min(dt.timedelta(hours=1), (now - day_start) * 0.8)
+    hour = now - earlier
     db.session.add_all(
         [
             CardState(
@@ -72,7 +77,7 @@ def seed_history(user: User, now: dt.datetime | None = None) -> dt.datetime:
                 state=2,
                 stability=10.0,
                 difficulty=5.0,
-                due=now + dt.timedelta(hours=2),
+                due=later_today,
                 last_review=ten_days,
                 reps=3,
             ),
@@ -104,9 +109,9 @@ def seed_history(user: User, now: dt.datetime | None = None) -> dt.datetime:
         (
             "adam-epsilon-placement",
             3,
-            hour + dt.timedelta(minutes=10),
+            hour + earlier / 6,
             3,
-            state_dict(hour + dt.timedelta(minutes=10), hour, 1.0),
+            state_dict(hour + earlier / 6, hour, 1.0),
         ),
     ]
     for index, (slug, rating, at, before, previous) in enumerate(reviews):
