@@ -46,7 +46,7 @@ from flask import Flask
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from support.postgres import create_database, drop_database
-from support.procs import wait_for_port
+from support.procs import server_cpu_seconds, wait_for_port
 
 REPO = Path(__file__).resolve().parents[2]
 BENCH_CARDS = 200
@@ -511,22 +511,7 @@ class Server:
     def cpu_seconds(self) -> float:
         """CPU time (user + system) used so far by gunicorn's workers and the PostgreSQL backends of the
         bench database: what the requests cost, whatever else runs on a shared machine."""
-        ticks = 0
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                ticks += self._ticks_if_ours(entry)
-        return ticks / os.sysconf("SC_CLK_TCK")
-
-    def _ticks_if_ours(self, proc: Path) -> int:
-        try:
-            stat = (proc / "stat").read_text()
-            cmdline = (proc / "cmdline").read_bytes()
-        except OSError:  # the process ended meanwhile
-            return 0
-        fields = stat.rsplit(")", 1)[1].split()  # fields[1] is the parent's pid, [11] utime, [12] stime
-        is_worker = int(fields[1]) == self.process.pid
-        is_backend = cmdline.startswith(b"postgres: ") and f" {self.database} ".encode() in cmdline
-        return int(fields[11]) + int(fields[12]) if is_worker or is_backend else 0
+        return server_cpu_seconds(self.process.pid, self.database)
 
 
 def _measure(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import time
@@ -38,3 +39,23 @@ def process_table() -> dict[int, tuple[int, int, bytes]]:
         # fields[1] parent pid; [11] utime, [12] stime, [13] cutime, [14] cstime (RQ's forked work horses)
         found[int(entry.name)] = (int(fields[1]), sum(int(f) for f in fields[11:15]), cmdline)
     return found
+
+
+def server_cpu_seconds(gunicorn_pid: int, database: str) -> float:
+    """CPU (user + system) used so far by the workers of the gunicorn master `gunicorn_pid` and by every
+    PostgreSQL backend of `database`: what requests cost, whatever else runs on a shared machine."""
+    ticks = 0
+    for pid, (parent, _, cmdline) in process_table().items():
+        is_worker = parent == gunicorn_pid
+        is_backend = cmdline.startswith(b"postgres: ") and f" {database} ".encode() in cmdline
+        if is_worker or is_backend:
+            ticks += _own_ticks(pid)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _own_ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # the process ended meanwhile
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime + stime, without reaped children
