@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import http.client
 import os
 import random
 import re
@@ -49,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from support.apps import load_question_bank, make_app, migrate
 from support.postgres import create_database, drop_database
 from support.procs import server_cpu_seconds, wait_for_port
+from support.web_client import KeepAliveClient
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "bench password 123"
@@ -264,33 +264,11 @@ def start_server(name: str, root: Path, url: str, database: str, workers: int, t
 # ---------------------------------------------------------------------------------------------- clients
 
 
-class Client:
+class Client(KeepAliveClient):
     """A keep-alive connection with a logged-in learner's session cookie, like one browser tab."""
 
     def __init__(self, host: str) -> None:
-        self.connection = http.client.HTTPConnection(host, timeout=120)
-        self.cookies: dict[str, str] = {}
-
-    def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
-        if body is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            response = self._send(method, path, body, headers)
-        except (http.client.RemoteDisconnected, ConnectionError):
-            self.connection.close()  # gunicorn closed an idle keep-alive connection: reconnect
-            response = self._send(method, path, body, headers)
-        data = response.read()
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = header.partition("=")
-            self.cookies[name.strip()] = rest.split(";", 1)[0]
-        return response.status, data
-
-    def _send(
-        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
-    ) -> http.client.HTTPResponse:
-        self.connection.request(method, path, body=body, headers=headers)
-        return self.connection.getresponse()
+        super().__init__(host, timeout=120)
 
     def log_in(self, username: str) -> None:
         _, page = self.request("GET", "/auth/login")
@@ -298,7 +276,10 @@ class Client:
         if token is None:
             raise SystemExit("no CSRF token on the login page")
         form = {"username": username, "password": PASSWORD, "csrf_token": token.group(1).decode()}
-        status, _ = self.request("POST", "/auth/login", urllib.parse.urlencode(form).encode())
+        body = urllib.parse.urlencode(form).encode()
+        status, _ = self.request(
+            "POST", "/auth/login", body, {"Content-Type": "application/x-www-form-urlencoded"}
+        )
         if status not in (302, 303):
             raise SystemExit(f"could not log in as {username}: HTTP {status}")
 

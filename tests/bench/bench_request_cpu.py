@@ -32,7 +32,6 @@ as before). Prints the median over the rounds of CPU ms per request, web and dat
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import random
@@ -200,35 +199,25 @@ class Learner:
     """A keep-alive client with a signed-up person's cookies and CSRF token, like the review page."""
 
     host: str
-    cookies: dict[str, str] = field(default_factory=dict)
     token: str = ""
     versions: dict[str, int] = field(default_factory=dict)  # card → the version its last rating returned
     rated: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.connection = http.client.HTTPConnection(self.host, timeout=60)
+        from support.web_client import KeepAliveClient  # tests/ is on sys.path once main() runs
+
+        self.http = KeepAliveClient(self.host, timeout=60)
 
     def request(self, method: str, path: str, body: Any = None, form: bool = False) -> tuple[int, bytes]:
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        data = None
-        if body is not None:
-            data = (urllib.parse.urlencode(body) if form else json.dumps(body)).encode()
-            headers["Content-Type"] = "application/x-www-form-urlencoded" if form else "application/json"
-            headers["X-CSRFToken"] = self.token
-        try:
-            response = self._send(method, path, data, headers)
-        except (http.client.RemoteDisconnected, ConnectionError):
-            self.connection.close()  # an idle keep-alive connection the server closed: reconnect once
-            response = self._send(method, path, data, headers)
-        payload = response.read()
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = header.partition("=")
-            self.cookies[name.strip()] = rest.split(";", 1)[0]
-        return response.status, payload
-
-    def _send(self, method: str, path: str, data: bytes | None, headers: dict[str, str]) -> Any:
-        self.connection.request(method, path, body=data, headers=headers)
-        return self.connection.getresponse()
+        """A JSON body (or a form, `form=True`) with the page's CSRF token, as the pages send them."""
+        if body is None:
+            return self.http.request(method, path)
+        data = (urllib.parse.urlencode(body) if form else json.dumps(body)).encode()
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded" if form else "application/json",
+            "X-CSRFToken": self.token,
+        }
+        return self.http.request(method, path, data, headers)
 
     def sign_up(self) -> None:
         _, page = self.request("GET", "/auth/register")

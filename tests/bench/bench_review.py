@@ -20,7 +20,6 @@ get the same generator, concurrency and cookies.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import re
@@ -47,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from support.postgres import create_database, drop_database
 from support.procs import server_cpu_seconds, wait_for_port
+from support.web_client import KeepAliveClient
 
 REPO = Path(__file__).resolve().parents[2]
 BENCH_CARDS = 200
@@ -110,37 +110,12 @@ def _start_gunicorn(
 # ----------------------------------------------------------------------------------------------- clients
 
 
-class Client:
+class Client(KeepAliveClient):
     """A keep-alive HTTP client with a session cookie and the page's CSRF token, like the review page."""
 
     def __init__(self, host: str) -> None:
-        self.connection = http.client.HTTPConnection(host, timeout=30)
-        self.cookies: dict[str, str] = {}
+        super().__init__(host, timeout=30)
         self.token = ""
-
-    def request(
-        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
-    ):
-        headers = dict(headers or {})
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        try:
-            response = self._send(method, path, body, headers)
-        except (http.client.RemoteDisconnected, ConnectionError):
-            # The server closed an idle keep-alive connection; a browser reconnects and resends, so do we.
-            self.connection.close()
-            response = self._send(method, path, body, headers)
-        data = response.read()
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = header.partition("=")
-            self.cookies[name.strip()] = rest.split(";", 1)[0]
-        return response.status, data
-
-    def _send(
-        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
-    ) -> http.client.HTTPResponse:
-        self.connection.request(method, path, body=body, headers=headers)
-        return self.connection.getresponse()
 
     def sign_up(self, username: str) -> None:
         _, page = self.request("GET", "/auth/register")
