@@ -19,6 +19,7 @@ from support.postgres import create_database, drop_database
 
 from quizapp import jobs
 from quizapp.extensions import db
+from quizapp.models import User
 
 
 @pytest.fixture(scope="session")
@@ -81,3 +82,21 @@ def variant(app: Flask) -> Iterator[Callable[..., Flask]]:
         with other.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+@pytest.fixture
+def bank(app: Flask) -> Iterator[None]:
+    """The shipped question bank loaded as `quizapp questions load` loads it; the grading pool a test
+    started is shut down at the end (a module may define its own `bank`, e.g. without the CLI)."""
+    result = app.test_cli_runner().invoke(args=["questions", "load"])
+    assert result.exit_code == 0, result.output
+    yield
+    jobs.shutdown(app)
+
+
+@pytest.fixture
+def ada(client: FlaskClient, auth, bank: None) -> User:
+    """A person called ada, registered and logged in on `client`, with the bank loaded."""
+    auth.register("ada")
+    auth.login("ada")
+    return db.session.scalars(db.select(User).where(User.username == "ada")).one()

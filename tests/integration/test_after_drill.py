@@ -4,8 +4,6 @@ another person's), and the quick run that grades one problem without recording a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -24,21 +22,6 @@ pytestmark = pytest.mark.slow
 SOLUTION_API = "/api/drills/adam/solution"
 UNLOCK_API = "/api/drills/adam/solution/unlock"
 RUNS_API = "/api/drills/adam/runs"
-
-
-@pytest.fixture
-def bank(app: Flask) -> Iterator[None]:
-    result = app.test_cli_runner().invoke(args=["questions", "load"])
-    assert result.exit_code == 0, result.output
-    yield
-    jobs.shutdown(app)
-
-
-@pytest.fixture
-def ada(client: FlaskClient, auth, bank: None) -> User:
-    auth.register("ada")
-    auth.login("ada")
-    return db.session.scalars(db.select(User).where(User.username == "ada")).one()
 
 
 def graded(user: User, outcome: str, code: str = ADAM_NO_BIAS_CORRECTION, slug: str = "adam") -> Submission:

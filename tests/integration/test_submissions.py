@@ -4,7 +4,6 @@ pool (real grader, real sandbox), its recovery after a restart, and the reaper."
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -22,25 +21,6 @@ from quizapp.models import CardState, Review, Submission, User, utcnow
 from quizapp.services.errors import ServiceError
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def bank(app: Flask) -> None:
-    result = app.test_cli_runner().invoke(args=["questions", "load"])
-    assert result.exit_code == 0, result.output
-
-
-@pytest.fixture
-def grading(app: Flask, bank: None) -> Iterator[None]:
-    yield
-    jobs.shutdown(app)
-
-
-@pytest.fixture
-def ada(client: FlaskClient, auth, grading: None) -> User:
-    auth.register("ada")
-    auth.login("ada")
-    return db.session.scalars(db.select(User).where(User.username == "ada")).one()
 
 
 def _post(client: FlaskClient, code: object, framework: object = "numpy", slug: str = "adam"):

@@ -4,7 +4,6 @@ as text, never as markup."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -18,14 +17,6 @@ from quizapp.extensions import db
 from quizapp.models import Submission, User
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def bank(app: Flask) -> Iterator[None]:
-    result = app.test_cli_runner().invoke(args=["questions", "load"])
-    assert result.exit_code == 0, result.output
-    yield
-    jobs.shutdown(app)
 
 
 def _user_id(name: str) -> int:
