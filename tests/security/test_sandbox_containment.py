@@ -98,10 +98,16 @@ def test_cgroup_of_a_run_is_removed_afterwards() -> None:
     where = sandbox_module.containment()
     if where.mechanism == "rlimit":
         pytest.skip("no cgroups on this host; the fallback is tested by the tests above")
-    before = {name for parent in where.parents for name in os.listdir(parent) if name.startswith("run-")}
-    Sandbox().run({"harness.py": b"print('hello')"})
-    after = {name for parent in where.parents for name in os.listdir(parent) if name.startswith("run-")}
-    assert after <= before
+    # Only this process's runs: other test workers (pytest-xdist) make and remove their own meanwhile.
+    mine = f"run-{os.getpid()}-"
+
+    def runs() -> set[str]:
+        return {name for parent in where.parents for name in os.listdir(parent) if name.startswith(mine)}
+
+    before = runs()
+    result = Sandbox().run({"harness.py": b"print('hello')"})
+    assert result.status == "ok"
+    assert runs() <= before
 
 
 # -- a sandbox dies with whatever started it -----------------------------------------------------------------
