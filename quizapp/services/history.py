@@ -24,6 +24,7 @@ from quizapp.extensions import db
 from quizapp.grader.verdict import Outcome
 from quizapp.models import (
     Card,
+    CardFlag,
     CardState,
     Drill,
     Review,
@@ -42,19 +43,20 @@ FORMAT = "quizapp-history"
 OUTCOMES: tuple[str, ...] = get_args(Outcome)
 VERSION = 1
 MAX_PROBLEMS = 20  # an import error lists at most this many problems
-# Columns that belong to the database, not to the person: ids, owners, optimistic-lock counters, login data;
-# and a review's `flags_before` (the card flags undo clears), since the card flags themselves do not travel.
-SKIPPED_COLUMNS = {"id", "user_id", "version", "flags_before"}
+# Columns that belong to the database, not to the person: ids, owners, optimistic-lock counters, login data.
+SKIPPED_COLUMNS = {"id", "user_id", "version"}
 USER_SKIPPED_COLUMNS = {"id", "username", "password_hash", "created_at"}
 # JSON section → model, in the order rows are written.
 SECTIONS: dict[str, type[db.Model]] = {
     "card_states": CardState,
+    "card_flags": CardFlag,
     "reviews": Review,
     "submissions": Submission,
     "scheduler_optimizations": SchedulerOptimization,
 }
 SECTION_ORDER: dict[str, Any] = {
     "card_states": CardState.card_slug,
+    "card_flags": CardFlag.card_slug,
     "reviews": Review.reviewed_at,
     "submissions": Submission.created_at,
     "scheduler_optimizations": SchedulerOptimization.created_at,
@@ -77,7 +79,8 @@ class HistoryImportError(ServiceError):
 
 
 def export_history(user: User, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Everything the person did: settings, memory states, reviews, submissions, scheduler fits."""
+    """Everything the person did: settings, memory states, card flags (suspended, buried, leech), reviews,
+    submissions, scheduler fits."""
     data: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
@@ -124,6 +127,8 @@ STABILITY_MAX = 1e6
 COUNT_MAX = 10**6  # reps, lapses, attempts, cases: no real history comes near
 DURATION_MS_MAX = 24 * 3600 * 1000
 REVIEW_ORIGINS = ("review", "focus", "drill")
+# A review's `flags_before`: the card's flags before that rating made it a leech (what undo restores).
+FLAG_NAMES = ("suspended", "leech")
 MEMORY_STATE_KEYS = ("state", "step", "stability", "difficulty", "due", "last_review", "reps", "lapses")
 FINISHED = ("done", "error")
 UNFINISHED = ("queued", "running")
@@ -137,6 +142,7 @@ UNFINISHED_FIT = "This run had not finished when the history was exported."
 CLOCK_SKEW = dt.timedelta(minutes=5)
 PAST_TIMES: dict[str, tuple[str, ...]] = {
     "card_states": ("last_review", "introduced_at"),
+    "card_flags": (),  # buried_until lies ahead by nature
     "reviews": ("reviewed_at",),
     "submissions": ("created_at", "started_at", "finished_at", "heartbeat_at"),
     "scheduler_optimizations": ("created_at", "started_at", "finished_at"),
@@ -201,12 +207,15 @@ def validate_history(data: Any) -> tuple[dict[str, Any], dict[str, list[dict[str
         )
     problems: list[str] = []
     settings = _load_settings(data.get("settings"), problems)
+    # A section the file lacks is empty: files from before a section existed (card_flags) still import.
     sections = {section: _load_rows(section, data.get(section, []), problems) for section in SECTIONS}
     _check_references(sections, problems)
     latest = utcnow() + CLOCK_SKEW
-    for section, check in SECTION_RULES.items():
-        for index, row in enumerate(sections[section]):
-            check(f"{section}[{index}]", row, problems)
+    for section, rows in sections.items():
+        check = SECTION_RULES.get(section)  # card flags: the column types say all there is to check
+        for index, row in enumerate(rows):
+            if check is not None:
+                check(f"{section}[{index}]", row, problems)
             problems.extend(
                 f"{section}[{index}].{key}: {row[key].isoformat()} is in the future"
                 for key in PAST_TIMES[section]
@@ -336,10 +345,12 @@ def _check_references(sections: dict[str, list[dict[str, Any]]], problems: list[
     """Cards and drills must exist in this server's bank; keys must be unique."""
     cards = set(db.session.scalars(select(Card.slug)))
     drills = set(db.session.scalars(select(Drill.slug)))
-    _unknown("card", _column_values(sections, ("card_states", "reviews"), "card_slug"), cards, problems)
+    used_cards = _column_values(sections, ("card_states", "card_flags", "reviews"), "card_slug")
+    _unknown("card", used_cards, cards, problems)
     _unknown("drill", _column_values(sections, ("submissions",), "drill_slug"), drills, problems)
     _duplicates("reviews", "idempotency_key", sections["reviews"], problems)
     _duplicates("card_states", "card_slug", sections["card_states"], problems)
+    _duplicates("card_flags", "card_slug", sections["card_flags"], problems)
 
 
 def _check_memory_state(where: str, row: dict[str, Any], problems: list[str]) -> None:
@@ -378,6 +389,15 @@ def _check_review(where: str, row: dict[str, Any], problems: list[str]) -> None:
     if row.get("previous_state") is not None:
         row["previous_state"] = _load_previous_state(
             f"{where}.previous_state", row["previous_state"], problems
+        )
+    flags = row.get("flags_before")
+    if flags is not None and not (
+        isinstance(flags, Mapping)
+        and set(flags) == set(FLAG_NAMES)
+        and all(isinstance(value, bool) for value in flags.values())
+    ):
+        problems.append(
+            f'{where}.flags_before: expected null or {{"suspended": true/false, "leech": true/false}}'
         )
 
 

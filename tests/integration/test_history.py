@@ -17,8 +17,8 @@ from support.progress_history import FORMULA_BACK, make_bank, seed_history
 from support.transactions import committed
 
 from quizapp.extensions import db
-from quizapp.models import CardState, Review, SchedulerOptimization, Submission, User
-from quizapp.services import history
+from quizapp.models import CardFlag, CardState, Review, SchedulerOptimization, Submission, User, utcnow
+from quizapp.services import card_flags, history
 
 
 @pytest.fixture
@@ -54,6 +54,23 @@ def ada(app: Flask) -> User:
         ],
     )
     seed_history(user)
+    # The card browser's flags: one suspended by hand, one buried until tomorrow, and one a leech, set by the
+    # Again rating whose `flags_before` undo would use to lift it.
+    db.session.add_all(
+        [
+            CardFlag(user_id=user.id, card_slug="adam-beta-roles", suspended=True, leech=False),
+            CardFlag(
+                user_id=user.id,
+                card_slug="gd-update-direction",
+                suspended=False,
+                leech=False,
+                buried_until=utcnow() + dt.timedelta(days=1),
+            ),
+            CardFlag(user_id=user.id, card_slug="adam-epsilon-placement", suspended=True, leech=True),
+        ]
+    )
+    again = db.session.query(Review).filter_by(user_id=user.id, idempotency_key="seed-3").one()
+    again.flags_before = {"suspended": False, "leech": False}
     db.session.add(
         SchedulerOptimization(
             user_id=user.id,
@@ -78,10 +95,16 @@ def test_export_import_round_trip_loses_nothing(ada: User) -> None:
     assert exported["format"] == "quizapp-history" and exported["version"] == 1
     assert len(exported["reviews"]) == 5 and len(exported["card_states"]) == 2
     assert len(exported["submissions"]) == 2 and len(exported["scheduler_optimizations"]) == 1
+    assert [flag["card_slug"] for flag in exported["card_flags"]] == [
+        "adam-beta-roles",
+        "adam-epsilon-placement",
+        "gd-update-direction",
+    ]
     fresh = make_user("grace")
     counts = committed(history.import_history, fresh, exported)
     assert counts == {
         "card_states": 2,
+        "card_flags": 3,
         "reviews": 5,
         "submissions": 2,
         "scheduler_optimizations": 1,
@@ -92,6 +115,36 @@ def test_export_import_round_trip_loses_nothing(ada: User) -> None:
     assert again["settings"]["timezone"] == "Europe/Berlin"
     assert again["settings"]["interview_date"] == "2026-12-01"
     assert again["settings"]["pull_ahead_for_interview"] is True
+    # The imported flags keep the same cards out of the queues, and the leech rating keeps what undo needs.
+    held = [db.session.scalars(card_flags.held_back_slugs(user.id, utcnow())).all() for user in (ada, fresh)]
+    assert (
+        sorted(held[0])
+        == sorted(held[1])
+        == sorted(["adam-beta-roles", "adam-epsilon-placement", "gd-update-direction"])
+    )
+    leech_rating = db.session.query(Review).filter_by(user_id=fresh.id, idempotency_key="seed-3").one()
+    assert leech_rating.flags_before == {"suspended": False, "leech": False}
+
+
+def test_an_export_from_before_card_flags_still_imports(ada: User) -> None:
+    """Version-1 files written before card flags travelled have no `card_flags` section nor `flags_before`."""
+    exported = json.loads(json.dumps(history.export_history(ada)))
+    del exported["card_flags"]
+    for review in exported["reviews"]:
+        del review["flags_before"]
+    fresh = make_user("grace")
+    counts = committed(history.import_history, fresh, exported)
+    assert (counts["card_flags"], counts["reviews"]) == (0, 5)
+    assert db.session.query(CardFlag).filter_by(user_id=fresh.id).count() == 0
+
+
+def test_import_refuses_an_account_with_only_card_flags(ada: User) -> None:
+    fresh = make_user("grace")
+    db.session.add(CardFlag(user_id=fresh.id, card_slug="adam-beta-roles", suspended=True, leech=False))
+    db.session.commit()
+    with pytest.raises(history.HistoryImportError, match="already has card flags"):
+        committed(history.import_history, fresh, history.export_history(ada))
+    assert db.session.query(Review).filter_by(user_id=fresh.id).count() == 0
 
 
 def test_import_refuses_an_account_with_history(ada: User) -> None:
@@ -116,7 +169,7 @@ def test_invalid_file_lists_every_problem_and_writes_nothing(ada: User) -> None:
     assert "unknown cards (not in this server's question bank): no-such-card" in problems
     assert "submissions[0].surprise: unknown field" in problems
     assert "settings.timezone: Unknown time zone Mars/Olympus. Use a name such as Europe/Paris." in problems
-    for model in (Review, CardState, Submission):
+    for model in (Review, CardState, CardFlag, Submission):
         assert db.session.query(model).filter_by(user_id=fresh.id).count() == 0
     assert db.session.get(User, fresh.id).timezone == "UTC"
 
@@ -145,7 +198,7 @@ def test_export_download_and_import_form(ada: User, client: FlaskClient) -> None
     )
     assert response.status_code == 200, response.get_data(as_text=True)
     assert (
-        "Imported 2 card states, 5 reviews, 2 submissions, 1 scheduler optimizations."
+        "Imported 2 card states, 3 card flags, 5 reviews, 2 submissions, 1 scheduler optimizations."
         in response.get_data(as_text=True)
     )
     assert db.session.query(Review).filter_by(user_id=grace.id).count() == 5

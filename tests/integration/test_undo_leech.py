@@ -126,16 +126,32 @@ def test_a_second_undo_of_the_leech_rating_changes_nothing(user: User) -> None:
     assert db.session.get(Review, second.review_id) is None
 
 
-def test_the_flags_before_a_leech_rating_stay_out_of_the_history_export(user: User) -> None:
-    """The card flags do not travel in an export, so neither does what undo needs to clear them."""
+def test_a_leech_moved_to_another_account_by_export_and_import_can_still_be_undone(user: User) -> None:
+    """The card flags and each rating's `flags_before` travel in the history export: after an import, undoing
+    the rating that made the card a leech lifts the suspension in the new account too."""
+    from support.accounts import make_user
+
     from quizapp.services import history
 
     now = dt.datetime.now(dt.UTC) - dt.timedelta(days=90)
     _, now = lapse(user, now)
     second, now = lapse(user, now)
-    assert db.session.get(Review, second.review_id).flags_before == {"suspended": False, "leech": False}
-    exported = history.export_history(user)["reviews"]
-    assert len(exported) == 4 and all("flags_before" not in row for row in exported)
+    assert second.leech
+    exported = history.export_history(user)
+    assert [(row["card_slug"], row["suspended"], row["leech"]) for row in exported["card_flags"]] == [
+        (SLUG, True, True)
+    ]
+    grace = make_user("grace")
+    committed(history.import_history, grace, exported)
+    assert flags(grace) == (True, True)
+    moved = db.session.scalar(
+        select(Review.id)
+        .where(Review.user_id == grace.id, Review.rating == 1)
+        .order_by(Review.reviewed_at.desc())
+    )
+    committed(review.undo_last_review, grace, moved)
+    assert flags(grace) == (False, False)
+    assert flags(user) == (True, True)  # the exporting account is untouched
 
 
 @pytest.mark.parametrize("stored", [["suspended"], "leech", 7, {"suspended": "no", "leech": 0}])

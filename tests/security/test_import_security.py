@@ -22,7 +22,7 @@ from support.progress_history import make_bank, seed_history
 from quizapp import jobs
 from quizapp.extensions import db
 from quizapp.jobs.grading import queued_submission_ids, reap_stale_submissions
-from quizapp.models import CardState, Review, Submission, User, utcnow
+from quizapp.models import CardFlag, CardState, Review, Submission, User, utcnow
 from quizapp.services import history
 
 QUEUE_URL = os.environ.get("QUIZAPP_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -239,6 +239,38 @@ HOSTILE = {
         "reviews[1].previous_state",
     ),
     "string verdict": (_set("submissions.0.verdict", "passed"), "submissions[0].verdict"),
+    "flags_before not the two flags": (
+        _set("reviews.1.flags_before", {"suspended": "yes", "x": [1]}),
+        "reviews[1].flags_before: expected null or",
+    ),
+    "flags_before a list": (_set("reviews.1.flags_before", [True, False]), "reviews[1].flags_before"),
+    "card flags of a card not in the bank": (
+        _set("card_flags", [{"card_slug": "no-such-card", "suspended": True, "leech": False}]),
+        "unknown cards (not in this server&#39;s question bank): no-such-card",
+    ),
+    "one card flagged twice": (
+        _set("card_flags", [{"card_slug": "adam-beta-roles", "suspended": True, "leech": False}] * 2),
+        "card_flags[1].card_slug: &#39;adam-beta-roles&#39; appears twice",
+    ),
+    "a flag that is not a boolean": (
+        _set("card_flags", [{"card_slug": "adam-beta-roles", "suspended": 1, "leech": False}]),
+        "card_flags[0].suspended: expected true or false",
+    ),
+    "buried until the year 9999": (
+        _set(
+            "card_flags",
+            [
+                {
+                    "card_slug": "adam-beta-roles",
+                    "suspended": False,
+                    "leech": False,
+                    "buried_until": "9999-01-01T00:00:00+00:00",
+                }
+            ],
+        ),
+        "card_flags[0].buried_until",
+    ),
+    "card flags not a list": (_set("card_flags", {"adam-beta-roles": True}), "card_flags: expected a list"),
     "retention 0.001": (_set("settings.desired_retention", 0.001), "settings.desired_retention"),
     "-5 new cards a day": (_set("settings.new_cards_per_day", -5), "settings.new_cards_per_day"),
     "interview date 9999-12-31": (_set("settings.interview_date", "9999-12-31"), "settings.interview_date"),
@@ -284,7 +316,7 @@ def test_hostile_values_are_refused_whole_and_pages_still_answer(
     assert response.status_code == 400
     assert where in response.get_data(as_text=True)
     assert "nothing was imported" in response.get_data(as_text=True).lower() or "Unsupported" in where
-    for model in (CardState, Review, Submission):
+    for model in (CardState, CardFlag, Review, Submission):
         assert db.session.query(model).filter_by(user_id=grace.id).count() == 0
     db.session.expire_all()
     fresh = db.session.get(User, grace.id)
