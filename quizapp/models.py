@@ -165,6 +165,10 @@ class CardState(db.Model):
     __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
 
 
+# Where a rating came from: the review queue, a focused session, a passed drill, a mock interview's answer.
+REVIEW_ORIGINS = ("review", "focus", "drill", "interview")
+
+
 class Review(db.Model):
     """One rating of one card. `idempotency_key` comes from the client so a repeated POST counts once.
 
@@ -188,7 +192,7 @@ class Review(db.Model):
     idempotency_key: Mapped[str] = mapped_column(String(64))
     state_before: Mapped[int] = mapped_column(Integer, default=0)  # 0 new, else fsrs.State
     previous_state: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    origin: Mapped[str] = mapped_column(String(16), default="review")  # review | focus | drill
+    origin: Mapped[str] = mapped_column(String(16), default="review")  # one of REVIEW_ORIGINS
     answer_given: Mapped[str | None] = mapped_column(Text, nullable=True)
     answer_correct: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     flags_before: Mapped[dict[str, bool] | None] = mapped_column(JSON, nullable=True)

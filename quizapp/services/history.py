@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, get_args
@@ -23,12 +24,16 @@ from quizapp.bank.drills import FRAMEWORKS
 from quizapp.extensions import db
 from quizapp.grader.verdict import Outcome
 from quizapp.models import (
+    REVIEW_ORIGINS,
     Card,
     CardFlag,
     CardState,
     Drill,
+    MockInterview,
+    MockInterviewQuestion,
     Review,
     SchedulerOptimization,
+    SolutionRequest,
     Submission,
     Topic,
     User,
@@ -37,14 +42,16 @@ from quizapp.models import (
 )
 from quizapp.prose import anki_html
 from quizapp.services.errors import ServiceError
+from quizapp.srs import mock_interview
 from quizapp.srs.scheduling import MemoryState
 
 FORMAT = "quizapp-history"
 OUTCOMES: tuple[str, ...] = get_args(Outcome)
 VERSION = 1
 MAX_PROBLEMS = 20  # an import error lists at most this many problems
-# Columns that belong to the database, not to the person: ids, owners, optimistic-lock counters, login data.
-SKIPPED_COLUMNS = {"id", "user_id", "version"}
+# Columns that belong to the database, not to the person: ids, owners, links by id, optimistic-lock
+# counters, login data. (An interview names its drill submission by its place in the file's `submissions`.)
+SKIPPED_COLUMNS = {"id", "user_id", "version", "submission_id", "interview_id"}
 USER_SKIPPED_COLUMNS = {"id", "username", "password_hash", "created_at"}
 # JSON section → model, in the order rows are written.
 SECTIONS: dict[str, type[db.Model]] = {
@@ -52,6 +59,8 @@ SECTIONS: dict[str, type[db.Model]] = {
     "card_flags": CardFlag,
     "reviews": Review,
     "submissions": Submission,
+    "solution_requests": SolutionRequest,
+    "mock_interviews": MockInterview,  # after submissions: an interview links to its drill's submission
     "scheduler_optimizations": SchedulerOptimization,
 }
 SECTION_ORDER: dict[str, Any] = {
@@ -59,8 +68,13 @@ SECTION_ORDER: dict[str, Any] = {
     "card_flags": CardFlag.card_slug,
     "reviews": Review.reviewed_at,
     "submissions": Submission.created_at,
+    "solution_requests": SolutionRequest.asked_at,
+    "mock_interviews": MockInterview.started_at,
     "scheduler_optimizations": SchedulerOptimization.created_at,
 }
+# The keys of an interview object that are not its columns: its questions, and its drill submission (the
+# index of that submission in the file's `submissions`, or null).
+INTERVIEW_QUESTIONS, INTERVIEW_SUBMISSION = "questions", "submission"
 
 
 class HistoryImportError(ServiceError):
@@ -80,7 +94,7 @@ class HistoryImportError(ServiceError):
 
 def export_history(user: User, now: dt.datetime | None = None) -> dict[str, Any]:
     """Everything the person did: settings, memory states, card flags (suspended, buried, leech), reviews,
-    submissions, scheduler fits."""
+    submissions, asked-for solutions, mock interviews (with their questions), scheduler fits."""
     data: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
@@ -88,15 +102,25 @@ def export_history(user: User, now: dt.datetime | None = None) -> dict[str, Any]
         "username": user.username,
         "settings": {column.key: _dump(column, getattr(user, column.key)) for column in _user_columns()},
     }
+    place: dict[int, int] = {}  # submission id → its index in data["submissions"]
     for section, model in SECTIONS.items():
         rows = db.session.scalars(
-            select(model).where(model.user_id == user.id).order_by(SECTION_ORDER[section], model.id)
-        )
-        columns = _row_columns(model)
-        data[section] = [
-            {column.key: _dump(column, getattr(row, column.key)) for column in columns} for row in rows
-        ]
+            select(model)
+            .where(model.user_id == user.id)
+            .order_by(SECTION_ORDER[section], *model.__mapper__.primary_key)
+        ).all()
+        data[section] = [_dump_row(row) for row in rows]
+        if model is Submission:
+            place = {row.id: index for index, row in enumerate(rows)}
+        if model is MockInterview:
+            for row, dumped in zip(rows, data[section], strict=True):
+                dumped[INTERVIEW_SUBMISSION] = place.get(row.submission_id)
+                dumped[INTERVIEW_QUESTIONS] = [_dump_row(question) for question in row.questions]
     return data
+
+
+def _dump_row(row: db.Model) -> dict[str, Any]:
+    return {column.key: _dump(column, getattr(row, column.key)) for column in _row_columns(type(row))}
 
 
 def _user_columns() -> list[Column[Any]]:
@@ -126,7 +150,6 @@ LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
 STABILITY_MAX = 1e6
 COUNT_MAX = 10**6  # reps, lapses, attempts, cases: no real history comes near
 DURATION_MS_MAX = 24 * 3600 * 1000
-REVIEW_ORIGINS = ("review", "focus", "drill")
 # A review's `flags_before`: the card's flags before that rating made it a leech (what undo restores).
 FLAG_NAMES = ("suspended", "leech")
 MEMORY_STATE_KEYS = ("state", "step", "stability", "difficulty", "due", "last_review", "reps", "lapses")
@@ -145,6 +168,8 @@ PAST_TIMES: dict[str, tuple[str, ...]] = {
     "card_flags": (),  # buried_until lies ahead by nature
     "reviews": ("reviewed_at",),
     "submissions": ("created_at", "started_at", "finished_at", "heartbeat_at"),
+    "solution_requests": ("asked_at",),
+    "mock_interviews": ("started_at", "finished_at"),  # ends_at lies ahead while one runs
     "scheduler_optimizations": ("created_at", "started_at", "finished_at"),
 }
 
@@ -160,17 +185,50 @@ def import_history(user: User, data: Any) -> dict[str, int]:
     settings, sections = validate_history(data)
     _require_fresh_account(user)
     unfinished = sum(1 for row in sections["submissions"] if row.get("error") == UNFINISHED_SUBMISSION)
+    _rename_interview_keys(sections["reviews"])
     try:
         for key, value in settings.items():
             setattr(user, key, value)
+        written: dict[str, list[Any]] = {}
         for section, rows in sections.items():
-            model = SECTIONS[section]
-            db.session.add_all(model(user_id=user.id, **row) for row in rows)
-        db.session.flush()
+            if section == "mock_interviews":
+                objects = [_interview(user, row, written["submissions"]) for row in rows]
+            else:
+                objects = [SECTIONS[section](user_id=user.id, **row) for row in rows]
+            db.session.add_all(objects)
+            db.session.flush()  # ids for the sections after (an interview's submission)
+            written[section] = objects
     except IntegrityError as exc:  # the caller's unit of work rolls all of it back
         raise HistoryImportError("The file conflicts with data already stored; nothing was imported") from exc
     counts = {section: len(rows) for section, rows in sections.items()}
     return {**counts, "unfinished_submissions": unfinished}
+
+
+def _interview(user: User, row: dict[str, Any], submissions: list[Submission]) -> MockInterview:
+    columns = {
+        key: value for key, value in row.items() if key not in (INTERVIEW_QUESTIONS, INTERVIEW_SUBMISSION)
+    }
+    index = row.get(INTERVIEW_SUBMISSION)
+    return MockInterview(
+        user_id=user.id,
+        **columns,
+        submission_id=submissions[index].id if index is not None else None,
+        questions=[MockInterviewQuestion(**question) for question in row.get(INTERVIEW_QUESTIONS, [])],
+    )
+
+
+# The key a mock interview's answer is rated under (services/interviews.py): it names the interview's id,
+# which this server will hand out again, so imported ones are renamed or a new interview's answer would
+# pass for an imported rating (idempotency) and be refused or dropped. The random part keeps a second
+# import of a file that holds renamed keys from colliding with the first.
+INTERVIEW_KEY = re.compile(r"mock-\d{1,10}-\d{1,10}")
+
+
+def _rename_interview_keys(reviews: list[dict[str, Any]]) -> None:
+    prefix = f"imported-{secrets.token_hex(4)}-"
+    for row in reviews:
+        if INTERVIEW_KEY.fullmatch(row["idempotency_key"]):
+            row["idempotency_key"] = prefix + row["idempotency_key"]
 
 
 def import_summary(counts: Mapping[str, int]) -> str:
@@ -188,7 +246,7 @@ def import_summary(counts: Mapping[str, int]) -> str:
 
 def _require_fresh_account(user: User) -> None:
     for section, model in SECTIONS.items():
-        if db.session.scalar(select(model.id).where(model.user_id == user.id).limit(1)) is not None:
+        if db.session.scalar(select(model.user_id).where(model.user_id == user.id).limit(1)) is not None:
             noun = section.replace("_", " ")
             raise HistoryImportError(
                 f"This account already has {noun}. Import a history only into a fresh account "
@@ -209,6 +267,7 @@ def validate_history(data: Any) -> tuple[dict[str, Any], dict[str, list[dict[str
     settings = _load_settings(data.get("settings"), problems)
     # A section the file lacks is empty: files from before a section existed (card_flags) still import.
     sections = {section: _load_rows(section, data.get(section, []), problems) for section in SECTIONS}
+    _check_interview_links(sections, problems)
     _check_references(sections, problems)
     latest = utcnow() + CLOCK_SKEW
     for section, rows in sections.items():
@@ -286,8 +345,39 @@ def _load_rows(section: str, raw: Any, problems: list[str]) -> list[dict[str, An
         if not isinstance(item, Mapping):
             problems.append(f"{where}: expected an object")
             continue
-        rows.append(_load_object(where, item, columns, problems))
+        if section == "mock_interviews":
+            rows.append(_load_interview(where, item, columns, problems))
+        else:
+            rows.append(_load_object(where, item, columns, problems))
     return rows
+
+
+def _load_interview(
+    where: str, raw: Mapping[str, Any], columns: list[Column[Any]], problems: list[str]
+) -> dict[str, Any]:
+    """An interview's columns, its `questions` (each a question row) and its `submission` (an index)."""
+    nested = (INTERVIEW_QUESTIONS, INTERVIEW_SUBMISSION)
+    row = _load_object(where, {k: v for k, v in raw.items() if k not in nested}, columns, problems)
+    submission = raw.get(INTERVIEW_SUBMISSION)
+    if submission is not None and (isinstance(submission, bool) or not isinstance(submission, int)):
+        problems.append(f"{where}.{INTERVIEW_SUBMISSION}: expected null or the index of a submission")
+        submission = None
+    row[INTERVIEW_SUBMISSION] = submission
+    questions = raw.get(INTERVIEW_QUESTIONS, [])
+    if not isinstance(questions, list) or len(questions) > mock_interview.MAX_CARDS:
+        problems.append(
+            f"{where}.{INTERVIEW_QUESTIONS}: expected a list of at most {mock_interview.MAX_CARDS}"
+        )
+        questions = []
+    question_columns = _row_columns(MockInterviewQuestion)
+    row[INTERVIEW_QUESTIONS] = []
+    for number, question in enumerate(questions):
+        place = f"{where}.{INTERVIEW_QUESTIONS}[{number}]"
+        if isinstance(question, Mapping):
+            row[INTERVIEW_QUESTIONS].append(_load_object(place, question, question_columns, problems))
+        else:
+            problems.append(f"{place}: expected an object")
+    return row
 
 
 def _load_object(
@@ -345,9 +435,12 @@ def _check_references(sections: dict[str, list[dict[str, Any]]], problems: list[
     """Cards and drills must exist in this server's bank; keys must be unique."""
     cards = set(db.session.scalars(select(Card.slug)))
     drills = set(db.session.scalars(select(Drill.slug)))
+    questions = {"questions": [q for row in sections["mock_interviews"] for q in row[INTERVIEW_QUESTIONS]]}
     used_cards = _column_values(sections, ("card_states", "card_flags", "reviews"), "card_slug")
-    _unknown("card", used_cards, cards, problems)
-    _unknown("drill", _column_values(sections, ("submissions",), "drill_slug"), drills, problems)
+    _unknown("card", used_cards | _column_values(questions, ("questions",), "card_slug"), cards, problems)
+    drill_sections = ("submissions", "solution_requests", "mock_interviews")
+    _unknown("drill", _column_values(sections, drill_sections, "drill_slug"), drills, problems)
+    _duplicates("solution_requests", "drill_slug", sections["solution_requests"], problems)
     _duplicates("reviews", "idempotency_key", sections["reviews"], problems)
     _duplicates("card_states", "card_slug", sections["card_states"], problems)
     _duplicates("card_flags", "card_slug", sections["card_flags"], problems)
@@ -381,7 +474,7 @@ def _check_review(where: str, row: dict[str, Any], problems: list[str]) -> None:
         problems.append(f"{where}.rating: expected 1 (Again) to 4 (Easy)")
     if row.get("state_before", 0) not in (0, 1, 2, 3):
         problems.append(f"{where}.state_before: expected 0 (new) to 3 (relearning)")
-    if row.get("origin", "review") not in REVIEW_ORIGINS:
+    if row.get("origin", "review") not in REVIEW_ORIGINS:  # every origin the app writes
         problems.append(f"{where}.origin: expected one of {', '.join(REVIEW_ORIGINS)}")
     duration = row.get("duration_ms")
     if duration is not None and not 0 <= duration <= DURATION_MS_MAX:
@@ -480,10 +573,70 @@ def _check_fit(where: str, row: dict[str, Any], problems: list[str]) -> None:
             problems.append(f"{where}.{key}: expected a list of numbers or null")
 
 
+def _check_interview(where: str, row: dict[str, Any], problems: list[str]) -> None:
+    """An interview the report and history pages can show: its times in order, a score 0–1, questions
+    numbered 1, 2, … with ratings 1–4, answered in the past."""
+    shortest, longest = mock_interview.MINUTES_MIN, mock_interview.MINUTES_MAX  # the length setting's range
+    minutes = row.get("minutes")
+    if minutes is not None and not shortest <= minutes <= longest:
+        problems.append(f"{where}.minutes: expected {shortest} to {longest}")
+    started, ends, finished = row.get("started_at"), row.get("ends_at"), row.get("finished_at")
+    if (
+        started is not None
+        and ends is not None
+        and not started <= ends <= started + dt.timedelta(minutes=longest)
+    ):
+        problems.append(f"{where}.ends_at: expected after started_at, by at most {longest} minutes")
+    if finished is not None and started is not None and ends is not None and not started <= finished <= ends:
+        problems.append(f"{where}.finished_at: expected between started_at and ends_at")
+    score = row.get("score")
+    if score is not None and not 0 <= score <= 1:
+        problems.append(f"{where}.score: expected 0 to 1")
+    latest = utcnow() + CLOCK_SKEW
+    for index, question in enumerate(row[INTERVIEW_QUESTIONS]):
+        place = f"{where}.{INTERVIEW_QUESTIONS}[{index}]"
+        if question.get("number") != index + 1:
+            problems.append(f"{place}.number: expected {index + 1} (questions are numbered in order)")
+        if question.get("rating") is not None and question["rating"] not in (1, 2, 3, 4):
+            problems.append(f"{place}.rating: expected 1 (Again) to 4 (Easy) or null")
+        answered = question.get("answered_at")
+        if answered is not None and answered > latest:
+            problems.append(f"{place}.answered_at: {answered.isoformat()} is in the future")
+
+
+def _check_interview_links(sections: dict[str, list[dict[str, Any]]], problems: list[str]) -> None:
+    """Each interview's `submission` names a submission of the file, of the interview's drill, used once;
+    at most one interview is unfinished (the database allows one running interview per person)."""
+    submissions, used = sections["submissions"], set()
+    for index, row in enumerate(sections["mock_interviews"]):
+        link = row[INTERVIEW_SUBMISSION]
+        if link is None:
+            continue
+        where = f"mock_interviews[{index}].{INTERVIEW_SUBMISSION}"
+        if not 0 <= link < len(submissions):
+            problems.append(
+                f"{where}: expected the index of one of the file's {len(submissions)} submissions"
+            )
+        elif submissions[link].get("drill_slug") != row.get("drill_slug"):
+            problems.append(f"{where}: submission {link} is not of this interview's drill")
+        elif link in used:
+            problems.append(f"{where}: submission {link} belongs to another interview already")
+        used.add(link)
+    unfinished = [
+        index for index, row in enumerate(sections["mock_interviews"]) if row.get("finished_at") is None
+    ]
+    if len(unfinished) > 1:
+        problems.append(
+            f"mock_interviews[{unfinished[1]}].finished_at: only one interview can be unfinished "
+            f"(mock_interviews[{unfinished[0]}] is)"
+        )
+
+
 SECTION_RULES = {
     "card_states": _check_memory_state,
     "reviews": _check_review,
     "submissions": _check_submission,
+    "mock_interviews": _check_interview,
     "scheduler_optimizations": _check_fit,
 }
 

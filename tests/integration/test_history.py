@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 import sqlite3
 import zipfile
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from support.accounts import login, make_user
@@ -17,8 +19,18 @@ from support.progress_history import FORMULA_BACK, make_bank, seed_history
 from support.transactions import committed
 
 from quizapp.extensions import db
-from quizapp.models import CardFlag, CardState, Review, SchedulerOptimization, Submission, User, utcnow
-from quizapp.services import card_flags, history
+from quizapp.models import (
+    CardFlag,
+    CardState,
+    MockInterview,
+    Review,
+    SchedulerOptimization,
+    SolutionRequest,
+    Submission,
+    User,
+    utcnow,
+)
+from quizapp.services import card_flags, history, interviews
 
 
 @pytest.fixture
@@ -71,6 +83,14 @@ def ada(app: Flask) -> User:
     )
     again = db.session.query(Review).filter_by(user_id=user.id, idempotency_key="seed-3").one()
     again.flags_before = {"suspended": False, "leech": False}
+    # A mock interview taken through the service (its answer is a review of origin "interview", key
+    # mock-<id>-1), finished, its drill the adam one with the passed submission; and an asked-for solution.
+    interview = committed(interviews.start_interview, user, seed=3)
+    committed(interviews.answer_question, user, interview.id, 1, None, 3)
+    committed(interviews.finish_interview, user, interview.id)
+    passed = db.session.query(Submission).filter_by(user_id=user.id).order_by(Submission.created_at).all()[-1]
+    interview.drill_slug, interview.submission_id = "adam", passed.id
+    db.session.add(SolutionRequest(user_id=user.id, drill_slug="adam", asked_at=utcnow()))
     db.session.add(
         SchedulerOptimization(
             user_id=user.id,
@@ -93,24 +113,38 @@ def _comparable(export: dict) -> dict:
 def test_export_import_round_trip_loses_nothing(ada: User) -> None:
     exported = json.loads(json.dumps(history.export_history(ada)))  # through real JSON text
     assert exported["format"] == "quizapp-history" and exported["version"] == 1
-    assert len(exported["reviews"]) == 5 and len(exported["card_states"]) == 2
+    assert len(exported["reviews"]) == 6 and len(exported["card_states"]) == 3
     assert len(exported["submissions"]) == 2 and len(exported["scheduler_optimizations"]) == 1
     assert [flag["card_slug"] for flag in exported["card_flags"]] == [
         "adam-beta-roles",
         "adam-epsilon-placement",
         "gd-update-direction",
     ]
+    [interview] = exported["mock_interviews"]
+    assert interview["submission"] == 1 and exported["submissions"][1]["verdict"] == {"verdict": "passed"}
+    assert [q["number"] for q in interview["questions"]] == list(range(1, len(interview["questions"]) + 1))
+    assert interview["questions"][0]["rating"] == 3 and interview["score"] is not None
+    [answer] = [review for review in exported["reviews"] if review["origin"] == "interview"]
+    assert answer["card_slug"] == interview["questions"][0]["card_slug"]
     fresh = make_user("grace")
     counts = committed(history.import_history, fresh, exported)
     assert counts == {
-        "card_states": 2,
+        "card_states": 3,
         "card_flags": 3,
-        "reviews": 5,
+        "reviews": 6,
         "submissions": 2,
+        "solution_requests": 1,
+        "mock_interviews": 1,
         "scheduler_optimizations": 1,
         "unfinished_submissions": 0,
     }
     again = history.export_history(db.session.get(User, fresh.id))
+    # The interview's rating keeps everything but its key, which named the old server's interview id.
+    renamed = [review for review in again["reviews"] if review["origin"] == "interview"]
+    assert len(renamed) == 1 and re.fullmatch(
+        r"imported-[0-9a-f]{8}-" + answer["idempotency_key"], renamed[0]["idempotency_key"]
+    )
+    renamed[0]["idempotency_key"] = answer["idempotency_key"]
     assert _comparable(again) == _comparable(exported)
     assert again["settings"]["timezone"] == "Europe/Berlin"
     assert again["settings"]["interview_date"] == "2026-12-01"
@@ -126,6 +160,42 @@ def test_export_import_round_trip_loses_nothing(ada: User) -> None:
     assert leech_rating.flags_before == {"suspended": False, "leech": False}
 
 
+def _interview_id_after_next() -> int:
+    """The id the interview after the next one inserted will get (ids are handed out per table)."""
+    if db.engine.dialect.name == "postgresql":
+        taken = db.session.scalar(sa.text("SELECT nextval(pg_get_serial_sequence('mock_interviews', 'id'))"))
+        return taken + 2
+    return (db.session.scalar(sa.select(sa.func.max(MockInterview.id))) or 0) + 2  # SQLite: max + 1
+
+
+def test_a_new_interview_after_an_import_is_not_taken_for_an_imported_rating(
+    ada: User, client: FlaskClient
+) -> None:
+    """An interview answer is rated under mock-<interview id>-<n>. A file from another server may hold that
+    key for an id this server hands out next: the import renames it, so the new answer is recorded."""
+    exported = json.loads(json.dumps(history.export_history(ada)))
+    upcoming = _interview_id_after_next()
+    [answer] = [review for review in exported["reviews"] if review["origin"] == "interview"]
+    answer["idempotency_key"] = f"mock-{upcoming}-1"  # as the other server named it
+    grace = make_user("grace")
+    committed(history.import_history, grace, exported)
+    interview = committed(interviews.start_interview, grace, seed=5)
+    assert interview.id == upcoming  # the clash the rename prevents is really set up
+    committed(interviews.answer_question, grace, interview.id, 1, None, 1)
+    recorded = db.session.scalars(
+        sa.select(Review).where(Review.user_id == grace.id, Review.origin == "interview")
+    )
+    keys = sorted(review.idempotency_key for review in recorded)  # "imported-…" sorts first
+    assert len(keys) == 2 and keys[0].endswith(f"-mock-{upcoming}-1") and keys[1] == f"mock-{upcoming}-1"
+    # The imported interview's pages show: the history and its report.
+    login(client, grace)
+    imported = db.session.scalars(sa.select(MockInterview.id).where(MockInterview.user_id == grace.id)).all()
+    for path in ("/interview", *(f"/interview/{number}" for number in imported), "/api/mock-interviews"):
+        assert client.get(path).status_code == 200, path
+    report = client.get(f"/api/mock-interviews/{min(imported)}").json
+    assert report["drill"]["status"] == "done" and report["drill"]["verdict"] == "passed", report["drill"]
+
+
 def test_an_export_from_before_card_flags_still_imports(ada: User) -> None:
     """Version-1 files written before card flags travelled have no `card_flags` section nor `flags_before`."""
     exported = json.loads(json.dumps(history.export_history(ada)))
@@ -134,7 +204,7 @@ def test_an_export_from_before_card_flags_still_imports(ada: User) -> None:
         del review["flags_before"]
     fresh = make_user("grace")
     counts = committed(history.import_history, fresh, exported)
-    assert (counts["card_flags"], counts["reviews"]) == (0, 5)
+    assert (counts["card_flags"], counts["reviews"]) == (0, 6)
     assert db.session.query(CardFlag).filter_by(user_id=fresh.id).count() == 0
 
 
@@ -198,10 +268,10 @@ def test_export_download_and_import_form(ada: User, client: FlaskClient) -> None
     )
     assert response.status_code == 200, response.get_data(as_text=True)
     assert (
-        "Imported 2 card states, 3 card flags, 5 reviews, 2 submissions, 1 scheduler optimizations."
-        in response.get_data(as_text=True)
+        "Imported 3 card states, 3 card flags, 6 reviews, 2 submissions, 1 solution requests, "
+        "1 mock interviews, 1 scheduler optimizations." in response.get_data(as_text=True)
     )
-    assert db.session.query(Review).filter_by(user_id=grace.id).count() == 5
+    assert db.session.query(Review).filter_by(user_id=grace.id).count() == 6
 
 
 def test_import_form_explains_bad_uploads(ada: User, client: FlaskClient) -> None:
@@ -275,7 +345,7 @@ def test_cli_import_round_trip(ada: User, runner: FlaskCliRunner, tmp_path: Path
     make_user("grace")
     result = runner.invoke(args=["import", "--user", "grace", str(file)])
     assert result.exit_code == 0, result.output
-    assert "5 reviews" in result.output
+    assert "6 reviews" in result.output
     again = runner.invoke(args=["import", "--user", "grace", str(file)])
     assert again.exit_code == 1 and "fresh account" in again.output
 

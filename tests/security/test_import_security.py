@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from support.accounts import login, make_user
 from support.apps import empty_tables, make_app
 from support.progress_history import make_bank, seed_history
@@ -22,7 +23,16 @@ from support.progress_history import make_bank, seed_history
 from quizapp import jobs
 from quizapp.extensions import db
 from quizapp.jobs.grading import queued_submission_ids, reap_stale_submissions
-from quizapp.models import CardFlag, CardState, Review, Submission, User, utcnow
+from quizapp.models import (
+    CardFlag,
+    CardState,
+    MockInterview,
+    Review,
+    SolutionRequest,
+    Submission,
+    User,
+    utcnow,
+)
 from quizapp.services import history
 
 QUEUE_URL = os.environ.get("QUIZAPP_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -227,6 +237,37 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
     return change
 
 
+def _interview(**changes: Any) -> dict[str, Any]:
+    """A finished 30-minute mock interview of the adam drill, with one answered question, as an export
+    writes it; `changes` replace its fields."""
+    start = utcnow() - dt.timedelta(days=2)
+    row = {
+        "minutes": 30,
+        "started_at": start.isoformat(),
+        "ends_at": (start + dt.timedelta(minutes=30)).isoformat(),
+        "finished_at": (start + dt.timedelta(minutes=20)).isoformat(),
+        "score": 1.0,
+        "drill_slug": "adam",
+        "submission": 1,
+        "questions": [
+            {
+                "number": 1,
+                "card_slug": "adam-beta-roles",
+                "typed": False,
+                "answer": "notes",
+                "rating": 3,
+                "correct": None,
+                "answered_at": (start + dt.timedelta(minutes=5)).isoformat(),
+            }
+        ],
+    }
+    return {**row, **changes}
+
+
+def _interviews(*rows: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+    return _set("mock_interviews", list(rows))
+
+
 HOSTILE = {
     "stability 0": (_set("card_states.0.stability", 0), "card_states[0].stability"),
     "difficulty 1e308": (_set("card_states.0.difficulty", 1e308), "card_states[0].difficulty"),
@@ -271,6 +312,94 @@ HOSTILE = {
         "card_flags[0].buried_until",
     ),
     "card flags not a list": (_set("card_flags", {"adam-beta-roles": True}), "card_flags: expected a list"),
+    "interview submission out of range": (
+        _interviews(_interview(submission=7)),
+        "mock_interviews[0].submission: expected the index of one of the file&#39;s 2 submissions",
+    ),
+    "interview submission -1": (_interviews(_interview(submission=-1)), "mock_interviews[0].submission"),
+    "interview submission true": (
+        _interviews(_interview(submission=True)),
+        "mock_interviews[0].submission: expected null or the index of a submission",
+    ),
+    "interview submission of another drill": (
+        _interviews(_interview(drill_slug="sgd")),
+        "mock_interviews[0].submission: submission 1 is not of this interview&#39;s drill",
+    ),
+    "one submission for two interviews": (
+        _interviews(_interview(), _interview()),
+        "mock_interviews[1].submission: submission 1 belongs to another interview already",
+    ),
+    "two unfinished interviews": (
+        _interviews(
+            _interview(finished_at=None, submission=None), _interview(finished_at=None, submission=0)
+        ),
+        "mock_interviews[1].finished_at: only one interview can be unfinished",
+    ),
+    "interview ending before it starts": (
+        _interviews(_interview(ends_at=(utcnow() - dt.timedelta(days=3)).isoformat())),
+        "mock_interviews[0].ends_at: expected after started_at",
+    ),
+    "interview score 7": (_interviews(_interview(score=7)), "mock_interviews[0].score: expected 0 to 1"),
+    "interview of 0 minutes": (
+        _interviews(_interview(minutes=0)),
+        "mock_interviews[0].minutes: expected 10 to 120",
+    ),
+    "interview of a day": (
+        _interviews(
+            _interview(
+                ends_at=(utcnow() + dt.timedelta(hours=20)).isoformat(), finished_at=None, submission=None
+            )
+        ),
+        "mock_interviews[0].ends_at: expected after started_at, by at most 120 minutes",
+    ),
+    "interview of an unknown drill": (
+        _interviews(_interview(drill_slug="no-such-drill", submission=None)),
+        "unknown drills (not in this server&#39;s question bank): no-such-drill",
+    ),
+    "interview questions not a list": (
+        _interviews(_interview(questions="all of them")),
+        "mock_interviews[0].questions: expected a list",
+    ),
+    "ten thousand interview questions": (
+        _interviews(_interview(questions=[{}] * 10_000)),
+        "mock_interviews[0].questions: expected a list of at most 40",
+    ),
+    "interview question numbered 2 first": (
+        _interviews(_interview(questions=[{**_interview()["questions"][0], "number": 2}])),
+        "mock_interviews[0].questions[0].number: expected 1",
+    ),
+    "interview question rated 9": (
+        _interviews(_interview(questions=[{**_interview()["questions"][0], "rating": 9}])),
+        "mock_interviews[0].questions[0].rating",
+    ),
+    "interview question of an unknown card": (
+        _interviews(_interview(questions=[{**_interview()["questions"][0], "card_slug": "no-such-card"}])),
+        "unknown cards (not in this server&#39;s question bank): no-such-card",
+    ),
+    "interview question answered in 2150": (
+        _interviews(
+            _interview(
+                questions=[{**_interview()["questions"][0], "answered_at": "2150-01-01T00:00:00+00:00"}]
+            )
+        ),
+        "mock_interviews[0].questions[0].answered_at: 2150-01-01T00:00:00+00:00 is in the future",
+    ),
+    "interview question with a stray field": (
+        _interviews(_interview(questions=[{**_interview()["questions"][0], "id": 5}])),
+        "mock_interviews[0].questions[0].id: unknown field",
+    ),
+    "interview with its old server id": (
+        _interviews(_interview(id=5)),
+        "mock_interviews[0].id: unknown field",
+    ),
+    "solution asked for an unknown drill": (
+        _set("solution_requests", [{"drill_slug": "nope", "asked_at": utcnow().isoformat()}]),
+        "unknown drills (not in this server&#39;s question bank): nope",
+    ),
+    "solution asked twice": (
+        _set("solution_requests", [{"drill_slug": "adam", "asked_at": utcnow().isoformat()}] * 2),
+        "solution_requests[1].drill_slug: &#39;adam&#39; appears twice",
+    ),
     "retention 0.001": (_set("settings.desired_retention", 0.001), "settings.desired_retention"),
     "-5 new cards a day": (_set("settings.new_cards_per_day", -5), "settings.new_cards_per_day"),
     "interview date 9999-12-31": (_set("settings.interview_date", "9999-12-31"), "settings.interview_date"),
@@ -284,23 +413,36 @@ HOSTILE = {
 
 def _pages_answer(client: FlaskClient) -> None:
     """The importer's own pages, as the attack reached them: none may fail."""
-    for path in ("/progress", "/api/progress", "/api/review/next", "/progress/focus", "/review"):
+    for path in (
+        "/progress",
+        "/api/progress",
+        "/api/review/next",
+        "/progress/focus",
+        "/review",
+        "/interview",
+    ):
         response = client.get(path)
         assert response.status_code == 200, (path, response.get_data(as_text=True)[:500])
     undo = client.post("/api/reviews/undo", json={})
     assert undo.status_code < 500, undo.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("interviews", [[], [_interview(), _interview(finished_at=None, submission=0)]])
 def test_a_valid_export_imports_and_every_page_and_undo_work(
-    app: Flask, client: FlaskClient, exported: dict[str, Any]
+    app: Flask, client: FlaskClient, exported: dict[str, Any], interviews: list[dict[str, Any]]
 ) -> None:
-    """The baseline for the hostile cases below: the unmodified file imports and the pages use it."""
+    """The baseline for the hostile cases below: the unmodified file imports and the pages use it (also with
+    the interviews the cases change: one finished, one left unfinished whose time is up)."""
+    exported["mock_interviews"] = interviews
     grace = make_user("grace")
     login(client, grace)
     assert _post_import(client, json.dumps(exported).encode()).status_code == 302
     _pages_answer(client)
     assert client.post("/api/reviews/undo", json={}).status_code in (200, 409)
     assert db.session.query(CardState).filter_by(user_id=grace.id).count() >= 1
+    assert db.session.query(MockInterview).filter_by(user_id=grace.id).count() == len(interviews)
+    for row in db.session.scalars(select(MockInterview.id).where(MockInterview.user_id == grace.id)):
+        assert client.get(f"/interview/{row}").status_code == 200
 
 
 @pytest.mark.parametrize("case", list(HOSTILE), ids=list(HOSTILE))
@@ -316,7 +458,7 @@ def test_hostile_values_are_refused_whole_and_pages_still_answer(
     assert response.status_code == 400
     assert where in response.get_data(as_text=True)
     assert "nothing was imported" in response.get_data(as_text=True).lower() or "Unsupported" in where
-    for model in (CardState, CardFlag, Review, Submission):
+    for model in (CardState, CardFlag, Review, Submission, MockInterview, SolutionRequest):
         assert db.session.query(model).filter_by(user_id=grace.id).count() == 0
     db.session.expire_all()
     fresh = db.session.get(User, grace.id)
