@@ -2,7 +2,8 @@
 
 What no later layer can store or compute with is refused here, site-wide: NUL and control characters in
 URL segments and NUL in query strings or form fields (PostgreSQL text cannot hold NUL), ids beyond 64 bits
-(and digit strings Python refuses to convert), and JSON nested deeper than any document of ours.
+(and digit strings Python refuses to convert), JSON nested deeper than any document of ours, and JSON strings
+that are not text: NUL, or a lone UTF-16 surrogate (`"\ud800"`), which no database driver can encode.
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ class GuardedRequest(Request):
 
 
 def load_json(text: str | bytes, **kwargs: Any) -> Any:
-    """Parse JSON, refusing what no handler could use: deep nesting, NUL in any string, invalid UTF-8.
+    """Parse JSON, refusing what no handler could use: deep nesting, NUL or a lone surrogate in any string,
+    invalid UTF-8.
 
     Raises MalformedInput (a ValueError) whose message completes "not valid JSON (...)"."""
     try:
@@ -84,13 +86,16 @@ def _refuse_constant(name: str) -> Any:
 
 
 def check_json_value(value: Any) -> None:
-    """Walk a parsed JSON value without recursion: nesting depth and NUL in strings (keys included)."""
+    """Walk a parsed JSON value without recursion: nesting depth, and NUL or a lone surrogate in strings
+    (keys included)."""
     pending: list[tuple[Any, int]] = [(value, 1)]
     while pending:
         item, depth = pending.pop()
         if isinstance(item, str):
             if "\x00" in item:
                 raise MalformedInput("a string holds a NUL character (\\u0000)")
+            if not item.isascii() and not _encodable(item):
+                raise MalformedInput("a string holds a lone surrogate (\\ud800–\\udfff), which is not text")
             continue
         if not isinstance(item, dict | list):
             continue
@@ -98,6 +103,14 @@ def check_json_value(value: Any) -> None:
             raise MalformedInput(_TOO_DEEP)
         children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
         pending.extend((child, depth + 1) for child in children)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a surrogate code point that JSON's \u escapes can name but UTF-8 cannot hold
+        return False
+    return True
 
 
 def nul_problem(fields: Mapping[str, Any], noun: str) -> str | None:

@@ -13,6 +13,7 @@ import click
 from flask.cli import with_appcontext
 
 from quizapp.extensions import unit_of_work
+from quizapp.input_guards import MalformedInput, load_json
 from quizapp.models import User
 
 
@@ -58,7 +59,7 @@ def export_command(username: str | None, fmt: str, output: Path | None) -> None:
 
 @click.command("import")
 @click.option("--user", "username", required=True, help="The (fresh) account that receives the history.")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.File("rb"))
 @with_appcontext
 def import_command(username: str, file: click.utils.LazyFile) -> None:
     """Import a JSON history made by `quizapp export` into a fresh account (all or nothing)."""
@@ -66,10 +67,12 @@ def import_command(username: str, file: click.utils.LazyFile) -> None:
 
     user = _find_user(username)
     try:
-        with unit_of_work():
-            counts = history.import_history(user, json.load(file))
-    except json.JSONDecodeError as exc:
+        data = load_json(file.read())
+    except MalformedInput as exc:  # the site's own JSON rules: UTF-8, nesting, NUL, lone surrogates
         raise click.ClickException(f"The file is not valid JSON ({exc}).") from None
+    try:
+        with unit_of_work():
+            counts = history.import_history(user, data)
     except history.HistoryImportError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(history.import_summary(counts))

@@ -6,6 +6,7 @@ here; an import is validated completely before anything is written, then written
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import re
@@ -22,7 +23,7 @@ from sqlalchemy.sql.schema import Column
 from quizapp import srs, timeparse
 from quizapp.bank.drills import FRAMEWORKS
 from quizapp.extensions import db
-from quizapp.grader.verdict import Outcome
+from quizapp.grader.verdict import Diagnosis, Outcome
 from quizapp.models import (
     REVIEW_ORIGINS,
     Card,
@@ -41,12 +42,14 @@ from quizapp.models import (
     utcnow,
 )
 from quizapp.prose import anki_html
+from quizapp.services import interviews
 from quizapp.services.errors import ServiceError
 from quizapp.srs import mock_interview
 from quizapp.srs.scheduling import MemoryState
 
 FORMAT = "quizapp-history"
 OUTCOMES: tuple[str, ...] = get_args(Outcome)
+DIAGNOSIS_FIELDS = tuple(field.name for field in dataclasses.fields(Diagnosis))
 VERSION = 1
 MAX_PROBLEMS = 20  # an import error lists at most this many problems
 # Columns that belong to the database, not to the person: ids, owners, links by id, optimistic-lock
@@ -179,7 +182,8 @@ def import_history(user: User, data: Any) -> dict[str, int]:
     flushed in the caller's unit of work, which commits them or (on any error) none.
 
     Returns the number of rows written per section, and `unfinished_submissions`: how many submissions were
-    still queued or running in the file and are stored as `error` (imports never queue anything).
+    still queued or running in the file and are stored as `error` (imports never queue anything). A mock
+    interview still running in the file is finished here, like one whose time ran out.
     Raises HistoryImportError with every problem found.
     """
     settings, sections = validate_history(data)
@@ -198,6 +202,9 @@ def import_history(user: User, data: Any) -> dict[str, int]:
             db.session.add_all(objects)
             db.session.flush()  # ids for the sections after (an interview's submission)
             written[section] = objects
+        for interview in written["mock_interviews"]:
+            if interview.finished_at is None:  # history, like a submission: nothing imported goes on running
+                interviews.finish_interview(user, interview.id)
     except IntegrityError as exc:  # the caller's unit of work rolls all of it back
         raise HistoryImportError("The file conflicts with data already stored; nothing was imported") from exc
     counts = {section: len(rows) for section, rows in sections.items()}
@@ -358,6 +365,8 @@ def _load_interview(
     """An interview's columns, its `questions` (each a question row) and its `submission` (an index)."""
     nested = (INTERVIEW_QUESTIONS, INTERVIEW_SUBMISSION)
     row = _load_object(where, {k: v for k, v in raw.items() if k not in nested}, columns, problems)
+    if "started_at" not in raw:  # the column's default (now) would let any end time through
+        problems.append(f"{where}.started_at: missing")
     submission = raw.get(INTERVIEW_SUBMISSION)
     if submission is not None and (isinstance(submission, bool) or not isinstance(submission, int)):
         problems.append(f"{where}.{INTERVIEW_SUBMISSION}: expected null or the index of a submission")
@@ -546,10 +555,12 @@ def _verdict_problem(verdict: Any, *, done: bool) -> str | None:
     if not isinstance(cases, list) or not all(isinstance(case, Mapping) for case in cases):
         return "cases: expected a list of objects"
     diagnosis = verdict.get("diagnosis")
-    if diagnosis is not None and not (
-        isinstance(diagnosis, Mapping) and all(isinstance(value, str) for value in diagnosis.values())
+    if diagnosis and not (  # the pages show every field of a diagnosis (grader.verdict.Diagnosis)
+        isinstance(diagnosis, Mapping)
+        and set(diagnosis) == set(DIAGNOSIS_FIELDS)
+        and all(isinstance(value, str) for value in diagnosis.values())
     ):
-        return "diagnosis: expected an object of strings or null"
+        return f"diagnosis: expected null or an object of the strings {', '.join(DIAGNOSIS_FIELDS)}"
     texts = ("drill", "convention", "framework", "device", "stdout", "stderr", "message")
     if any(verdict.get(key) is not None and not isinstance(verdict[key], str) for key in texts):
         return f"expected text (or null) in {', '.join(texts)}"
@@ -580,13 +591,14 @@ def _check_interview(where: str, row: dict[str, Any], problems: list[str]) -> No
     minutes = row.get("minutes")
     if minutes is not None and not shortest <= minutes <= longest:
         problems.append(f"{where}.minutes: expected {shortest} to {longest}")
+    length = minutes if minutes is not None and shortest <= minutes <= longest else longest
     started, ends, finished = row.get("started_at"), row.get("ends_at"), row.get("finished_at")
     if (
         started is not None
         and ends is not None
-        and not started <= ends <= started + dt.timedelta(minutes=longest)
+        and not started < ends <= started + dt.timedelta(minutes=length)
     ):
-        problems.append(f"{where}.ends_at: expected after started_at, by at most {longest} minutes")
+        problems.append(f"{where}.ends_at: expected after started_at, by at most its {length} minutes")
     if finished is not None and started is not None and ends is not None and not started <= finished <= ends:
         problems.append(f"{where}.finished_at: expected between started_at and ends_at")
     score = row.get("score")

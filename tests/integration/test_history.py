@@ -350,6 +350,31 @@ def test_cli_import_round_trip(ada: User, runner: FlaskCliRunner, tmp_path: Path
     assert again.exit_code == 1 and "fresh account" in again.output
 
 
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b'{"format": "quizapp-history", "username": "\xff"}', "not UTF-8 text"),
+        (b"[" * 5000 + b"]" * 5000, "nested more than 32 levels deep"),
+        (b'{"format": "quizapp-history", "username": "\\ud800"}', "lone surrogate"),
+        (b'{"format": "quizapp-history", "username": "a\\u0000"}', "NUL"),
+        (b"{oops", "Expecting property name"),
+    ],
+)
+def test_cli_import_of_a_file_that_is_not_json_text_says_why(
+    ada: User, runner: FlaskCliRunner, tmp_path: Path, content: bytes, reason: str
+) -> None:
+    """The same JSON rules as the import page: one line naming the problem, exit 1, no traceback."""
+    file = tmp_path / "bad.json"
+    file.write_bytes(content)
+    grace = make_user("grace")
+    result = runner.invoke(args=["import", "--user", "grace", str(file)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), (
+        result.exception
+    )  # no traceback
+    assert "The file is not valid JSON" in result.output and reason in result.output, result.output
+    assert db.session.query(Review).filter_by(user_id=grace.id).count() == 0
+
+
 def test_import_accepts_files_above_the_site_wide_one_mebibyte_limit(ada: User, client: FlaskClient) -> None:
     login(client, make_user("grace"))
     big = b" " * (2 * 1024 * 1024) + b"{}"

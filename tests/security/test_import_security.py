@@ -350,7 +350,7 @@ HOSTILE = {
                 ends_at=(utcnow() + dt.timedelta(hours=20)).isoformat(), finished_at=None, submission=None
             )
         ),
-        "mock_interviews[0].ends_at: expected after started_at, by at most 120 minutes",
+        "mock_interviews[0].ends_at: expected after started_at, by at most its 30 minutes",
     ),
     "interview of an unknown drill": (
         _interviews(_interview(drill_slug="no-such-drill", submission=None)),
@@ -391,6 +391,31 @@ HOSTILE = {
     "interview with its old server id": (
         _interviews(_interview(id=5)),
         "mock_interviews[0].id: unknown field",
+    ),
+    "interview without started_at, running until 2199": (
+        _interviews(
+            {
+                key: value
+                for key, value in _interview(
+                    finished_at=None, submission=None, ends_at="2199-12-31T00:00:00+00:00"
+                ).items()
+                if key != "started_at"
+            }
+        ),
+        "mock_interviews[0].started_at: missing",
+    ),
+    "interview ending at its start": (
+        _interviews(_interview(ends_at=_interview()["started_at"], finished_at=None)),
+        "mock_interviews[0].ends_at: expected after started_at, by at most its 30 minutes",
+    ),
+    "10-minute interview lasting 30": (
+        _interviews(_interview(minutes=10)),
+        "mock_interviews[0].ends_at: expected after started_at, by at most its 10 minutes",
+    ),
+    "diagnosis without its explanation": (
+        _set("submissions.0.verdict", {"verdict": "failed", "diagnosis": {"title": "x"}}),
+        "submissions[0].verdict: diagnosis: expected null or an object of the strings id, title, "
+        "explanation, card",
     ),
     "solution asked for an unknown drill": (
         _set("solution_requests", [{"drill_slug": "nope", "asked_at": utcnow().isoformat()}]),
@@ -464,6 +489,54 @@ def test_hostile_values_are_refused_whole_and_pages_still_answer(
     fresh = db.session.get(User, grace.id)
     assert (fresh.desired_retention, fresh.new_cards_per_day, fresh.interview_date) == (0.9, 20, None)
     _pages_answer(client)
+
+
+def test_a_lone_surrogate_anywhere_in_the_file_is_refused_whole(
+    app: Flask, client: FlaskClient, exported: dict[str, Any]
+) -> None:
+    """`"\\ud800"` is valid JSON but not text: refused as the file is read, not as a 500 at the write."""
+    exported["mock_interviews"] = [
+        _interview(questions=[{**_interview()["questions"][0], "answer": "\ud800"}])
+    ]
+    grace = make_user("grace")
+    login(client, grace)
+    response = _post_import(client, json.dumps(exported).encode())
+    assert response.status_code == 400
+    assert "lone surrogate" in response.get_data(as_text=True)
+    assert db.session.query(MockInterview).filter_by(user_id=grace.id).count() == 0
+
+
+@pytest.mark.parametrize("minutes", [10, 120])
+def test_an_interview_still_running_in_the_file_is_finished_by_the_import(
+    app: Flask, client: FlaskClient, exported: dict[str, Any], minutes: int
+) -> None:
+    """History, like an unfinished submission: it ends at the import (scored on its answers), so nothing
+    imported runs on, and the person can start a new interview at once."""
+    start = utcnow() - dt.timedelta(minutes=5)
+    exported["mock_interviews"] = [
+        _interview(
+            minutes=minutes,
+            started_at=start.isoformat(),
+            ends_at=(start + dt.timedelta(minutes=minutes)).isoformat(),
+            finished_at=None,
+            score=None,
+            submission=None,
+            questions=[
+                {
+                    **_interview()["questions"][0],
+                    "answered_at": (start + dt.timedelta(minutes=1)).isoformat(),
+                },
+                {**_interview()["questions"][0], "number": 2, "rating": None, "answered_at": None},
+            ],
+        )
+    ]
+    grace = make_user("grace")
+    login(client, grace)
+    before = utcnow()
+    assert _post_import(client, json.dumps(exported).encode()).status_code == 302
+    interview = db.session.scalars(select(MockInterview).where(MockInterview.user_id == grace.id)).one()
+    assert before <= interview.finished_at <= utcnow() and interview.score == 0.5  # Good on 1 of 2
+    assert client.post("/api/mock-interviews", json={}).status_code == 201
 
 
 def test_boundary_values_the_settings_form_allows_are_imported(

@@ -130,6 +130,39 @@ def test_a_json_string_with_a_nul_byte_is_refused(
     assert rows(Review) == 0 and rows(Submission) == 0
 
 
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (
+            "/api/reviews",
+            {"card": "ema-window", "rating": 3, "idempotency_key": new_key(), "answer": "1\ud800"},
+        ),
+        ("/api/cards/ema-window/check", {"answer": "\udfff10"}),
+        ("/api/drills/adam/submissions", {"code": "def step(theta):\n    return theta  # \ud83d\n"}),
+        ("/api/drills/adam/submissions", {"code": "x = 1", "framework\udc80": "numpy"}),
+    ],
+)
+def test_a_json_string_with_a_lone_surrogate_is_refused(
+    client: FlaskClient, ada: User, drills_bank: None, path: str, body: dict
+) -> None:
+    """`"\\ud800"` is valid JSON but not text: no database driver (nor the sandbox's files) can encode it."""
+    response = client.post(path, json=body)
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]
+    assert "lone surrogate" in error_of(response)
+    assert rows(Review) == 0 and rows(Submission) == 0
+
+
+def test_a_json_string_with_a_surrogate_pair_is_text(
+    client: FlaskClient, ada: User, drills_bank: None
+) -> None:
+    """An escaped pair (an emoji written as two \\u escapes) decodes to one character and is accepted."""
+    body = json.dumps({"code": "x = 1  # \U0001f600"})  # ensure_ascii: the emoji as \\ud83d\\ude00
+    assert "\\ud83d\\ude00" in body
+    response = client.post("/api/drills/adam/submissions", data=body, content_type="application/json")
+    assert response.status_code == 202, response.get_data(as_text=True)[:300]
+    assert db.session.get(Submission, response.get_json()["id"]).code == "x = 1  # \U0001f600"
+
+
 # ------------------------------------------------------------------------------------------------ ids
 
 
