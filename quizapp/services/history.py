@@ -18,6 +18,7 @@ from typing import Any, get_args
 from fsrs.scheduler import MAX_DIFFICULTY, MIN_DIFFICULTY, STABILITY_MIN
 from sqlalchemy import Boolean, Date, Float, Integer, String, Text, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.schema import Column
 
 from quizapp import srs, timeparse
@@ -107,11 +108,14 @@ def export_history(user: User, now: dt.datetime | None = None) -> dict[str, Any]
     }
     place: dict[int, int] = {}  # submission id → its index in data["submissions"]
     for section, model in SECTIONS.items():
-        rows = db.session.scalars(
+        query = (
             select(model)
             .where(model.user_id == user.id)
             .order_by(SECTION_ORDER[section], *model.__mapper__.primary_key)
-        ).all()
+        )
+        if model is MockInterview:  # every interview's questions in one more query, not one per interview
+            query = query.options(selectinload(MockInterview.questions))
+        rows = db.session.scalars(query).all()
         data[section] = [_dump_row(row) for row in rows]
         if model is Submission:
             place = {row.id: index for index, row in enumerate(rows)}

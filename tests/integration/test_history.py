@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from support.accounts import login, make_user
 from support.progress_history import FORMULA_BACK, make_bank, seed_history
+from support.sql import statements_sent
 from support.transactions import committed
 
 from quizapp.extensions import db
@@ -194,6 +195,18 @@ def test_a_new_interview_after_an_import_is_not_taken_for_an_imported_rating(
         assert client.get(path).status_code == 200, path
     report = client.get(f"/api/mock-interviews/{min(imported)}").json
     assert report["drill"]["status"] == "done" and report["drill"]["verdict"] == "passed", report["drill"]
+
+
+def test_an_export_costs_the_same_statements_for_one_interview_or_many(ada: User) -> None:
+    """Every interview's questions come in one query with the interviews, not one query per interview."""
+    with statements_sent(db.engine) as one:
+        assert len(history.export_history(ada)["mock_interviews"]) == 1
+    for _ in range(3):
+        committed(interviews.finish_interview, ada, committed(interviews.start_interview, ada, seed=4).id)
+    db.session.expire_all()
+    with statements_sent(db.engine) as four:
+        assert len(history.export_history(ada)["mock_interviews"]) == 4
+    assert len(four) == len(one), "\n".join(four)
 
 
 def test_an_export_from_before_card_flags_still_imports(ada: User) -> None:

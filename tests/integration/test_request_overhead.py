@@ -18,6 +18,7 @@ from flask import Flask
 from support.accounts import sign_up
 from support.postgres import PG_ADMIN_URL
 from support.review_cards import make_bank, new_key
+from support.sql import statements_sent
 
 from quizapp import create_app
 from quizapp.extensions import db
@@ -26,18 +27,10 @@ from quizapp.extensions import db
 @contextmanager
 def statements_of(app: Flask) -> Iterator[list[str]]:
     """The SQL statements `app` sends while the block runs (whitespace collapsed)."""
-    sent: list[str] = []
     with app.app_context():
         engine = db.engine
-
-    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        sent.append(" ".join(statement.split()))
-
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(engine) as sent:
         yield sent
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 @contextmanager

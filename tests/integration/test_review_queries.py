@@ -5,14 +5,12 @@ each topic's own due queue gives, with and without an interview date ahead."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
 from support.accounts import login, make_user
+from support.sql import statements_sent
 
 from quizapp.extensions import db
 from quizapp.models import Card, CardFlag, CardState, Topic, User, utcnow
@@ -21,21 +19,6 @@ from quizapp.services import review as reviews
 TOPICS = 12
 CARDS_PER_TOPIC = 5
 PAGE_STATEMENTS = 10
-
-
-@contextmanager
-def counted_statements() -> Iterator[list[str]]:
-    """Every SQL statement sent to the database inside the block (SQLAlchemy's before_cursor_execute)."""
-    statements: list[str] = []
-
-    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def many_topics_bank() -> list[str]:
@@ -137,7 +120,7 @@ def test_a_review_page_costs_a_few_statements_whatever_the_number_of_topics(
 ) -> None:
     login(client, user)
     client.get(path)  # warm caches of the first request (e.g. the OpenAPI document)
-    with counted_statements() as statements:
+    with statements_sent(db.engine) as statements:
         response = client.get(path)
     assert response.status_code == 200
     assert "Topic 11" in response.get_data(as_text=True)
@@ -157,7 +140,7 @@ def test_the_next_card_costs_a_few_statements(
     person = user if studied else make_user("grace", new_cards_per_day=20)
     login(client, person)
     client.get(path)  # warm caches of the first request
-    with counted_statements() as statements:
+    with statements_sent(db.engine) as statements:
         response = client.get(path)
     assert response.status_code == 200
     assert response.get_json()["card"]["queue"] == queue
