@@ -19,7 +19,6 @@ import argparse
 import compileall
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))
+
+from support.procs import free_port  # noqa: E402  (tests/ on sys.path, as the other benchmarks do)
+
 QUIZAPP = Path(sys.executable).with_name("quizapp")
 GOOD_ADAM = REPO / "tests" / "support" / "sample_submissions" / "adam_numpy.py"
 ROUNDS = 5
@@ -100,12 +103,6 @@ def cold_start_ratios(repo: Path) -> dict[str, tuple[float, float]]:
                 lambda: sandboxed_numpy_seconds(repo),
             ),
         }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def gunicorn_worker(repo: Path, hooks: Path, instance: Path) -> tuple[float, int]:

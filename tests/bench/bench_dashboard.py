@@ -31,7 +31,6 @@ import os
 import random
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from support.apps import load_question_bank, make_app, migrate
 from support.postgres import create_database, drop_database
-from support.procs import server_cpu_seconds, wait_for_port
+from support.procs import free_port, server_cpu_seconds, wait_for_port
 from support.web_client import KeepAliveClient
 
 REPO = Path(__file__).resolve().parents[2]
@@ -231,9 +230,7 @@ class Server:
 
 def start_server(name: str, root: Path, url: str, database: str, workers: int, threads: int) -> Server:
     """gunicorn on a free port, from `root`, with the app's own gunicorn configuration."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    port = free_port()
     env = os.environ | {
         "DATABASE_URL": url,
         "SECRET_KEY": "bench-secret",

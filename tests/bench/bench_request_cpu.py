@@ -37,13 +37,11 @@ import os
 import random
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator
@@ -123,12 +121,6 @@ def _tree_ticks(roots: list[int], processes: dict[int, tuple[int, int, bytes]]) 
     return total
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _environment(server: Server, metrics_dir: str) -> dict[str, str]:
     return os.environ | {
         "PYTHONPATH": str(server.tree),
@@ -159,7 +151,9 @@ def prepare_database(server: Server) -> None:
 @contextmanager
 def serving(server: Server, args: argparse.Namespace) -> Iterator[Server]:
     """gunicorn with the tree's quizapp.gunicorn_conf, one worker (so CPU per request is one process's)."""
-    port = _free_port()
+    from support.procs import free_port, wait_for_port  # tests/ is on sys.path once main() runs
+
+    port = free_port()
     with tempfile.TemporaryDirectory() as metrics_dir:
         command = [
             *(str(BIN / "gunicorn"), "-c", "python:quizapp.gunicorn_conf", "--chdir", str(BENCH)),
@@ -171,24 +165,11 @@ def serving(server: Server, args: argparse.Namespace) -> Iterator[Server]:
         server.process = subprocess.Popen(command, env=env, cwd=server.tree, stderr=subprocess.DEVNULL)
         server.host = f"127.0.0.1:{port}"
         try:
-            _wait_for_port(server.process, port)
+            wait_for_port(server.process, port, 60)
             yield server
         finally:
             server.process.send_signal(signal.SIGTERM)
             server.process.wait(timeout=60)
-
-
-def _wait_for_port(process: subprocess.Popen[bytes], port: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            if process.poll() is not None:
-                raise SystemExit("gunicorn exited while starting") from None
-            time.sleep(0.1)  # polling the port with a bounded deadline
-    raise SystemExit("gunicorn did not start within 60 s")
 
 
 # ----------------------------------------------------------------------------------------------- clients

@@ -25,7 +25,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,7 +44,7 @@ from flask import Flask
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from support.postgres import create_database, drop_database
-from support.procs import server_cpu_seconds, wait_for_port
+from support.procs import free_port, server_cpu_seconds, wait_for_port
 from support.web_client import KeepAliveClient
 
 REPO = Path(__file__).resolve().parents[2]
@@ -70,16 +69,10 @@ def bench_app() -> Flask:
     return app
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _start_gunicorn(
     database_url: str, workers: int, threads: int, settings: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+    port = free_port()
     env = os.environ | {
         "DATABASE_URL": database_url,
         "SECRET_KEY": "bench-secret",

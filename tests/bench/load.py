@@ -25,7 +25,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -77,33 +76,12 @@ class Stack:
                 process.wait()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for_port(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            if process.poll() is not None:
-                raise SystemExit(f"gunicorn exited while starting:\n{_tail(log)}") from None
-            time.sleep(0.1)  # polling the port with a bounded deadline
-    raise SystemExit(f"gunicorn did not start within 60 s:\n{_tail(log)}")
-
-
-def _tail(log: Path, lines: int = 20) -> str:
-    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-
-
 def start_stack(database: str, url: str, web_workers: int, threads: int, logs: Path) -> Stack:
     """Both web processes as in production (quizapp/gunicorn_conf.py, metrics summed across processes) and
     the worker. Their event lines (one per request) go to files in `logs`, not to this terminal: hundreds
     of lines a second would cost a terminal more CPU than some of the parts measured."""
+    from support.procs import free_port, wait_for_port  # tests/ is on sys.path once main() runs
+
     queue = f"load-grade-{uuid.uuid4().hex[:8]}"
     env = os.environ | {
         "DATABASE_URL": url,
@@ -116,7 +94,7 @@ def start_stack(database: str, url: str, web_workers: int, threads: int, logs: P
     }
     web, hosts, web_logs = [], [], []
     for index in range(2):
-        port = _free_port()
+        port = free_port()
         command = [
             *(str(BIN / "gunicorn"), "-c", "python:quizapp.gunicorn_conf", "--chdir", str(BENCH)),
             *("--bind", f"127.0.0.1:{port}"),
@@ -133,7 +111,7 @@ def start_stack(database: str, url: str, web_workers: int, threads: int, logs: P
     stack = Stack(database, web, hosts, worker, logs)
     try:
         for process, host, log in zip(web, hosts, web_logs, strict=True):
-            _wait_for_port(process, int(host.rsplit(":", 1)[1]), log)
+            wait_for_port(process, int(host.rsplit(":", 1)[1]), 60, log=log)
     except BaseException:
         stack.stop()
         raise

@@ -9,9 +9,22 @@ import time
 from pathlib import Path
 
 
-def wait_for_port(process: subprocess.Popen[bytes], port: int, seconds: float, name: str = "gunicorn") -> str:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for a server the benchmark starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(
+    process: subprocess.Popen[bytes],
+    port: int,
+    seconds: float,
+    name: str = "gunicorn",
+    log: Path | None = None,
+) -> str:
     """`127.0.0.1:<port>` once `process` accepts connections there; exits the benchmark (after killing the
-    process) if it ends first or does not listen within `seconds`."""
+    process) if it ends first or does not listen within `seconds`, with the last lines of its `log`."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
@@ -19,10 +32,16 @@ def wait_for_port(process: subprocess.Popen[bytes], port: int, seconds: float, n
                 return f"127.0.0.1:{port}"
         except OSError:
             if process.poll() is not None:
-                raise SystemExit(f"{name} exited while starting") from None
+                raise SystemExit(f"{name} exited while starting{_tail(log)}") from None
             time.sleep(0.1)  # polling the port with a bounded deadline
     process.kill()
-    raise SystemExit(f"{name} did not start within {seconds:g} s")
+    raise SystemExit(f"{name} did not start within {seconds:g} s{_tail(log)}")
+
+
+def _tail(log: Path | None, lines: int = 20) -> str:
+    if log is None:
+        return ""
+    return ":\n" + "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
 def process_table() -> dict[int, tuple[int, int, bytes]]:
