@@ -286,16 +286,21 @@ def validate_history(data: Any) -> tuple[dict[str, Any], dict[str, list[dict[str
         for index, row in enumerate(rows):
             if check is not None:
                 check(f"{section}[{index}]", row, problems)
-            problems.extend(
-                f"{section}[{index}].{key}: {row[key].isoformat()} is in the future"
-                for key in PAST_TIMES[section]
-                if row.get(key) is not None and row[key] > latest
-            )
+            problems.extend(_future_times(f"{section}[{index}]", row, PAST_TIMES[section], latest))
     if problems:
         more = len(problems) - MAX_PROBLEMS
         shown = problems[:MAX_PROBLEMS] + ([f"… and {more} more"] if more > 0 else [])
         raise HistoryImportError("The file has problems; nothing was imported", shown)
     return settings, sections
+
+
+def _future_times(where: str, row: Mapping[str, Any], keys: Iterable[str], latest: dt.datetime) -> list[str]:
+    """A problem for each of the row's times (`keys`) of things that happened that lies after `latest`."""
+    return [
+        f"{where}.{key}: {row[key].isoformat()} is in the future"
+        for key in keys
+        if row.get(key) is not None and row[key] > latest
+    ]
 
 
 def _load_settings(raw: Any, problems: list[str]) -> dict[str, Any]:
@@ -448,11 +453,11 @@ def _check_references(sections: dict[str, list[dict[str, Any]]], problems: list[
     """Cards and drills must exist in this server's bank; keys must be unique."""
     cards = set(db.session.scalars(select(Card.slug)))
     drills = set(db.session.scalars(select(Drill.slug)))
-    questions = {"questions": [q for row in sections["mock_interviews"] for q in row[INTERVIEW_QUESTIONS]]}
-    used_cards = _column_values(sections, ("card_states", "card_flags", "reviews"), "card_slug")
-    _unknown("card", used_cards | _column_values(questions, ("questions",), "card_slug"), cards, problems)
-    drill_sections = ("submissions", "solution_requests", "mock_interviews")
-    _unknown("drill", _column_values(sections, drill_sections, "drill_slug"), drills, problems)
+    questions = [question for row in sections["mock_interviews"] for question in row[INTERVIEW_QUESTIONS]]
+    card_rows = (sections["card_states"], sections["card_flags"], sections["reviews"], questions)
+    _unknown("card", _column_values("card_slug", *card_rows), cards, problems)
+    drill_rows = (sections[name] for name in ("submissions", "solution_requests", "mock_interviews"))
+    _unknown("drill", _column_values("drill_slug", *drill_rows), drills, problems)
     _duplicates("solution_requests", "drill_slug", sections["solution_requests"], problems)
     _duplicates("reviews", "idempotency_key", sections["reviews"], problems)
     _duplicates("card_states", "card_slug", sections["card_states"], problems)
@@ -615,9 +620,7 @@ def _check_interview(where: str, row: dict[str, Any], problems: list[str]) -> No
             problems.append(f"{place}.number: expected {index + 1} (questions are numbered in order)")
         if question.get("rating") is not None and question["rating"] not in (1, 2, 3, 4):
             problems.append(f"{place}.rating: expected 1 (Again) to 4 (Easy) or null")
-        answered = question.get("answered_at")
-        if answered is not None and answered > latest:
-            problems.append(f"{place}.answered_at: {answered.isoformat()} is in the future")
+        problems.extend(_future_times(place, question, ("answered_at",), latest))
 
 
 def _check_interview_links(sections: dict[str, list[dict[str, Any]]], problems: list[str]) -> None:
@@ -657,8 +660,8 @@ SECTION_RULES = {
 }
 
 
-def _column_values(sections: Mapping[str, list[dict[str, Any]]], names: Iterable[str], key: str) -> set[str]:
-    return {row[key] for name in names for row in sections[name] if isinstance(row.get(key), str)}
+def _column_values(key: str, *row_lists: list[dict[str, Any]]) -> set[str]:
+    return {row[key] for rows in row_lists for row in rows if isinstance(row.get(key), str)}
 
 
 def _unknown(noun: str, used: set[str], known: set[str], problems: list[str]) -> None:
