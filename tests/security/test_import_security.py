@@ -237,6 +237,22 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
     return change
 
 
+def _question(**changes: Any) -> dict[str, Any]:
+    """Question 1 of `_interview()` as an export writes it: answered with notes 5 minutes in, rated Good;
+    `changes` replace its fields."""
+    answered = utcnow() - dt.timedelta(days=2) + dt.timedelta(minutes=5)
+    row = {
+        "number": 1,
+        "card_slug": "adam-beta-roles",
+        "typed": False,
+        "answer": "notes",
+        "rating": 3,
+        "correct": None,
+        "answered_at": answered.isoformat(),
+    }
+    return {**row, **changes}
+
+
 def _interview(**changes: Any) -> dict[str, Any]:
     """A finished 30-minute mock interview of the adam drill, with one answered question, as an export
     writes it; `changes` replace its fields."""
@@ -249,17 +265,7 @@ def _interview(**changes: Any) -> dict[str, Any]:
         "score": 1.0,
         "drill_slug": "adam",
         "submission": 1,
-        "questions": [
-            {
-                "number": 1,
-                "card_slug": "adam-beta-roles",
-                "typed": False,
-                "answer": "notes",
-                "rating": 3,
-                "correct": None,
-                "answered_at": (start + dt.timedelta(minutes=5)).isoformat(),
-            }
-        ],
+        "questions": [_question()],
     }
     return {**row, **changes}
 
@@ -365,27 +371,23 @@ HOSTILE = {
         "mock_interviews[0].questions: expected a list of at most 40",
     ),
     "interview question numbered 2 first": (
-        _interviews(_interview(questions=[{**_interview()["questions"][0], "number": 2}])),
+        _interviews(_interview(questions=[_question(number=2)])),
         "mock_interviews[0].questions[0].number: expected 1",
     ),
     "interview question rated 9": (
-        _interviews(_interview(questions=[{**_interview()["questions"][0], "rating": 9}])),
+        _interviews(_interview(questions=[_question(rating=9)])),
         "mock_interviews[0].questions[0].rating",
     ),
     "interview question of an unknown card": (
-        _interviews(_interview(questions=[{**_interview()["questions"][0], "card_slug": "no-such-card"}])),
+        _interviews(_interview(questions=[_question(card_slug="no-such-card")])),
         "unknown cards (not in this server&#39;s question bank): no-such-card",
     ),
     "interview question answered in 2150": (
-        _interviews(
-            _interview(
-                questions=[{**_interview()["questions"][0], "answered_at": "2150-01-01T00:00:00+00:00"}]
-            )
-        ),
+        _interviews(_interview(questions=[_question(answered_at="2150-01-01T00:00:00+00:00")])),
         "mock_interviews[0].questions[0].answered_at: 2150-01-01T00:00:00+00:00 is in the future",
     ),
     "interview question with a stray field": (
-        _interviews(_interview(questions=[{**_interview()["questions"][0], "id": 5}])),
+        _interviews(_interview(questions=[_question(id=5)])),
         "mock_interviews[0].questions[0].id: unknown field",
     ),
     "interview with its old server id": (
@@ -495,9 +497,7 @@ def test_a_lone_surrogate_anywhere_in_the_file_is_refused_whole(
     app: Flask, client: FlaskClient, exported: dict[str, Any]
 ) -> None:
     """`"\\ud800"` is valid JSON but not text: refused as the file is read, not as a 500 at the write."""
-    exported["mock_interviews"] = [
-        _interview(questions=[{**_interview()["questions"][0], "answer": "\ud800"}])
-    ]
+    exported["mock_interviews"] = [_interview(questions=[_question(answer="\ud800")])]
     grace = make_user("grace")
     login(client, grace)
     response = _post_import(client, json.dumps(exported).encode())
@@ -522,11 +522,8 @@ def test_an_interview_still_running_in_the_file_is_finished_by_the_import(
             score=None,
             submission=None,
             questions=[
-                {
-                    **_interview()["questions"][0],
-                    "answered_at": (start + dt.timedelta(minutes=1)).isoformat(),
-                },
-                {**_interview()["questions"][0], "number": 2, "rating": None, "answered_at": None},
+                _question(answered_at=(start + dt.timedelta(minutes=1)).isoformat()),
+                _question(number=2, rating=None, answered_at=None),
             ],
         )
     ]
