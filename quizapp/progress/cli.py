@@ -13,7 +13,6 @@ import click
 from flask.cli import with_appcontext
 
 from quizapp.extensions import unit_of_work
-from quizapp.input_guards import MalformedInput, load_json
 from quizapp.models import User
 
 
@@ -67,10 +66,7 @@ def import_command(username: str, file: click.utils.LazyFile) -> None:
 
     user = _find_user(username)
     try:
-        data = load_json(file.read())
-    except MalformedInput as exc:  # the site's own JSON rules: UTF-8, nesting, NUL, lone surrogates
-        raise click.ClickException(f"The file is not valid JSON ({exc}).") from None
-    try:
+        data = history.read_history_file(file.read())
         with unit_of_work():
             counts = history.import_history(user, data)
     except history.HistoryImportError as exc:

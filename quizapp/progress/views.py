@@ -23,7 +23,6 @@ from werkzeug.wrappers import Response as BaseResponse
 from quizapp import jobs
 from quizapp.errors import error_response
 from quizapp.extensions import unit_of_work
-from quizapp.input_guards import MalformedInput, load_json
 from quizapp.models import utcnow
 from quizapp.progress import bp, charts
 from quizapp.services import card_browser, history, interviews, progress, scheduler_tuning
@@ -205,10 +204,7 @@ def import_upload() -> str | BaseResponse | tuple[str, int]:
     if upload is None or not upload.filename:
         return _import_failed(history.HistoryImportError("Choose the .json file you exported"))
     try:
-        data = load_json(_read_and_close(upload))
-    except MalformedInput as exc:
-        return _import_failed(history.HistoryImportError(f"The file is not valid JSON ({exc})"))
-    try:
+        data = history.read_history_file(_read_and_close(upload))
         with unit_of_work():
             counts = history.import_history(current_user, data)
     except history.HistoryImportError as exc:

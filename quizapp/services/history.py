@@ -25,6 +25,7 @@ from quizapp import srs, timeparse
 from quizapp.bank.drills import FRAMEWORKS
 from quizapp.extensions import db
 from quizapp.grader.verdict import Diagnosis, Outcome
+from quizapp.input_guards import MalformedInput, load_json
 from quizapp.models import (
     REVIEW_ORIGINS,
     Card,
@@ -179,6 +180,15 @@ PAST_TIMES: dict[str, tuple[str, ...]] = {
     "mock_interviews": ("started_at", "finished_at"),  # ends_at lies ahead while one runs
     "scheduler_optimizations": ("created_at", "started_at", "finished_at"),
 }
+
+
+def read_history_file(content: bytes) -> Any:
+    """The parsed JSON of an uploaded or named history file, by the site's JSON rules (UTF-8, nesting, no NUL
+    nor lone surrogate: `input_guards.load_json`); HistoryImportError saying why when it is not."""
+    try:
+        return load_json(content)
+    except MalformedInput as exc:
+        raise HistoryImportError(f"The file is not valid JSON ({exc})") from None
 
 
 def import_history(user: User, data: Any) -> dict[str, int]:
