@@ -11,6 +11,9 @@ from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, update
 from quizapp.extensions import db
 from quizapp.models import Card, CardFlag
 
+# The flags a rating that makes a card a leech sets, and records as they were before (`flags_before`).
+LEECH_FLAGS = ("suspended", "leech")
+
 
 def held_back(user_id: int, now: dt.datetime) -> ColumnElement[bool]:
     """True for a card (`Card.slug` in the outer query) the learner suspended, or buried past `now`."""
@@ -59,7 +62,7 @@ def unmark_leech(user_id: int, card_slug: str, before: dict[str, bool]) -> None:
     rating had set, cannot be told apart (the flags keep no history) and is cleared with it."""
     if not isinstance(before, dict):
         return
-    cleared = {name: False for name in ("suspended", "leech") if before.get(name) is False}
+    cleared = {name: False for name in LEECH_FLAGS if before.get(name) is False}
     if not cleared:
         return
     mine = CardFlag.user_id == user_id, CardFlag.card_slug == card_slug

@@ -44,7 +44,7 @@ from quizapp.models import (
     utcnow,
 )
 from quizapp.prose import anki_html
-from quizapp.services import interviews
+from quizapp.services import card_flags, interviews
 from quizapp.services.errors import ServiceError
 from quizapp.srs import mock_interview
 from quizapp.srs.scheduling import MemoryState
@@ -158,8 +158,6 @@ LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
 STABILITY_MAX = 1e6
 COUNT_MAX = 10**6  # reps, lapses, attempts, cases: no real history comes near
 DURATION_MS_MAX = 24 * 3600 * 1000
-# A review's `flags_before`: the card's flags before that rating made it a leech (what undo restores).
-FLAG_NAMES = ("suspended", "leech")
 MEMORY_STATE_KEYS = ("state", "step", "stability", "difficulty", "due", "last_review", "reps", "lapses")
 FINISHED = ("done", "error")
 UNFINISHED = ("queued", "running")
@@ -514,7 +512,7 @@ def _check_review(where: str, row: dict[str, Any], problems: list[str]) -> None:
     flags = row.get("flags_before")
     if flags is not None and not (
         isinstance(flags, Mapping)
-        and set(flags) == set(FLAG_NAMES)
+        and set(flags) == set(card_flags.LEECH_FLAGS)
         and all(isinstance(value, bool) for value in flags.values())
     ):
         problems.append(
