@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from support.accounts import login, make_user
-from support.progress_history import FORMULA_BACK, make_bank, seed_history
+from support.progress_history import FORMULA_BACK, exported_json, make_bank, seed_history
 from support.sql import statements_sent
 from support.transactions import committed
 
@@ -112,7 +112,7 @@ def _comparable(export: dict) -> dict:
 
 
 def test_export_import_round_trip_loses_nothing(ada: User) -> None:
-    exported = json.loads(json.dumps(history.export_history(ada)))  # through real JSON text
+    exported = exported_json(ada)  # through real JSON text
     assert exported["format"] == "quizapp-history" and exported["version"] == 1
     assert len(exported["reviews"]) == 6 and len(exported["card_states"]) == 3
     assert len(exported["submissions"]) == 2 and len(exported["scheduler_optimizations"]) == 1
@@ -174,7 +174,7 @@ def test_a_new_interview_after_an_import_is_not_taken_for_an_imported_rating(
 ) -> None:
     """An interview answer is rated under mock-<interview id>-<n>. A file from another server may hold that
     key for an id this server hands out next: the import renames it, so the new answer is recorded."""
-    exported = json.loads(json.dumps(history.export_history(ada)))
+    exported = exported_json(ada)
     upcoming = _interview_id_after_next()
     [answer] = [review for review in exported["reviews"] if review["origin"] == "interview"]
     answer["idempotency_key"] = f"mock-{upcoming}-1"  # as the other server named it
@@ -211,7 +211,7 @@ def test_an_export_costs_the_same_statements_for_one_interview_or_many(ada: User
 
 def test_an_export_from_before_card_flags_still_imports(ada: User) -> None:
     """Version-1 files written before card flags travelled have no `card_flags` section nor `flags_before`."""
-    exported = json.loads(json.dumps(history.export_history(ada)))
+    exported = exported_json(ada)
     del exported["card_flags"]
     for review in exported["reviews"]:
         del review["flags_before"]

@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from support.accounts import login, make_user
 from support.apps import empty_tables, make_app
-from support.progress_history import make_bank, seed_history
+from support.progress_history import exported_json, make_bank, seed_history
 
 from quizapp import jobs
 from quizapp.extensions import db
@@ -66,17 +66,13 @@ def _post_import(client: FlaskClient, payload: bytes, csrf_token: str | None = N
     )
 
 
-def _export(user: User) -> dict[str, Any]:
-    return json.loads(json.dumps(history.export_history(user)))
-
-
 @pytest.fixture
 def exported(app: Flask) -> dict[str, Any]:
     """A real export of a small seeded history (card states, reviews with previous states, submissions)."""
     make_bank()
     ada = make_user("ada")
     seed_history(ada)
-    return _export(ada)
+    return exported_json(ada)
 
 
 # ------------------------------------------------------------------------------ item 8: no queue flood
@@ -145,7 +141,7 @@ def test_imported_running_submissions_put_nothing_on_the_rq_queue(redis_web: Fla
     make_bank()
     ada = make_user("ada")
     seed_history(ada)
-    data = _export(ada)
+    data = exported_json(ada)
     data["submissions"] = _running_rows(40)
     client = redis_web.test_client()
     login(client, make_user("grace"))

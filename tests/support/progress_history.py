@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
+from typing import Any
 
 from quizapp.extensions import db
 from quizapp.models import Card, CardState, Drill, Review, Submission, Topic, User, utcnow
@@ -185,3 +187,10 @@ def seed_long_history(
             at += dt.timedelta(days=rng.choice([1, 1, 2, 3]), minutes=rng.randint(0, 90))
     db.session.commit()
     return cards * (per_card - 1)
+
+
+def exported_json(user: User) -> dict[str, Any]:
+    """`user`'s history export as an import reads it: through real JSON text (times as strings)."""
+    from quizapp.services import history
+
+    return json.loads(json.dumps(history.export_history(user)))
