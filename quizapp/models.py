@@ -276,6 +276,9 @@ class Submission(db.Model):
     cases_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # The X-Request-ID of the POST that stored it, so the verdict's log line carries the same id.
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # quizapp.grader.fingerprint of the drill as the web app had it when storing the row; the grading job
+    # refuses to grade when its own differs (a worker on another bank or release). None: not checked.
+    grader_fingerprint: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class MockInterview(db.Model):

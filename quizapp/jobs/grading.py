@@ -144,6 +144,8 @@ def _run_grader(submission: Submission) -> tuple[dict[str, Any], str | None]:
     spec, missing = _drill_spec(submission.drill_slug)
     if spec is None:
         return {}, missing
+    if mismatch := _version_mismatch(submission, spec):
+        return {}, mismatch
     try:
         verdict = grade(
             spec,
@@ -176,6 +178,32 @@ def _drill_spec(drill_slug: str) -> tuple[DrillSpec | None, str | None]:
         log.error("drill %r is not in the question bank at %s (QUESTIONS_DIR)", drill_slug, folder)
         return None, f"The drill {drill_slug!r} is not in this server's question bank, so it was not graded."
     return spec, None
+
+
+def _version_mismatch(submission: Submission, spec: DrillSpec) -> str | None:
+    """Why this job must not grade the row: the drill or grader it was submitted against is not the one this
+    process has (a worker on another QUESTIONS_DIR or release, or the drill file edited since). None when
+    they match, or for rows stored without a fingerprint."""
+    from quizapp.grader.fingerprint import grading_fingerprint
+
+    expected = submission.grader_fingerprint
+    if expected is None or (here := grading_fingerprint(spec)) == expected:
+        return None
+    log.error(
+        "submission %s was made against drill %r with grader fingerprint %s, but this process has %s "
+        "(QUESTIONS_DIR %s): its question bank or quizapp release differs from the web app's",
+        submission.id,
+        submission.drill_slug,
+        expected,
+        here,
+        current_app.config["QUESTIONS_DIR"],
+    )
+    SANDBOX_FAILURES.labels("version-mismatch").inc()
+    return (
+        f"The drill {submission.drill_slug!r} is graded differently on this server's grading workers than on "
+        "the page you submitted from (the server is being updated), so it was not graded. "
+        "Please submit again in a few minutes."
+    )
 
 
 def finish_with_verdict(submission_id: int, verdict: dict[str, Any]) -> None:

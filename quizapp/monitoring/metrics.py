@@ -48,7 +48,8 @@ GRADING_DURATION = Histogram(
 )
 SANDBOX_FAILURES = Counter(
     "quizapp_sandbox_failures_total",
-    "Gradings that ended without a verdict: the sandbox unavailable, or the grader crashed.",
+    "Gradings that ended without a verdict: the sandbox unavailable, the grader crashed, or the worker's "
+    "drill or grader differed from the web app's (version-mismatch).",
     ["reason"],
 )
 REAPER_ACTIONS = Counter(
@@ -58,7 +59,7 @@ REAPER_ACTIONS = Counter(
     ["action"],
 )
 # Known label values start at 0, so a rate() over them works before the first failure.
-for _reason in ("unavailable", "grader-crash"):
+for _reason in ("unavailable", "grader-crash", "version-mismatch"):
     SANDBOX_FAILURES.labels(_reason)
 for _action in ("requeued-stale", "failed-stale", "requeued-lost", "failed-lost", "handed-back"):
     REAPER_ACTIONS.labels(_action)

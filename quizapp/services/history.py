@@ -55,8 +55,9 @@ DIAGNOSIS_FIELDS = tuple(field.name for field in dataclasses.fields(Diagnosis))
 VERSION = 1
 MAX_PROBLEMS = 20  # an import error lists at most this many problems
 # Columns that belong to the database, not to the person: ids, owners, links by id, optimistic-lock
-# counters, login data. (An interview names its drill submission by its place in the file's `submissions`.)
-SKIPPED_COLUMNS = {"id", "user_id", "version", "submission_id", "interview_id"}
+# counters, login data, a submission's grader fingerprint (which release graded it here; an imported row is
+# never graded). (An interview names its drill submission by its place in the file's `submissions`.)
+SKIPPED_COLUMNS = {"id", "user_id", "version", "submission_id", "interview_id", "grader_fingerprint"}
 USER_SKIPPED_COLUMNS = {"id", "username", "password_hash", "created_at"}
 # JSON section → model, in the order rows are written.
 SECTIONS: dict[str, type[db.Model]] = {

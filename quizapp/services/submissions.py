@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy.orm import defer
 
 from quizapp.extensions import db
+from quizapp.grader.fingerprint import grading_fingerprint
 from quizapp.models import Drill, Submission, Topic, User
 from quizapp.services.errors import ServiceError
 
@@ -70,6 +71,7 @@ def store_submission(
         framework=framework_name,
         status="queued",
         request_id=request_id,
+        grader_fingerprint=grading_fingerprint(spec),
     )
     db.session.add(submission)
     db.session.flush()

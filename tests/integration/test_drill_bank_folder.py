@@ -21,9 +21,12 @@ from support.submissions import SGD_CORRECT
 from support.workers import QUEUE_URL, Workers
 
 from quizapp import jobs
-from quizapp.extensions import db
+from quizapp.bank import load_drills
+from quizapp.extensions import db, unit_of_work
+from quizapp.grader.fingerprint import grading_fingerprint
 from quizapp.jobs.grading import grade_submission
 from quizapp.models import Submission
+from quizapp.services import submissions
 
 pytestmark = pytest.mark.slow
 
@@ -139,11 +142,59 @@ def test_a_worker_whose_bank_cannot_give_the_drill_ends_the_row_with_a_message(
     assert (row.status, row.error, row.verdict) == ("error", message, None)
 
 
+MISMATCH = (
+    "The drill 'sgd' is graded differently on this server's grading workers than on the page you submitted "
+    "from (the server is being updated), so it was not graded. Please submit again in a few minutes."
+)
+
+
+def _submitted_against(bank: Path) -> int:
+    """A `queued` submission stored as the web app (on `bank`) stores one, not graded yet."""
+    user = make_user("kim")
+    with unit_of_work():
+        submission = submissions.store_submission(user, "sgd", SGD_CORRECT, "numpy")
+    assert submission.grader_fingerprint == grading_fingerprint(load_drills(bank)["sgd"])
+    return submission.id
+
+
+@pytest.mark.parametrize(
+    ("worker_bank", "status"),
+    [("same", "done"), ("prompt reworded", "done"), ("shipped", "error"), ("steps changed", "error")],
+)
+def test_a_job_whose_drill_differs_from_the_submitted_one_does_not_grade(
+    bank_app: Flask, custom_bank: Path, tmp_path: Path, worker_bank: str, status: str
+) -> None:
+    submission_id = _submitted_against(custom_bank)
+    folder = tmp_path / "questions"
+    shutil.copytree(custom_bank / "drills", folder / "drills")
+    drill = folder / "drills" / "sgd.yaml"
+    text = drill.read_text(encoding="utf-8")
+    if worker_bank == "prompt reworded":
+        drill.write_text(text.replace("prompt: |\n", "prompt: |\n  Reworded.\n", 1), encoding="utf-8")
+    elif worker_bank == "steps changed":
+        drill.write_text(text.replace(f"steps: {STEPS}", f"steps: {STEPS + 1}"), encoding="utf-8")
+    elif worker_bank == "shipped":
+        folder = QUESTIONS_DIR
+    assert (drill.read_text(encoding="utf-8") == text) == (worker_bank in ("same", "shipped"))
+    bank_app.config["QUESTIONS_DIR"] = str(folder)
+
+    assert grade_submission(submission_id) == status
+
+    row = db.session.get(Submission, submission_id)
+    if status == "done":
+        _assert_graded_by_the_custom_drill(row.verdict)
+    else:
+        assert (row.error, row.verdict) == (MISMATCH, None)
+
+
 @pytest.mark.postgres
 @pytest.mark.redis
+@pytest.mark.parametrize("worker_bank", ["custom", "shipped"])
 def test_a_quizapp_worker_grades_with_its_configured_bank(
-    database_urls: dict[str, str], custom_bank: Path, tmp_path: Path
+    database_urls: dict[str, str], custom_bank: Path, tmp_path: Path, worker_bank: str
 ) -> None:
+    """A worker on the web app's bank grades with it; one started on another bank (the shipped one, whose
+    `sgd` has 3 problems of 25 steps) refuses, where it used to grade the drill the person never saw."""
     queue_name = f"quizapp-grading-test-{uuid.uuid4().hex[:8]}"
     web = make_app(
         database_urls["postgres"],
@@ -151,7 +202,8 @@ def test_a_quizapp_worker_grades_with_its_configured_bank(
         GRADING_QUEUE_NAME=queue_name,
         QUESTIONS_DIR=str(custom_bank),
     )
-    workers = Workers(database_urls["postgres"], queue_name, tmp_path, QUESTIONS_DIR=str(custom_bank))
+    worker_questions = custom_bank if worker_bank == "custom" else QUESTIONS_DIR
+    workers = Workers(database_urls["postgres"], queue_name, tmp_path, QUESTIONS_DIR=str(worker_questions))
     with web.app_context():
         empty_tables()
         assert web.test_cli_runner().invoke(args=["questions", "load"]).exit_code == 0
@@ -162,8 +214,12 @@ def test_a_quizapp_worker_grades_with_its_configured_bank(
             assert response.status_code == 202, response.get_json()
             workers.start()
             done = wait_for_submission(response.get_json()["id"], timeout=180)
-            assert done.status == "done", (done.error, workers.logs())
-            _assert_graded_by_the_custom_drill(done.verdict)
+            if worker_bank == "custom":
+                assert done.status == "done", (done.error, workers.logs())
+                _assert_graded_by_the_custom_drill(done.verdict)
+            else:
+                assert (done.status, done.error, done.verdict) == ("error", MISMATCH, None), workers.logs()
+                assert "its question bank or quizapp release differs" in workers.logs()
         finally:
             workers.stop_all()
             db.session.remove()

@@ -257,6 +257,17 @@ def test_invalid_file_lists_every_problem_and_writes_nothing(ada: User) -> None:
     assert db.session.get(User, fresh.id).timezone == "UTC"
 
 
+def test_a_submissions_grader_fingerprint_stays_on_this_server(ada: User) -> None:
+    """Which grader release a row was checked against means nothing elsewhere: not exported, not accepted."""
+    assert db.session.scalar(sa.select(Submission.grader_fingerprint).where(Submission.user_id == ada.id))
+    exported = history.export_history(ada)
+    assert exported["submissions"] and all("grader_fingerprint" not in row for row in exported["submissions"])
+    exported["submissions"][0]["grader_fingerprint"] = "0123456789abcdef"
+    with pytest.raises(history.HistoryImportError) as caught:
+        committed(history.import_history, make_user("grace"), exported)
+    assert caught.value.problems == ["submissions[0].grader_fingerprint: unknown field"]
+
+
 def test_not_an_export_and_wrong_version(ada: User) -> None:
     fresh = make_user("grace")
     with pytest.raises(history.HistoryImportError, match="not a quizapp history export"):

@@ -136,6 +136,7 @@ def seed_history(user: User, now: dt.datetime | None = None) -> dt.datetime:
                 drill_slug="adam",
                 code="def adam(): pass",
                 status="done",
+                grader_fingerprint="0123456789abcdef",
                 verdict={"verdict": "failed"},
                 created_at=now - dt.timedelta(days=2),
             ),
