@@ -154,7 +154,13 @@ def fail_run(run_id: int, error: Exception) -> str:
 
 def _fit(run: SchedulerOptimization, user: User) -> None:
     require_extra("fit")  # fsrs's Optimizer needs torch, pandas and tqdm
+    import torch
     from fsrs import Optimizer, Rating, ReviewLog
+
+    # One core per fit, as fast as several for a person's few thousand reviews. torch's intra-op threads would
+    # spread it over every core, and, once started from the niced fitting thread, they keep its lowest
+    # priority: a later fit in the same process (an RQ job, at normal priority) then waits on starved threads.
+    torch.set_num_threads(1)
     from fsrs.scheduler import DEFAULT_PARAMETERS
 
     events = rating_events(user.id)

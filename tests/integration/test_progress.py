@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import pytest
+import torch
 from flask import Flask
 from flask.testing import FlaskClient
 from support.accounts import login, make_user
@@ -154,6 +156,15 @@ def test_optimize_refuses_without_enough_reviews(seeded: User, client: FlaskClie
     assert db.session.query(SchedulerOptimization).count() == 0
 
 
+@pytest.fixture
+def two_torch_threads() -> Iterator[None]:
+    """torch set to two intra-op threads for the test, and set back after it."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
 def test_optimize_fits_in_the_background_and_reports_log_loss(app: Flask, client: FlaskClient) -> None:
     make_bank()
     user = make_user()
@@ -187,6 +198,7 @@ def _wait_for_fit(user_id: int, timeout: float = 120.0) -> SchedulerOptimization
 
 
 @pytest.mark.redis
+@pytest.mark.usefixtures("two_torch_threads")
 def test_with_a_queue_url_the_fit_runs_as_an_rq_job(app: Flask, client: FlaskClient) -> None:
     import os
     import uuid
@@ -216,6 +228,7 @@ def test_with_a_queue_url_the_fit_runs_as_an_rq_job(app: Flask, client: FlaskCli
     run = db.session.query(SchedulerOptimization).one()
     assert run.status == "done", run.message
     assert run.log_loss_after is not None
+    assert torch.get_num_threads() == 1  # the job's thread fitted on one core (two_torch_threads set two)
 
 
 def test_focus_session_records_reviews_with_origin_focus(seeded: User, client: FlaskClient) -> None:
