@@ -12,6 +12,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from sqlalchemy import select
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -57,8 +58,29 @@ def savepoint() -> Iterator[None]:
 
     SQLite's Python driver begins a transaction only before a write, and releasing a savepoint that began
     the transaction would commit it: so the transaction is begun first, taking SQLite's write lock."""
-    connection = db.session.connection()
-    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    _begin_writing_on_sqlite()
     with db.session.begin_nested():
         yield
+
+
+def lock_user(user_id: int) -> None:
+    """Make the caller's unit of work the only one changing this person's data until it ends (two tabs, a
+    double click, two imports at once), so a check it reads next ("nothing running yet", "a fresh account")
+    still holds when it writes. PostgreSQL locks the person's row (SELECT … FOR UPDATE); SQLite, which has no
+    row locks, takes its database write lock now (BEGIN IMMEDIATE), and the other request waits for it."""
+    if _begin_writing_on_sqlite():
+        return
+    from quizapp.models import User
+
+    db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+
+def _begin_writing_on_sqlite() -> bool:
+    """On SQLite, begin the transaction with the database write lock unless one is open (the Python driver
+    opens one only before a write, which then holds that lock already). False on other databases."""
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        return False
+    if not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    return True

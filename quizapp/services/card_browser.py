@@ -102,7 +102,9 @@ def card_query(args: Mapping[str, str]) -> CardQuery:
     if tag is not None and len(tag) > 64:
         raise ServiceError(400, "A tag is at most 64 characters.")
     raw_page = args.get("page") or "1"
-    if not raw_page.isdigit() or not 1 <= int(raw_page) <= MAX_PAGE:
+    # ASCII digits only ("²".isdigit() is true, int() refuses it), and few of them (int() refuses 4,300)
+    digits = raw_page.isascii() and raw_page.isdigit() and len(raw_page) <= 6
+    if not (digits and 1 <= int(raw_page) <= MAX_PAGE):
         raise ServiceError(400, f"page must be a whole number from 1 to {MAX_PAGE}.")
     return CardQuery(q, topic, kind, tag, state, sort, int(raw_page))
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
-from quizapp.extensions import db
+from quizapp.extensions import db, savepoint
 from quizapp.models import Card, CardFlag
 
 # The flags a rating that makes a card a leech sets, and records as they were before (`flags_before`).
@@ -32,12 +33,22 @@ def _holds(user_id: int, now: dt.datetime) -> ColumnElement[bool]:
 
 
 def flag_row(user_id: int, card_slug: str) -> CardFlag:
-    """The learner's flag row for a card, created (unflagged, not yet flushed) when there is none."""
-    mine = CardFlag.user_id == user_id, CardFlag.card_slug == card_slug
-    row = db.session.scalar(select(CardFlag).where(*mine))
-    if row is None:
-        row = CardFlag(user_id=user_id, card_slug=card_slug, suspended=False, leech=False)
-        db.session.add(row)
+    """The learner's flag row for a card, created (unflagged, flushed) when there is none. Two requests that
+    both find none (a double click on Suspend) get the same row: the one whose insert loses to the unique
+    key reads the winner's."""
+    mine = select(CardFlag).where(CardFlag.user_id == user_id, CardFlag.card_slug == card_slug)
+    row = db.session.scalar(mine)
+    if row is not None:
+        return row
+    try:
+        with savepoint():
+            row = CardFlag(user_id=user_id, card_slug=card_slug, suspended=False, leech=False)
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:
+        row = db.session.scalar(mine)
+        if row is None:  # not a concurrent twin (an unknown card, a user gone): the caller's error
+            raise
     return row
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import math
 import re
 import secrets
@@ -23,7 +24,8 @@ from sqlalchemy.sql.schema import Column
 
 from quizapp import srs, timeparse
 from quizapp.bank.drills import FRAMEWORKS
-from quizapp.extensions import db
+from quizapp.extensions import db, lock_user
+from quizapp.grader.source_checks import MAX_CODE_BYTES
 from quizapp.grader.verdict import Diagnosis, Outcome
 from quizapp.input_guards import MalformedInput, load_json
 from quizapp.models import (
@@ -54,6 +56,8 @@ OUTCOMES: tuple[str, ...] = get_args(Outcome)
 DIAGNOSIS_FIELDS = tuple(field.name for field in dataclasses.fields(Diagnosis))
 VERSION = 1
 MAX_PROBLEMS = 20  # an import error lists at most this many problems
+# A verdict's JSON, at most: the grader's largest (1,000 steps, every problem) is about 220 kB.
+MAX_VERDICT_CHARACTERS = 2_000_000
 # Columns that belong to the database, not to the person: ids, owners, links by id, optimistic-lock
 # counters, login data, a submission's grader fingerprint (which release graded it here; an imported row is
 # never graded). (An interview names its drill submission by its place in the file's `submissions`.)
@@ -200,6 +204,7 @@ def import_history(user: User, data: Any) -> dict[str, int]:
     Raises HistoryImportError with every problem found.
     """
     settings, sections = validate_history(data)
+    lock_user(user.id)  # two imports at once (a double click): the second finds the account no longer fresh
     _require_fresh_account(user)
     unfinished = sum(1 for row in sections["submissions"] if row.get("error") == UNFINISHED_SUBMISSION)
     _rename_interview_keys(sections["reviews"])
@@ -548,6 +553,10 @@ def _check_submission(where: str, row: dict[str, Any], problems: list[str]) -> N
     `error`, so nothing an import writes is ever queued or graded."""
     if row.get("framework", "numpy") not in FRAMEWORKS:
         problems.append(f"{where}.framework: expected one of {', '.join(FRAMEWORKS)}")
+    code = row.get("code")
+    if isinstance(code, str) and len(code.encode("utf-8", "surrogatepass")) > MAX_CODE_BYTES:
+        # The drill pages diff and show it: the same bound as a submission through the site
+        problems.append(f"{where}.code: at most {MAX_CODE_BYTES:,} bytes, as a submission through the site")
     status = row.get("status", "queued")
     if status in UNFINISHED:
         row.update(status="error", error=UNFINISHED_SUBMISSION, heartbeat_at=None)
@@ -567,6 +576,8 @@ def _verdict_problem(verdict: Any, *, done: bool) -> str | None:
         return "a graded (done) submission needs its verdict" if done else None
     if not isinstance(verdict, Mapping):
         return "expected the grader's verdict object or null"
+    if len(json.dumps(verdict)) > MAX_VERDICT_CHARACTERS:  # the result pages read and plot all of it
+        return f"at most {MAX_VERDICT_CHARACTERS:,} characters of JSON, several times the grader's largest"
     if verdict.get("verdict") not in OUTCOMES:
         return f"verdict.verdict: expected one of {', '.join(OUTCOMES)}"
     cases = verdict.get("cases", [])

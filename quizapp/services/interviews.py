@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from quizapp.extensions import db
+from quizapp.extensions import db, lock_user
 from quizapp.models import (
     Card,
     CardState,
@@ -48,8 +48,9 @@ def start_interview(user: User, now: dt.datetime | None = None, seed: int | None
     """A new interview of the person's length setting; 409 while another one is still running."""
     now = now or utcnow()
     running_interview(user, now)  # finishes any whose time ran out
-    # Lock the person's row so that two tabs starting at once cannot both pass the one-at-a-time check.
-    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    # Lock the person (extensions.lock_user) so that two tabs starting at once cannot both pass the
+    # one-at-a-time check.
+    lock_user(user.id)
     running = db.session.scalar(
         select(MockInterview.id).where(MockInterview.user_id == user.id, MockInterview.finished_at.is_(None))
     )

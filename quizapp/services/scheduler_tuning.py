@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import select, update
 
-from quizapp.extensions import db
+from quizapp.extensions import db, lock_user
 from quizapp.extras import MissingExtra, require_extra
 from quizapp.models import Review, SchedulerOptimization, User, utcnow
 from quizapp.services.errors import ServiceError
@@ -67,9 +67,9 @@ def request_optimization(user: User) -> SchedulerOptimization:
     SCHEDULER_FIT_INTERVAL_SECONDS of the last one). The caller commits, then hands the run to the fitting
     queue (quizapp.jobs.request_fit does both)."""
     _retire_stale_runs(user)
-    # Lock the person's row so two requests at once cannot both pass the checks: the second waits until the
-    # first one's unit of work ends.
-    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    # Lock the person (extensions.lock_user) so two requests at once cannot both pass the checks: the
+    # second waits until the first one's unit of work ends.
+    lock_user(user.id)
     status = _ready_to_start(user)
     run = SchedulerOptimization(user_id=user.id, status="queued", reviews_used=status.long_term_reviews)
     db.session.add(run)

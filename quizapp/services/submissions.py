@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING
 from flask import current_app
 from sqlalchemy.orm import defer
 
-from quizapp.extensions import db
+from quizapp.extensions import db, lock_user
 from quizapp.grader.fingerprint import grading_fingerprint
+from quizapp.grader.source_checks import MAX_CODE_BYTES
 from quizapp.models import Drill, Submission, Topic, User
 from quizapp.services.errors import ServiceError
 
 if TYPE_CHECKING:
     from quizapp.bank import DrillSpec
 
-MAX_CODE_BYTES = 20_000
 ACTIVE_STATUSES = ("queued", "running")
 
 
@@ -48,9 +48,9 @@ def store_submission(
     _, spec = drill_with_spec(drill_slug)
     code_text = _checked_code(code)
     framework_name = _checked_framework(framework, spec)
-    # Lock the person's row so two tabs submitting at once cannot both pass the one-at-a-time check: the
-    # second waits until the first one's unit of work commits.
-    db.session.execute(db.select(User.id).where(User.id == user.id).with_for_update())
+    # Lock the person (extensions.lock_user) so two tabs submitting at once cannot both pass the
+    # one-at-a-time check: the second waits until the first one's unit of work commits.
+    lock_user(user.id)
     active = db.session.scalar(
         db.select(Submission.id).where(
             Submission.user_id == user.id,

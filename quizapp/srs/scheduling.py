@@ -112,7 +112,7 @@ def parse_rating(value: object) -> Rating:
         name = value.strip().lower()
         if name in RATING_NAMES:
             return RATING_NAMES[name]
-        value = int(name) if name.isdigit() else None
+        value = int(name) if name.isascii() and name.isdigit() and len(name) <= 3 else None
     if isinstance(value, int) and 1 <= value <= 4:
         return Rating(value)
     raise ValueError(RATING_HELP)

@@ -112,13 +112,24 @@ def test_pages_hold_page_size_cards(client: FlaskClient, user: User, monkeypatch
     assert (beyond["total"], beyond["cards"]) == (6, [])
 
 
-@pytest.mark.parametrize(
-    "args", [{"state": "sleeping"}, {"sort": "random"}, {"page": "0"}, {"page": "x"}, {"topic": "no-such"}]
-)
+BAD_ARGUMENTS = [
+    {"state": "sleeping"},
+    {"sort": "random"},
+    {"page": "0"},
+    {"page": "x"},
+    {"page": "²"},  # a digit to str.isdigit(), not to int()
+    {"page": "1" * 5000},  # more digits than int() reads
+    {"topic": "no-such"},
+]
+
+
+@pytest.mark.parametrize("args", BAD_ARGUMENTS)
 def test_bad_arguments_are_refused_with_400(client: FlaskClient, user: User, args: dict[str, str]) -> None:
     response = client.get("/api/cards", query_string=args)
     assert response.status_code == 400
     assert response.get_json()["error"]["message"]
+    page = client.get("/cards", query_string=args)
+    assert page.status_code == 400 and "text/html" in page.content_type
 
 
 def test_suspended_and_buried_cards_never_come_next(client: FlaskClient, user: User) -> None:

@@ -98,6 +98,8 @@ def test_a_stale_version_answers_409(user: User, client: FlaskClient) -> None:
     [
         ({"rating": 3, "idempotency_key": "0123456789"}, 400, "Missing field(s): card"),
         ({"card": "adam-beta-roles", "rating": "superb", "idempotency_key": "0123456789"}, 422, "1–4"),
+        ({"card": "adam-beta-roles", "rating": "²", "idempotency_key": "0123456789"}, 422, "1–4"),
+        ({"card": "adam-beta-roles", "rating": 7, "idempotency_key": "0123456789"}, 400, "rating"),
         ({"card": "adam-beta-roles", "rating": 3, "idempotency_key": "x"}, 400, "idempotency_key"),
         (
             {"card": "adam-beta-roles", "rating": 3, "idempotency_key": "0123456789", "version": "1"},

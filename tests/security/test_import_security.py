@@ -15,13 +15,16 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from support.accounts import login, make_user
 from support.apps import empty_tables, make_app
 from support.progress_history import exported_json, make_bank, seed_history
+from support.races import race
+from support.transactions import committed
 
 from quizapp import jobs
 from quizapp.extensions import db
+from quizapp.grader.source_checks import MAX_CODE_BYTES
 from quizapp.jobs.grading import queued_submission_ids, reap_stale_submissions
 from quizapp.models import (
     CardFlag,
@@ -73,6 +76,60 @@ def exported(app: Flask) -> dict[str, Any]:
     ada = make_user("ada")
     seed_history(ada)
     return exported_json(ada)
+
+
+def test_two_imports_at_once_into_one_fresh_account_import_once(app: Flask, exported: dict[str, Any]) -> None:
+    """A double-clicked import: the second finds the account no longer fresh. Only submissions travel, the
+    section with no unique key that would otherwise be stored twice."""
+    only_submissions = {
+        **exported,
+        **{section: [] for section in history.SECTIONS if section != "submissions"},
+    }
+    assert len(only_submissions["submissions"]) == 2
+    for round_number in range(3):
+        user_id = make_user(f"twin{round_number}").id
+
+        def load(user_id: int = user_id) -> object:
+            return committed(
+                history.import_history, db.session.get(User, user_id), copy.deepcopy(only_submissions)
+            )
+
+        outcomes = race(app, load, load)
+        refused = [o for o in outcomes if isinstance(o, history.HistoryImportError)]
+        assert len(refused) == 1 and "fresh account" in refused[0].message, (round_number, outcomes)
+        db.session.expire_all()
+        stored = db.session.scalar(
+            select(func.count()).select_from(Submission).where(Submission.user_id == user_id)
+        )
+        assert stored == 2, round_number
+
+
+def test_imported_code_and_verdicts_are_held_to_what_the_site_stores(
+    app: Flask, exported: dict[str, Any]
+) -> None:
+    """The drill pages diff a submission's code with the one before (difflib, quadratic in lines) and plot its
+    verdict: an import may not store more of either than grading through the site can."""
+    at_limit = copy.deepcopy(exported)
+    at_limit["submissions"][0]["code"] = (
+        "x" * (MAX_CODE_BYTES - 2) + "é"
+    )  # 2 bytes in UTF-8: exactly the limit
+    committed(history.import_history, make_user("grace"), at_limit)
+
+    too_big = copy.deepcopy(exported)
+    too_big["submissions"][0]["code"] = "x" * (MAX_CODE_BYTES - 1) + "é"
+    too_big["submissions"][1]["verdict"]["stdout"] = "y" * history.MAX_VERDICT_CHARACTERS
+    kim = make_user("kim")
+    with pytest.raises(history.HistoryImportError) as caught:
+        committed(history.import_history, kim, too_big)
+    assert caught.value.problems == [
+        f"submissions[0].code: at most {MAX_CODE_BYTES:,} bytes, as a submission through the site",
+        f"submissions[1].verdict: at most {history.MAX_VERDICT_CHARACTERS:,} characters of JSON, several "
+        "times the grader's largest",
+    ]
+    assert (
+        db.session.scalar(select(func.count()).select_from(Submission).where(Submission.user_id == kim.id))
+        == 0
+    )
 
 
 # ------------------------------------------------------------------------------ item 8: no queue flood
