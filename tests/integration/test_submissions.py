@@ -8,16 +8,20 @@ import datetime as dt
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from support.accounts import sign_up
 from support.apps import make_app
 from support.grading import wait_for_submission, wait_until
+from support.races import race
 from support.submissions import ADAM_CORRECT, ADAM_NO_BIAS_CORRECTION, ADAM_TORCH_CORRECT
+from support.transactions import committed
 
 from quizapp import jobs
 from quizapp.extensions import db, limiter
 from quizapp.jobs import submit_drill
 from quizapp.jobs.grading import reap_stale_submissions
 from quizapp.models import CardState, Review, Submission, User, utcnow
+from quizapp.services import submissions
 from quizapp.services.errors import ServiceError
 
 pytestmark = pytest.mark.slow
@@ -132,6 +136,28 @@ def test_only_one_submission_per_drill_may_be_in_flight(client: FlaskClient, ada
     with pytest.raises(ServiceError) as rejected:
         submit_drill(ada, "adam", ADAM_CORRECT, "numpy")
     assert rejected.value.status == 409
+
+
+def test_two_tabs_submitting_one_drill_at_once_store_one_row(app: Flask, ada: User) -> None:
+    """The one-at-a-time check holds under a race on both databases (extensions.lock_user): on SQLite too,
+    which has no row locks."""
+    user_id = ada.id
+    for round_number in range(3):
+
+        def submit() -> object:
+            return committed(
+                submissions.store_submission, db.session.get(User, user_id), "adam", ADAM_CORRECT, "numpy"
+            )
+
+        outcomes = race(app, submit, submit)
+        refused = [o for o in outcomes if isinstance(o, ServiceError)]
+        assert len(refused) == 1 and refused[0].status == 409, (round_number, outcomes)
+        db.session.expire_all()
+        rows = db.session.scalars(select(Submission).where(Submission.user_id == user_id)).all()
+        queued = [row for row in rows if row.status == "queued"]
+        assert (len(rows), len(queued)) == (round_number + 1, 1), round_number
+        queued[0].status = "error"  # frees the drill for the next round
+        db.session.commit()
 
 
 def test_submissions_per_minute_are_limited_per_person(
