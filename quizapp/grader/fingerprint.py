@@ -41,15 +41,28 @@ def grading_fingerprint(spec: DrillSpec) -> str:
         },
         "grader": grader_source_digest(),
     }
-    text = json.dumps(graded, sort_keys=True, separators=(",", ":"), default=repr)
+    text = json.dumps(graded, sort_keys=True, separators=(",", ":"), default=_plain)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:LENGTH]
+
+
+def _plain(value: object) -> object:
+    """A value JSON has no form for, written the same in every process: a set (YAML's `!!set`) as its
+    members in order, not in the per-process hash order that repr() shows; a date as ISO text."""
+    if isinstance(value, set | frozenset):
+        return sorted(json.dumps(item, sort_keys=True, default=_plain) for item in value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return f"{type(value).__name__}:{value!r}"
 
 
 @lru_cache(maxsize=1)
 def grader_source_digest() -> str:
     """sha256 of the grader package's files (its Python modules and generated gradient sources), by name;
-    read once per process."""
+    read once per process. Only plain files not named with a leading dot: an editor's lock or backup file
+    (Emacs's `.#grading.py`, a dangling link) must neither break grading nor change the digest."""
     digest = hashlib.sha256()
     for path in sorted([*GRADER_FOLDER.glob("*.py"), *GRADER_FOLDER.glob("*.json")]):
+        if path.name.startswith(".") or path.is_symlink() or not path.is_file():
+            continue
         digest.update(path.name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()

@@ -201,7 +201,8 @@ def _version_mismatch(submission: Submission, spec: DrillSpec) -> str | None:
     SANDBOX_FAILURES.labels("version-mismatch").inc()
     return (
         f"The drill {submission.drill_slug!r} is graded differently on this server's grading workers than on "
-        "the page you submitted from (the server is being updated), so it was not graded. "
+        "the page you submitted from (an update in progress, or workers set up with another question bank), "
+        "so it was not graded. "
         "Please submit again in a few minutes."
     )
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from prometheus_client import REGISTRY
 from support.accounts import make_user, sign_up
 from support.apps import empty_tables, make_app
 from support.drills import QUESTIONS_DIR, shipped_drill
@@ -144,7 +145,8 @@ def test_a_worker_whose_bank_cannot_give_the_drill_ends_the_row_with_a_message(
 
 MISMATCH = (
     "The drill 'sgd' is graded differently on this server's grading workers than on the page you submitted "
-    "from (the server is being updated), so it was not graded. Please submit again in a few minutes."
+    "from (an update in progress, or workers set up with another question bank), so it was not graded. "
+    "Please submit again in a few minutes."
 )
 
 
@@ -177,6 +179,7 @@ def test_a_job_whose_drill_differs_from_the_submitted_one_does_not_grade(
         folder = QUESTIONS_DIR
     assert (drill.read_text(encoding="utf-8") == text) == (worker_bank in ("same", "shipped"))
     bank_app.config["QUESTIONS_DIR"] = str(folder)
+    refusals = _version_mismatches()
 
     assert grade_submission(submission_id) == status
 
@@ -185,6 +188,11 @@ def test_a_job_whose_drill_differs_from_the_submitted_one_does_not_grade(
         _assert_graded_by_the_custom_drill(row.verdict)
     else:
         assert (row.error, row.verdict) == (MISMATCH, None)
+    assert _version_mismatches() == refusals + (status == "error")  # what operators alert on
+
+
+def _version_mismatches() -> float:
+    return REGISTRY.get_sample_value("quizapp_sandbox_failures_total", {"reason": "version-mismatch"}) or 0.0
 
 
 @pytest.mark.postgres

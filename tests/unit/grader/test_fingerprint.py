@@ -5,7 +5,11 @@ and with nothing a person only reads (prompt, hints, title, reference solution).
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +20,8 @@ from quizapp.grader.fingerprint import LENGTH, grading_fingerprint
 
 SPEC = shipped_drill("adam")
 PLAN = SPEC.grading
+ORIGINAL = grading_fingerprint(SPEC)
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_a_fingerprint_is_short_hex_and_stable() -> None:
@@ -58,20 +64,57 @@ def test_what_a_person_only_reads_leaves_it_alone(change: dict) -> None:
     assert grading_fingerprint(dataclasses.replace(SPEC, **change)) == grading_fingerprint(SPEC)
 
 
-def test_another_release_of_the_grader_changes_every_fingerprint(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A worker on another release (any file of the grader package different) has other fingerprints."""
-    release = tmp_path / "grader"
-    shutil.copytree(fingerprint.GRADER_FOLDER, release, ignore=shutil.ignore_patterns("__pycache__"))
-    original = grading_fingerprint(SPEC)
-    monkeypatch.setattr(fingerprint, "GRADER_FOLDER", release)
+@pytest.fixture
+def release(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A copy of the grader package that the digest reads instead of the installed one."""
+    folder = tmp_path / "grader"
+    shutil.copytree(fingerprint.GRADER_FOLDER, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(fingerprint, "GRADER_FOLDER", folder)
     fingerprint.grader_source_digest.cache_clear()
-    try:
-        assert grading_fingerprint(SPEC) == original  # the same files, copied
-        fingerprint.grader_source_digest.cache_clear()
-        references = release / "references.py"
-        references.write_text(references.read_text(encoding="utf-8") + "\n# patched\n", encoding="utf-8")
-        assert grading_fingerprint(SPEC) != original
-    finally:
-        fingerprint.grader_source_digest.cache_clear()
+    yield folder
+    fingerprint.grader_source_digest.cache_clear()
+
+
+def test_the_same_grader_files_elsewhere_give_the_same_fingerprint(release: Path) -> None:
+    assert grading_fingerprint(SPEC) == ORIGINAL
+
+
+@pytest.mark.parametrize("changed", ["references.py", "generated_sources.json"])
+def test_another_release_of_the_grader_changes_every_fingerprint(release: Path, changed: str) -> None:
+    """A worker on another release (a module or the generated gradient sources different) disagrees."""
+    path = release / changed
+    path.write_bytes(path.read_bytes() + b"\n")
+    assert grading_fingerprint(SPEC) != ORIGINAL
+
+
+def test_an_editors_lock_and_backup_files_are_not_part_of_the_grader(release: Path) -> None:
+    """Emacs's `.#grading.py` is a dangling link while a file is edited on the server: reading it would fail
+    every submission."""
+    (release / ".#grading.py").symlink_to("root@host.1234:1700000000")
+    (release / ".grading.py.swp.py").write_bytes(b"not the grader")
+    assert grading_fingerprint(SPEC) == ORIGINAL
+
+
+def test_a_set_in_a_drill_gives_one_fingerprint_in_every_process() -> None:
+    """YAML's `!!set` reaches a spec as a Python set, whose order differs between processes (hash seeds)."""
+    script = (
+        "import dataclasses, sys; sys.path.insert(0, 'tests')\n"
+        "from support.drills import shipped_drill\n"
+        "from quizapp.grader.fingerprint import grading_fingerprint\n"
+        "spec = shipped_drill('adam')\n"
+        "shown = {'alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta'}\n"
+        "values = {**spec.hyperparameters, 'shown': shown}\n"
+        "print(grading_fingerprint(dataclasses.replace(spec, hyperparameters=values)))"
+    )
+    printed = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(REPO)},
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in ("1", "2", "3", "4")
+    }
+    assert len(printed) == 1 and len(printed.pop()) == LENGTH
