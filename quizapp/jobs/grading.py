@@ -144,9 +144,9 @@ def _run_grader(submission: Submission) -> tuple[dict[str, Any], str | None]:
     spec, missing = _drill_spec(submission.drill_slug)
     if spec is None:
         return {}, missing
-    if mismatch := _version_mismatch(submission, spec):
-        return {}, mismatch
     try:
+        if mismatch := _version_mismatch(submission, spec):
+            return {}, mismatch
         verdict = grade(
             spec,
             submission.code,
