@@ -22,6 +22,19 @@ from quizapp.extensions import db
 from quizapp.models import User
 
 
+@pytest.fixture(scope="session", autouse=True)
+def answer_checking_slots_of_its_own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each test process checks typed answers in slots of its own. The slots are host-wide by design
+    (quizapp/answers/equivalence.py): shared, the other xdist worker's long bank check, or anything else on
+    the machine, would hold the one slot of a 2-core host and this process's checks would come back "busy"."""
+    from quizapp.answers import equivalence
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(equivalence, "SLOTS_DIR", tmp_path_factory.mktemp("answer-checking-slots"))
+    yield
+    patch.undo()
+
+
 @pytest.fixture(scope="session")
 def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """One migrated database per backend for the whole run: {'sqlite': url, 'postgres': url}."""
