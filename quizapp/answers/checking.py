@@ -1,6 +1,8 @@
 """check_answer(): the one entry point the review service calls for numeric and symbolic cards.
 
 It never raises for what a person typed: unreadable or hostile input becomes a wrong answer with a reason.
+When the checker itself cannot decide (busy, unavailable, out of time), the check is not judged: callers
+must neither show it as wrong nor record it as a wrong answer, and the person may try again.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ CHECKER_BUSY = (
 @dataclass(frozen=True)
 class AnswerCheck:
     """The outcome of one typed answer: `expected_latex` is shown after checking, `normalized` is how the
-    typed input was read (empty when it could not be read)."""
+    typed input was read (empty when it could not be read). `judged` is False when the checker could not
+    decide (busy, unavailable, out of time): then `correct` is False but says nothing about the answer."""
 
     correct: bool
     message: str
     expected_latex: str
     normalized: str
+    judged: bool = True
 
 
 def check_answer(
@@ -86,17 +90,18 @@ def check_symbolic(
     try:
         outcome = equivalent(str(spec["expr"]), typed, symbols, assumptions, time_limit_s)
     except CheckerBusy:
-        return AnswerCheck(False, CHECKER_BUSY, expected_latex, normalized)
+        return AnswerCheck(False, CHECKER_BUSY, expected_latex, normalized, judged=False)
     except CheckerUnavailable:
         return AnswerCheck(
             False,
             "The expression checker is unavailable right now; rate yourself.",
             expected_latex,
             normalized,
+            judged=False,
         )
     if outcome == "equal":
         return AnswerCheck(True, "Correct: your expression is equivalent.", expected_latex, normalized)
     if outcome == "timeout":
         message = "Checking took too long; simplify your expression and try again, or rate yourself."
-        return AnswerCheck(False, message, expected_latex, normalized)
+        return AnswerCheck(False, message, expected_latex, normalized, judged=False)
     return AnswerCheck(False, "Not equivalent to the expected expression.", expected_latex, normalized)

@@ -115,7 +115,9 @@ def check_answer(slug: str) -> Response:
         message=check.message,
         expected_latex=check.expected_latex,
         normalized=check.normalized,
-        suggested_rating="good" if check.correct else "again",
+        judged=check.judged,
+        # No suggestion when the checker could not decide: the page keeps the question open for a retry.
+        suggested_rating=("good" if check.correct else "again") if check.judged else None,
     )
 
 

@@ -293,6 +293,8 @@ def _graded(
         if not isinstance(answer, str) or not answer.strip():
             raise ServiceError(422, 'Type your answer to this card: {"answer": "0.1"}.')
         check = reviews.check_typed_answer(question.card_slug, answer.strip())
+        if not check.judged:  # the checker could not decide: nothing is recorded, the answer may come again
+            raise ServiceError(503, check.message)
         return answer.strip(), GOOD if check.correct else AGAIN, bool(check.correct)
     if isinstance(rating, bool) or rating not in (1, 2, 3, 4):
         raise ServiceError(422, "Rate how well you knew it: 1 Again, 2 Hard, 3 Good, 4 Easy.")

@@ -71,10 +71,12 @@ def rate_card(
 
 
 def _checked_answer(card_slug: str, answer: object) -> bool | None:
-    """The typed answer's verdict; None when there is none, or the card takes no typed answer."""
+    """The typed answer's verdict; None when there is none, the card takes no typed answer, or the checker
+    could not decide (busy, out of time): an unknown verdict is not recorded as a wrong answer."""
     if not isinstance(answer, str) or not answer.strip():
         return None
     card = reviews.live_card(card_slug)
     if not reviews.typed_answers_enabled(card):
         return None
-    return reviews.check_typed_answer(card_slug, answer).correct
+    check = reviews.check_typed_answer(card_slug, answer)
+    return check.correct if check.judged else None

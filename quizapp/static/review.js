@@ -178,6 +178,8 @@ function startReview() {
     showError("");
     return api("POST", url, { answer: typed })
       .then(function (result) {
+        // The checker could not decide (busy, out of time): say so and keep the question open for a retry.
+        if (!result.judged) { showError(result.message); return; }
         session.answer = typed;
         els.check.hidden = false;
         els.check.className = "rv-check " + (result.correct ? "rv-correct" : "rv-wrong");

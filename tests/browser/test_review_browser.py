@@ -4,12 +4,15 @@ only, sees the counts change after a reload, sees formulas typeset by KaTeX, and
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 from support.browser import register_and_log_in
 
+from quizapp.answers import equivalence
+from quizapp.answers.checking import CHECKER_BUSY
 from quizapp.extensions import db
 from quizapp.models import Card, Review
 
@@ -86,6 +89,29 @@ def test_the_rating_buttons_show_anki_style_intervals(page: Page) -> None:
     labels = [page.locator(f".rv-{name} .rv-interval").inner_text() for name in ("again", "hard", "good")]
     assert labels == ["1m", "6m", "10m"]
     assert page.locator(".rv-easy .rv-interval").inner_text().endswith("d")
+
+
+def test_a_check_the_checker_cannot_decide_leaves_the_question_open(
+    page: Page, live_server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Busy is not wrong: the page says so, reveals nothing, suggests nothing, and Enter tries again."""
+    with live_server.app.app_context():
+        card = db.session.scalar(select(Card).where(Card.kind == "symbolic", Card.retired.is_(False)))
+        slug, expected = card.slug, card.answer["expr"]
+    register_and_log_in(page)
+    page.goto(f"/review?card={slug}")
+    expect(page.locator(".rv-answer-input")).to_be_focused()
+    page.keyboard.type(expected)
+    monkeypatch.setattr(equivalence, "SLOTS_DIR", tmp_path)  # the server runs in this process
+    with equivalence.checking_slot():  # the host's one slot, held by a long check elsewhere
+        page.keyboard.press("Enter")
+        expect(page.locator(".rv-error")).to_have_text(CHECKER_BUSY)
+    expect(page.locator(".rv-back")).to_be_hidden()
+    expect(page.locator(".rv-answer-input")).to_have_value(expected)
+    page.locator(".rv-answer-input").press("Enter")
+    expect(page.locator(".rv-check.rv-correct")).to_be_visible()
+    expect(page.locator(".rv-error")).to_be_hidden()
+    expect(page.locator(".rv-good")).to_have_class(re.compile("rv-suggested"))
 
 
 def test_a_typed_answer_is_checked_and_suggests_the_rating(page: Page, live_server) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -18,6 +19,8 @@ from support.submissions import ADAM_NO_BIAS_CORRECTION
 from support.transactions import committed
 
 from quizapp import jobs
+from quizapp.answers import equivalence
+from quizapp.answers.checking import CHECKER_BUSY
 from quizapp.extensions import db
 from quizapp.models import CardState, MockInterview, Review, User, utcnow
 from quizapp.services import interviews
@@ -112,6 +115,23 @@ def test_a_wrong_typed_answer_rates_again(client: FlaskClient, user: User) -> No
     assert answer(client, body["id"], number, answer="1/(1+beta)").status_code == 201
     [review] = interview_reviews(user)
     assert (review.rating, review.answer_correct) == (1, False)
+
+
+def test_a_typed_answer_the_checker_cannot_decide_is_not_recorded(
+    client: FlaskClient, user: User, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A busy checker says nothing about the answer: 503, the question stays open, the schedule untouched."""
+    body = start(client)
+    number = question_of_kind(body, "symbolic")["number"]
+    monkeypatch.setattr(equivalence, "SLOTS_DIR", tmp_path)
+    with equivalence.checking_slot():  # the host's one checking slot, taken by a long check elsewhere
+        busy = answer(client, body["id"], number, answer="1/(1 - beta)")
+    assert busy.status_code == 503 and busy.get_json()["error"]["message"] == CHECKER_BUSY
+    assert interview_reviews(user) == []
+    retried = answer(client, body["id"], number, answer="1/(1 - beta)")
+    assert retried.status_code == 201
+    [review] = interview_reviews(user)
+    assert (review.rating, review.answer_correct) == (3, True)
 
 
 def test_a_self_rated_answer_keeps_the_rating_and_the_notes(client: FlaskClient, user: User) -> None:

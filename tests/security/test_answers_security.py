@@ -18,7 +18,7 @@ from support.review_cards import make_bank, new_key
 from quizapp.answers import check_answer, equivalence, symbolic
 from quizapp.answers.checking import CHECKER_BUSY
 from quizapp.extensions import db
-from quizapp.models import Card
+from quizapp.models import Card, Review
 
 ISSUE_EXPRESSION = "1/(1-beta1**t) + (beta1^3+3*beta1^2*t+3*beta1*t^2+t^3)^300 - (beta1+t)^900"
 ADAM_BIAS = {"expr": "1/(1 - beta1**t)", "symbols": ["beta1", "t"]}
@@ -129,12 +129,25 @@ def test_a_check_that_finds_every_slot_taken_is_answered_busy_at_once(
     login(client, make_user())
     monkeypatch.setattr(equivalence, "SLOTS_DIR", tmp_path)
     monkeypatch.setattr(equivalence, "CHECKS_AT_ONCE", 2)
+    plain = {"card": "ema-window-formula", "rating": 3, "duration_ms": 900}
     with equivalence.checking_slot(), equivalence.checking_slot():  # two long checks elsewhere on the host
         busy = client.post("/api/cards/ema-window-formula/check", json={"answer": "1/(1-beta)"})
+        rated = client.post(
+            "/api/reviews", json=plain | {"idempotency_key": new_key(), "answer": "1/(1-beta)"}
+        )
     assert busy.status_code == 200
     assert busy.json["correct"] is False and busy.json["message"] == CHECKER_BUSY
+    # Not judged: no suggestion of Again, and the rating records no verdict on the answer.
+    assert (busy.json["judged"], busy.json["suggested_rating"]) == (False, None)
+    assert rated.status_code == 201
+    review = db.session.get(Review, rated.json["id"])
+    assert (review.answer_given, review.answer_correct) == ("1/(1-beta)", None)
     after = client.post("/api/cards/ema-window-formula/check", json={"answer": "1/(1-beta)"})
-    assert after.json["correct"] is True
+    assert (after.json["correct"], after.json["judged"], after.json["suggested_rating"]) == (
+        True,
+        True,
+        "good",
+    )
 
 
 def test_a_slot_is_freed_when_its_check_fails(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
