@@ -20,7 +20,15 @@ def cards_group() -> None:
 
 @cards_group.command("reports")
 @click.option("--open", "open_only", is_flag=True, help="Only reports not resolved yet.")
-@click.option("--resolve", "resolve_id", type=int, default=None, metavar="ID", help="Close report ID.")
+@click.option(
+    "--resolve",
+    "resolve_id",
+    # An id fits the column: a larger one is a usage error, not an OverflowError from the driver.
+    type=click.IntRange(1, 2**31 - 1),
+    default=None,
+    metavar="ID",
+    help="Close report ID.",
+)
 def reports_command(open_only: bool, resolve_id: int | None) -> None:
     """List problem reports with their card's text, or close one with --resolve ID (exit 2 if unknown)."""
     from quizapp.extensions import unit_of_work

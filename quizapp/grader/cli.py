@@ -157,7 +157,7 @@ def _read_source(file: Path) -> str:
     if b"\0" in data:
         raise CommandFailed(f"{file} holds NUL bytes: it is a binary file, not Python source")
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")  # a byte-order mark, as some editors write, is not code
     except UnicodeDecodeError as error:
         raise CommandFailed(f"{file} is not UTF-8 text") from error
 

@@ -38,10 +38,11 @@ def computed_dtype(trajectories: Sequence[np.ndarray | None]) -> str:
 
     Starting points are float32-representable, so a float64 computation leaves that set after its first
     step; a submission that stays inside it through every step of every case has rounded to float32 itself.
-    A trajectory that never moves says nothing about precision and counts as float64.
+    A trajectory that never moves, or moves only through NaN or infinities, says nothing about precision and
+    counts as float64.
     """
     present = [t for t in trajectories if t is not None and t.size]
-    if not present or not any(np.any(t != t[:1]) for t in present):
+    if not any(_moves_through_finite_points(t) for t in present):
         return "float64"
     for trajectory in present:
         finite = trajectory[np.isfinite(trajectory)]
@@ -49,6 +50,12 @@ def computed_dtype(trajectories: Sequence[np.ndarray | None]) -> str:
             if not np.array_equal(finite.astype(np.float32).astype(np.float64), finite):
                 return "float64"
     return "float32"
+
+
+def _moves_through_finite_points(trajectory: np.ndarray) -> bool:
+    """True when two of the trajectory's all-finite points (rows) differ."""
+    finite = trajectory[np.isfinite(trajectory).reshape(len(trajectory), -1).all(axis=1)]
+    return bool(finite.size) and bool(np.any(finite != finite[:1]))
 
 
 def motion_scale(expected: np.ndarray, kind: str) -> float:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -48,12 +50,23 @@ def export_command(username: str | None, fmt: str, output: Path | None) -> None:
         if output is None:
             sys.stdout.write(text)
         else:
-            output.write_text(text, encoding="utf-8")
+            with _writing(output):
+                output.write_text(text, encoding="utf-8")
             click.echo(f"wrote {output}", err=True)
         return
     path = output or Path(f"quizapp-{username or 'deck'}.apkg")
-    count = history.write_apkg(path, user)
+    with _writing(path):
+        count = history.write_apkg(path, user)
     click.echo(f"wrote {path} ({count} notes)", err=True)
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """A file that cannot be written (no such folder, no permission, a full disk) is one line, exit 1."""
+    try:
+        yield
+    except OSError as error:
+        raise click.ClickException(f"cannot write {path}: {error.strerror or error}") from None
 
 
 @click.command("import")
@@ -66,7 +79,10 @@ def import_command(username: str, file: click.utils.LazyFile) -> None:
 
     user = _find_user(username)
     try:
-        data = history.read_history_file(file.read())
+        content = file.read(history.IMPORT_MAX_BYTES + 1)  # /dev/zero, or a huge file: bounded
+        if len(content) > history.IMPORT_MAX_BYTES:
+            raise history.HistoryImportError(history.TOO_LARGE)
+        data = history.read_history_file(content)
         with unit_of_work():
             counts = history.import_history(user, data)
     except history.HistoryImportError as exc:

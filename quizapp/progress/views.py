@@ -28,8 +28,6 @@ from quizapp.progress import bp, charts
 from quizapp.services import card_browser, history, interviews, progress, scheduler_tuning
 from quizapp.services.errors import ServiceError
 
-IMPORT_MAX_BYTES = 32 * 1024 * 1024  # a history file of years of reviews; the site-wide limit is 1 MiB
-
 
 @bp.get("/progress")
 @login_required
@@ -184,16 +182,14 @@ def _allow_large_history_upload(endpoint: str | None, values: dict[str, Any] | N
     parses the form (and would refuse a file over the site-wide MAX_CONTENT_LENGTH with a 413).
     """
     if endpoint == "progress.import_upload":
-        request.max_content_length = IMPORT_MAX_BYTES
+        request.max_content_length = history.IMPORT_MAX_BYTES
 
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _upload_too_large(exc: RequestEntityTooLarge) -> tuple[Response | str, int]:
     if request.endpoint == "progress.import_upload":
-        message = (
-            f"The file is larger than {IMPORT_MAX_BYTES // (1024 * 1024)} MiB, the most an import accepts"
-        )
-        return render_template("progress/import.html", error=history.HistoryImportError(message)), 413
+        error = history.HistoryImportError(history.TOO_LARGE)
+        return render_template("progress/import.html", error=error), 413
     return error_response(413, exc.description or exc.name)
 
 

@@ -89,7 +89,19 @@ def username_problem(username: str) -> str | None:
     return None
 
 
+def _is_text(value: str) -> bool:
+    """True when `value` is storable text: Python decodes undecodable command-line and stdin bytes to lone
+    surrogates, which no database driver or hash can encode."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def password_problem(password: str, username: str = "") -> str | None:
+    if not _is_text(password):  # bytes that were not UTF-8, read from a terminal or a pipe
+        return "Use text: the password holds bytes that are not UTF-8."
     if len(password) < PASSWORD_MIN:
         return f"Use at least {PASSWORD_MIN} characters."
     if len(password) > PASSWORD_MAX:
@@ -115,6 +127,8 @@ def canonical_timezone(name: str) -> str | None:
 
 
 def find_user(username: str) -> User | None:
+    if not _is_text(username):  # a command-line name with bytes that were not UTF-8 names nobody
+        return None
     # lower() on both sides also finds rows written outside this module with capitals in them.
     query = select(User).where(func.lower(User.username) == canonical_username(username)).order_by(User.id)
     return db.session.scalars(query).first()

@@ -56,6 +56,10 @@ OUTCOMES: tuple[str, ...] = get_args(Outcome)
 DIAGNOSIS_FIELDS = tuple(field.name for field in dataclasses.fields(Diagnosis))
 VERSION = 1
 MAX_PROBLEMS = 20  # an import error lists at most this many problems
+# The largest history file an import reads (the page's upload limit, `quizapp import`'s read); the site-wide
+# form limit is 1 MiB.
+IMPORT_MAX_BYTES = 32 * 1024 * 1024
+TOO_LARGE = f"The file is larger than {IMPORT_MAX_BYTES // (1024 * 1024)} MiB, the most an import accepts"
 # A verdict's JSON, at most: the grader's largest (1,000 steps, every problem) is about 220 kB.
 MAX_VERDICT_CHARACTERS = 2_000_000
 # Columns that belong to the database, not to the person: ids, owners, links by id, optimistic-lock
@@ -284,7 +288,7 @@ def validate_history(data: Any) -> tuple[dict[str, Any], dict[str, list[dict[str
     if not isinstance(data, Mapping) or data.get("format") != FORMAT:
         raise HistoryImportError(f'This is not a quizapp history export (expected "format": "{FORMAT}")')
     version = data.get("version")
-    if isinstance(version, bool) or version != VERSION:
+    if type(version) is not int or version != VERSION:  # exactly the number 1: not true, not 1.0
         raise HistoryImportError(
             f"Unsupported export version {repr(version)[:40]}; this server reads version {VERSION}"
         )
@@ -338,16 +342,13 @@ def _check_settings(values: dict[str, Any], problems: list[str]) -> None:
     interview = values.get("interview_date")
     timezone = values.get("timezone", defaults["timezone"])
     today = dt.datetime.now(timeparse.zone(accounts.canonical_timezone(timezone))).date()
-    settings = accounts.Settings(
-        desired_retention=values.get("desired_retention", defaults["desired_retention"]),
-        new_cards_per_day=values.get("new_cards_per_day", defaults["new_cards_per_day"]),
-        timezone=timezone,
-        interview_date=interview,
-        minutes_per_day=values.get("minutes_per_day", defaults["minutes_per_day"]),
-        new_card_order=values.get("new_card_order", defaults["new_card_order"]),
-        known_topics=tuple(known),
-        leech_threshold=values.get("leech_threshold", defaults["leech_threshold"]),
-    )
+    # Every field the form checks, from the file or the account's default: none can slip past the rules.
+    given = {
+        field.name: values.get(field.name, defaults.get(field.name, field.default))
+        for field in dataclasses.fields(accounts.Settings)
+    }
+    given.update(timezone=timezone, interview_date=interview, known_topics=tuple(known))
+    settings = accounts.Settings(**given)
     # The file's interview date was saved in the exporting account; like any saved date it may have passed.
     saved = interview if interview is not None and interview < today else None
     errors = accounts.settings_errors(settings, saved_interview_date=saved, today=today)

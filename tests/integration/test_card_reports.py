@@ -226,6 +226,8 @@ def test_cli_lists_reports_with_the_card_text_and_resolves_one(
     assert "back:   The two EMA decays." in listed.output
     assert "2 reports." in listed.output
 
+    past_the_column = runner.invoke(args=["cards", "reports", "--resolve", str(2**80)])
+    assert past_the_column.exit_code == 2 and "is not in the range" in past_the_column.output
     resolved = runner.invoke(args=["cards", "reports", "--resolve", str(first)])
     assert resolved.exit_code == 0 and f"Report #{first} on adam-beta-roles resolved." in resolved.output
     again = runner.invoke(args=["cards", "reports", "--resolve", str(first)])

@@ -268,12 +268,28 @@ def test_a_submissions_grader_fingerprint_stays_on_this_server(ada: User) -> Non
     assert caught.value.problems == ["submissions[0].grader_fingerprint: unknown field"]
 
 
+@pytest.mark.parametrize("minutes", [-7, 9, 121, 2_000_000_000])
+def test_the_interview_length_keeps_the_settings_forms_range(ada: User, minutes: int) -> None:
+    """An import may not set a length the settings form refuses: a -7-minute interview ended before it
+    started, a 2,000,000,000-minute one ran until the year 5829."""
+    exported = history.export_history(ada)
+    exported["settings"]["interview_minutes"] = minutes
+    with pytest.raises(history.HistoryImportError) as caught:
+        committed(history.import_history, make_user("grace"), exported)
+    assert [p for p in caught.value.problems if p.startswith("settings.")] == [
+        "settings.interview_minutes: Choose a length from 10 to 120 minutes."
+    ]
+
+
 def test_not_an_export_and_wrong_version(ada: User) -> None:
     fresh = make_user("grace")
     with pytest.raises(history.HistoryImportError, match="not a quizapp history export"):
         committed(history.import_history, fresh, [1, 2])
     with pytest.raises(history.HistoryImportError, match="Unsupported export version 99"):
         committed(history.import_history, fresh, {"format": "quizapp-history", "version": 99})
+    for almost in (1.0, True, "1"):
+        with pytest.raises(history.HistoryImportError, match="Unsupported export version"):
+            committed(history.import_history, fresh, {"format": "quizapp-history", "version": almost})
 
 
 def test_export_download_and_import_form(ada: User, client: FlaskClient) -> None:
@@ -396,6 +412,24 @@ def test_cli_import_of_a_file_that_is_not_json_text_says_why(
         result.exception
     )  # no traceback
     assert "The file is not valid JSON" in result.output and reason in result.output, result.output
+    assert db.session.query(Review).filter_by(user_id=grace.id).count() == 0
+
+
+@pytest.mark.parametrize("output", ["/nonexistent/ada.json", "/dev/full"])
+def test_cli_export_to_a_file_it_cannot_write_says_why(
+    ada: User, runner: FlaskCliRunner, output: str
+) -> None:
+    result = runner.invoke(args=["export", "--user", "ada", "--output", output])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert result.output.startswith(f"Error: cannot write {output}: ") and result.output.count("\n") == 1
+
+
+def test_cli_import_reads_at_most_the_pages_limit(ada: User, runner: FlaskCliRunner) -> None:
+    """/dev/zero (or any file past 32 MiB) is refused after 32 MiB + 1 bytes instead of filling the memory."""
+    grace = make_user("grace")
+    result = runner.invoke(args=["import", "--user", "grace", "/dev/zero"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert result.output == f"Error: {history.TOO_LARGE}\n"
     assert db.session.query(Review).filter_by(user_id=grace.id).count() == 0
 
 

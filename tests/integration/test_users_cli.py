@@ -134,3 +134,30 @@ def test_the_console_script_creates_the_user_that_export_needs(tmp_path: Path) -
     exported = _quizapp(["export", "--user", "Ada"], env)
     assert exported.returncode == 0, exported.stderr
     assert json.loads(exported.stdout)["username"] == "ada"
+
+
+def test_bytes_that_are_not_utf8_get_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """A password piped from a file in another encoding, a user name typed in a Latin-1 terminal: Python
+    decodes such bytes to lone surrogates, which no hash or database driver encodes."""
+    url = f"sqlite:///{tmp_path / 'quizapp.sqlite3'}"
+    migrate(url)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "DATABASE_URL": url, "SECRET_KEY": "cli-test-secret"}
+    command = [sys.executable, "-c", "from quizapp.cli import cli; cli()"]
+    created = subprocess.run(
+        [*command, "users", "create", "bob", "--password-stdin"],
+        input=b"\xff\xfepassword-long\n",
+        capture_output=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
+        check=False,
+    )
+    assert created.returncode == 1, created.stderr
+    assert b"the password holds bytes that are not UTF-8" in created.stderr
+    assert b"Traceback" not in created.stderr
+    for args in (["export", "--user", b"a\xffb"], ["import", "--user", b"a\xffb", "/dev/null"]):
+        found = subprocess.run(
+            [*command, *args], capture_output=True, env=env, cwd=REPO, timeout=120, check=False
+        )
+        assert found.returncode == 2 and b"No user called" in found.stderr, found.stderr
+        assert b"Traceback" not in found.stderr

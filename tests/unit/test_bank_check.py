@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from quizapp.bank import BankError, check_bank, checked_bank, latex, read_bank
+from quizapp.bank import BankError, check_bank, checked_bank, latex, read_bank, yamlfile
 from quizapp.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -333,6 +334,21 @@ def _empty_file(q: Path) -> tuple[str, int, str]:
     return "drills/sgd.yaml", 1, "the file is empty"
 
 
+def _linked_to_a_device(q: Path) -> tuple[str, int, str]:
+    (q / "endless.yaml").symlink_to("/dev/zero")  # read whole, it would fill the memory
+    return "endless.yaml", 1, "not a regular file"
+
+
+def _a_fifo(q: Path) -> tuple[str, int, str]:
+    os.mkfifo(q / "pipe.yaml")  # opened for reading, it would wait for a writer forever
+    return "pipe.yaml", 1, "not a regular file"
+
+
+def _over_the_size_limit(q: Path) -> tuple[str, int, str]:
+    (q / "huge.yaml").write_text("# padding\n" * (yamlfile.MAX_FILE_BYTES // 10 + 1))
+    return "huge.yaml", 1, "the most a bank file may hold"
+
+
 def _not_utf8(q: Path) -> tuple[str, int, str]:
     (q / "basics.yaml").write_bytes(b"topic: \xff\xfe\n")
     return "basics.yaml", 1, "cannot read the file"
@@ -433,6 +449,9 @@ BREAKERS: list[Breaker] = [
     _top_level_not_a_mapping,
     _empty_file,
     _not_utf8,
+    _linked_to_a_device,
+    _a_fifo,
+    _over_the_size_limit,
 ]
 
 

@@ -61,6 +61,15 @@ def test_unknown_drill_is_a_usage_error() -> None:
     assert "quizapp drills list" in result.output
 
 
+@needs_bwrap
+def test_a_byte_order_mark_some_editors_write_is_not_code(tmp_path: Path) -> None:
+    marked = tmp_path / "adam.py"
+    marked.write_bytes(b"\xef\xbb\xbf" + (SAMPLE_SUBMISSIONS / "adam_numpy.py").read_bytes())
+    result = invoke("adam", str(marked), "--json", "--seed", "5")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["verdict"] == "passed"
+
+
 def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
     result = invoke("adam", str(tmp_path / "nope.py"))
     assert result.exit_code == 2

@@ -48,6 +48,9 @@ def test_precision_is_read_from_the_numbers_that_came_back() -> None:
     assert computed_dtype([np.repeat(start, 5, axis=0)]) == "float64"  # never moved: nothing to read
     assert computed_dtype([np.vstack([in_float32, [[np.nan, np.inf]]])]) == "float32"
     assert computed_dtype([None]) == "float64"
+    # NaN from the first step on is no evidence of float32 (it used to read as "every number is float32")
+    assert computed_dtype([np.vstack([start, np.full((5, 2), np.nan)])]) == "float64"
+    assert computed_dtype([np.full((6, 2), np.nan)]) == "float64"
 
 
 def test_errors_are_relative_to_the_motion_so_tiny_steps_still_count() -> None:
