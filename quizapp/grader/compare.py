@@ -53,9 +53,10 @@ def computed_dtype(trajectories: Sequence[np.ndarray | None]) -> str:
 
 
 def _moves_through_finite_points(trajectory: np.ndarray) -> bool:
-    """True when two of the trajectory's all-finite points (rows) differ."""
-    finite = trajectory[np.isfinite(trajectory).reshape(len(trajectory), -1).all(axis=1)]
-    return bool(finite.size) and bool(np.any(finite != finite[:1]))
+    """True when some coordinate takes a finite value other than its finite start (a coordinate that went
+    NaN while others moved on still leaves those others to read)."""
+    start = trajectory[:1]
+    return bool(np.any(np.isfinite(trajectory) & np.isfinite(start) & (trajectory != start)))
 
 
 def motion_scale(expected: np.ndarray, kind: str) -> float:

@@ -51,6 +51,10 @@ def test_precision_is_read_from_the_numbers_that_came_back() -> None:
     # NaN from the first step on is no evidence of float32 (it used to read as "every number is float32")
     assert computed_dtype([np.vstack([start, np.full((5, 2), np.nan)])]) == "float64"
     assert computed_dtype([np.full((6, 2), np.nan)]) == "float64"
+    # one coordinate gone NaN (a square root of a negative) while the other moves on in float32: still read
+    half = in_float32.copy()
+    half[1:, 0] = np.nan
+    assert computed_dtype([half]) == "float32"
 
 
 def test_errors_are_relative_to_the_motion_so_tiny_steps_still_count() -> None:
