@@ -94,7 +94,7 @@ def check_json_value(value: Any) -> None:
         if isinstance(item, str):
             if "\x00" in item:
                 raise MalformedInput("a string holds a NUL character (\\u0000)")
-            if not item.isascii() and not _encodable(item):
+            if not item.isascii() and not is_text(item):
                 raise MalformedInput("a string holds a lone surrogate (\\ud800–\\udfff), which is not text")
             continue
         if not isinstance(item, dict | list):
@@ -105,10 +105,13 @@ def check_json_value(value: Any) -> None:
         pending.extend((child, depth + 1) for child in children)
 
 
-def _encodable(text: str) -> bool:
+def is_text(text: str) -> bool:
+    """False for a string holding a lone surrogate: JSON's \\u escapes can name one, and Python decodes
+    undecodable command-line and stdin bytes to them, but UTF-8 (so no database driver or hash) cannot hold
+    one."""
     try:
         text.encode("utf-8")
-    except UnicodeEncodeError:  # a surrogate code point that JSON's \u escapes can name but UTF-8 cannot hold
+    except UnicodeEncodeError:
         return False
     return True
 

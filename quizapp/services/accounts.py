@@ -21,6 +21,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from quizapp import timeparse
 from quizapp.config import LOGIN_LIFETIME
 from quizapp.extensions import db
+from quizapp.input_guards import is_text
 from quizapp.models import Login, Topic, User, utcnow
 from quizapp.services.errors import ServiceError
 from quizapp.srs import mock_interview
@@ -89,18 +90,8 @@ def username_problem(username: str) -> str | None:
     return None
 
 
-def _is_text(value: str) -> bool:
-    """True when `value` is storable text: Python decodes undecodable command-line and stdin bytes to lone
-    surrogates, which no database driver or hash can encode."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def password_problem(password: str, username: str = "") -> str | None:
-    if not _is_text(password):  # bytes that were not UTF-8, read from a terminal or a pipe
+    if not is_text(password):  # bytes that were not UTF-8, read from a terminal or a pipe
         return "Use text: the password holds bytes that are not UTF-8."
     if len(password) < PASSWORD_MIN:
         return f"Use at least {PASSWORD_MIN} characters."
@@ -127,7 +118,7 @@ def canonical_timezone(name: str) -> str | None:
 
 
 def find_user(username: str) -> User | None:
-    if not _is_text(username):  # a command-line name with bytes that were not UTF-8 names nobody
+    if not is_text(username):  # a command-line name with bytes that were not UTF-8 names nobody
         return None
     # lower() on both sides also finds rows written outside this module with capitals in them.
     query = select(User).where(func.lower(User.username) == canonical_username(username)).order_by(User.id)
