@@ -191,7 +191,10 @@ PAST_TIMES: dict[str, tuple[str, ...]] = {
 
 def read_history_file(content: bytes) -> Any:
     """The parsed JSON of an uploaded or named history file, by the site's JSON rules (UTF-8, nesting, no NUL
-    nor lone surrogate: `input_guards.load_json`); HistoryImportError saying why when it is not."""
+    nor lone surrogate: `input_guards.load_json`); HistoryImportError saying why when it is not, or when it
+    is over IMPORT_MAX_BYTES (a reader hands at most one byte more)."""
+    if len(content) > IMPORT_MAX_BYTES:
+        raise HistoryImportError(TOO_LARGE)
     try:
         return load_json(content)
     except MalformedInput as exc:
