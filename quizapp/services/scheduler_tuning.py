@@ -156,12 +156,12 @@ def _fit(run: SchedulerOptimization, user: User) -> None:
     require_extra("fit")  # fsrs's Optimizer needs torch, pandas and tqdm
     import torch
     from fsrs import Optimizer, Rating, ReviewLog
+    from fsrs.scheduler import DEFAULT_PARAMETERS
 
     # One core per fit, as fast as several for a person's few thousand reviews. torch's intra-op threads would
     # spread it over every core, and, once started from the niced fitting thread, they keep its lowest
     # priority: a later fit in the same process (an RQ job, at normal priority) then waits on starved threads.
     torch.set_num_threads(1)
-    from fsrs.scheduler import DEFAULT_PARAMETERS
 
     events = rating_events(user.id)
     card_ids = {slug: index for index, slug in enumerate(sorted({event.card_key for event in events}), 1)}
